@@ -1,0 +1,5 @@
+import sys
+
+from werkeffect.cli import main
+
+sys.exit(main())

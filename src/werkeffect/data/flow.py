@@ -1,0 +1,74 @@
+"""The data-flow record: every step that drops or changes rows leaves a line here.
+
+Reports draw it as a CONSORT-style diagram, so a reader can follow every row from the
+extract to the estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    """One step of the data flow: ``rows_in`` rows of ``table`` became ``rows_out``."""
+
+    step: str
+    table: str
+    rows_in: int
+    rows_out: int
+    reason: str
+
+    @property
+    def dropped(self) -> int:
+        return self.rows_in - self.rows_out
+
+
+@dataclass
+class DataFlow:
+    """An append-only list of :class:`FlowStep` records."""
+
+    steps: list[FlowStep] = field(default_factory=list)
+
+    def add(self, step: str, table: str, rows_in: int, rows_out: int, reason: str) -> None:
+        self.steps.append(FlowStep(step, table, int(rows_in), int(rows_out), reason))
+
+    def extend(self, other: DataFlow) -> None:
+        self.steps.extend(other.steps)
+
+    def copy(self) -> DataFlow:
+        return DataFlow(list(self.steps))
+
+    def __iter__(self) -> Iterator[FlowStep]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = ["step", "table", "rows_in", "rows_out", "dropped", "reason"]
+        rows = [
+            {
+                "step": s.step,
+                "table": s.table,
+                "rows_in": s.rows_in,
+                "rows_out": s.rows_out,
+                "dropped": s.dropped,
+                "reason": s.reason,
+            }
+            for s in self.steps
+        ]
+        return pd.DataFrame(rows, columns=cols)
+
+    def to_records(self) -> list[dict]:
+        return self.to_frame().to_dict(orient="records")
+
+    @classmethod
+    def from_records(cls, records: list[dict]) -> DataFlow:
+        flow = cls()
+        for r in records:
+            flow.add(r["step"], r["table"], r["rows_in"], r["rows_out"], r["reason"])
+        return flow
