@@ -295,8 +295,13 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "frailty_on_jobcoaching": 0.0,
         # E[exp(motivation and frailty terms)] at the groningen defaults, so the average
         # hazard level at the start of a spell stays the same
-        "baseline_scale": {"work": 0.712, "education": 0.772, "other": 0.883, "return": 1.254,
-                           "jobcoaching": 1.26},
+        "baseline_scale": {
+            "work": 0.712,
+            "education": 0.772,
+            "other": 0.883,
+            "return": 1.254,
+            "jobcoaching": 1.26,
+        },
     },  # fmt: skip
 }
 
