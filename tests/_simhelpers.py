@@ -81,3 +81,34 @@ def mantel_haenszel_rate_ratio(ds, adjust: bool = True) -> float:
         num += (df.e1 * df.t0 / tot)[ok].sum()
         den += (df.e0 * df.t1 / tot)[ok].sum()
     return float(num / den)
+
+
+def ww_frame(ds, horizon_months: float = 6.0) -> pd.DataFrame:
+    """WW records with the DiD period (half-year of ww_max_end, 2017H1 = 1) and the outcome
+    'a bijstand spell starts within ``horizon_months`` after the WW end'."""
+    ww = ds.ww.copy()
+    first_spell = ds.spells.groupby("person_id").start_date.min()
+    start = ww.person_id.map(first_spell)
+    gap = (start - ww.ww_end).dt.days / DAYS
+    ww["inflow"] = (gap > 0) & (gap <= horizon_months)
+    d = ww.ww_max_end
+    ww["period"] = (d.dt.year - 2017) * 2 + (d.dt.month - 1) // 6 + 1
+    ww["groningen"] = ww.municipality == "Groningen"
+    return ww
+
+
+def did_2x2(ds, first_post: int = 8, horizon_months: float = 6.0):
+    """Plain 2x2 DiD of WW inflow: Groningen vs the others, periods >= first_post vs before,
+    with a normal 95% interval from the four cell variances."""
+    ww = ww_frame(ds, horizon_months)
+    post = ww.period >= first_post
+    cells = {}
+    for g in (True, False):
+        for q in (True, False):
+            y = ww.loc[(ww.groningen == g) & (post == q), "inflow"].astype(float)
+            cells[(g, q)] = (y.mean(), y.var(ddof=1) / len(y))
+    est = (cells[(True, True)][0] - cells[(True, False)][0]) - (
+        cells[(False, True)][0] - cells[(False, False)][0]
+    )
+    se = float(np.sqrt(sum(v for _, v in cells.values())))
+    return est, est - 1.96 * se, est + 1.96 * se

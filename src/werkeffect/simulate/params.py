@@ -312,6 +312,11 @@ SCALES = {"groningen": 1.0, "national": 38.6}
 def resolve_params(scenario: str, scale: str | float, **overrides: Any) -> SimParams:
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)}")
+    if isinstance(scale, str) and scale not in SCALES:
+        try:  # the CLI passes numbers as text
+            scale = float(scale)
+        except ValueError:
+            pass
     if isinstance(scale, str):
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)} or a number")
