@@ -195,7 +195,7 @@ class SimParams:
     nazorg_months: tuple[float, float] = (6.0, 12.0)
 
     # --- part-time work while on benefit, job earnings, benefit amounts ------------------
-    parttime_rate: float = 0.0022  # per month on benefit
+    parttime_rate: float = 0.0033  # per month on benefit
     parttime_mean_months: float = 16.0
     earnings_work: tuple[float, float, float] = (1900.0, 2300.0, 2900.0)  # by education
     earnings_parttime_exit: float = 1350.0
