@@ -103,7 +103,7 @@ def test_pilot_truth():
     assert t.params["counts"]["pilot.n_participants"] == 40
     assert t.values["pilot.att_employed_12m"] > 0
     assert t.values["pilot.att_employed_24m"] > 0
-    assert t.values["pilot.hazard_ratio"] == pytest.approx(2.5)
+    assert t.values["pilot.hazard_ratio"] == pytest.approx(5.0)
 
 
 def test_truth_json_roundtrip_sorted_and_stable():

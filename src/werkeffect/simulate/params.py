@@ -234,7 +234,7 @@ class SimParams:
     # --- pilot statushouders bij stadsbeheer ---------------------------------------------
     pilot_size: int = 40
     pilot_dates: tuple[str, ...] = ("2021-03-01", "2021-09-01")
-    pilot_effect: float = math.log(2.5)  # log HR of exit to work from placement start
+    pilot_effect: float = math.log(5.0)  # log HR of exit to work from placement start
     pilot_months: float = 12.0  # placement length (ends earlier at exit)
     pilot_select_on_motivation: bool = False
     pilot_motivation_coef: float = 1.0
