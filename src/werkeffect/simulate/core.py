@@ -57,7 +57,11 @@ def simulate(
     flows = np.flatnonzero(ww.inflow)
     pop.entry[base + flows] = ww.end[flows] + ww.inflow_time[flows]
     ctx = Context.build(p, streams, pop)
-    first = np.flatnonzero(np.isfinite(pop.entry) & (pop.entry < ctx.month_horizon))
+    first = np.flatnonzero(
+        np.isfinite(pop.entry)
+        & (pop.entry < ctx.month_horizon)
+        & ((pop.entry - pop.birth) / 12.0 < p.aow_age - 1 / 12)
+    )
     spells = simulate_chain(ctx, first, pop.entry[first])
     spells, pilot = run_pilot(ctx, spells)
     # only spells the extract can see need jobs and ladder assessments
