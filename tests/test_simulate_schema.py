@@ -21,7 +21,9 @@ DTYPE_CHECK = {
 
 @pytest.fixture(scope="module", params=["groningen", "groningen-observables"])
 def ds(request):
-    return sim(request.param, 0)[0]
+    # the simulator's own types (typed=False); typed=True gives load()'s types (tested in
+    # test_simulate_determinism.py)
+    return sim(request.param, 0, typed=False)[0]
 
 
 @pytest.mark.parametrize("name", list(schema.TABLES))
