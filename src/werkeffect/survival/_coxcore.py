@@ -130,7 +130,9 @@ def _death_sum(cd: CoxData, values: np.ndarray) -> np.ndarray:
     v = values[cd.ev_rows]
     if v.ndim == 1:
         return np.bincount(cd.jd, weights=v, minlength=K)
-    return np.stack([np.bincount(cd.jd, weights=v[:, k], minlength=K) for k in range(v.shape[1])], 1)
+    return np.stack(
+        [np.bincount(cd.jd, weights=v[:, k], minlength=K) for k in range(v.shape[1])], 1
+    )
 
 
 def _linear_predictor(cd: CoxData, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,9 +217,7 @@ def score_residuals(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     cumA = np.concatenate(([0.0], np.cumsum(A)))
     cumHX = np.vstack((np.zeros((1, p)), np.cumsum(HX, axis=0)))
     ex = pc.ex
-    U = -ex[:, None] * (
-        cd.X * (cumA[cd.hi] - cumA[cd.lo])[:, None] - (cumHX[cd.hi] - cumHX[cd.lo])
-    )
+    U = -ex[:, None] * (cd.X * (cumA[cd.hi] - cumA[cd.lo])[:, None] - (cumHX[cd.hi] - cumHX[cd.lo]))
     ev, jd = cd.ev_rows, cd.jd
     U[ev] += cd.X[ev] - xbarbar[jd]
     U[ev] += ex[ev, None] * (cd.X[ev] * B[jd][:, None] - BX[jd])

@@ -115,9 +115,7 @@ class CoxPHResult(EstimationResult):
         elif transform == "km":
             from werkeffect.survival.nonparametric import _km_left_limit
 
-            g_ev = 1 - _km_left_limit(
-                self.extra["_stop"], cd.event, self.extra["_start"], ev_times
-            )
+            g_ev = 1 - _km_left_limit(self.extra["_stop"], cd.event, self.extra["_start"], ev_times)
         else:
             raise ValueError("transform must be 'km', 'identity', 'log' or 'rank'")
         g_ev = g_ev - g_ev.mean()

@@ -229,7 +229,12 @@ class SurvivalCurveResult(EstimationResult):
         start = self.extra["start_value"]
         t = c["time"].to_numpy()
         out = {"time": at}
-        for col, s0 in (("estimate", start), ("std_error", 0.0), ("lower", start), ("upper", start)):
+        for col, s0 in (
+            ("estimate", start),
+            ("std_error", 0.0),
+            ("lower", start),
+            ("upper", start),
+        ):
             out[col] = _step_at(t, c[col].to_numpy(), at, s0)
         return pd.DataFrame(out)
 
@@ -484,33 +489,34 @@ class NelsonAalen:
 def _aalen_johansen(
     times: np.ndarray, Y: np.ndarray, D: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cumulative incidence per cause and its delta-method variance (as cmprsk::cuminc).
+    """Cumulative incidence per cause and its variance as ``cmprsk::cuminc`` computes it.
 
-    ``F_k(t) = sum_{t_j<=t} S(t_j-) d_kj / Y_j``; the variance (Gray's formula used by
-    ``cuminc``) is a sum over event times of
-    ``(F_k(t)-F_k(t_j))^2 d_j/(Y_j(Y_j-d_j)) + S(t_j-)^2 d_kj (Y_j-d_kj)/Y_j^3
-    - 2 (F_k(t)-F_k(t_j)) S(t_j-) d_kj (Y_j-d_kj)/(Y_j^2 (Y_j-d_j))`` — expanded in
-    ``F_k(t)`` so that every term is a cumulative sum.
+    ``F_k(t) = sum_{t_j<=t} S(t_j-) d_kj / Y_j``. The variance is the delta-method (Aalen
+    type) estimator with a hypergeometric tie correction, accumulated in three cumulative sums
+    ``v1, v2, v3`` so that ``Var F_k(t) = v1 + F_k(t)^2 v3 - 2 F_k(t) v2``.
     """
     d = D.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         S = np.cumprod(1 - d / Y)
     S_minus = np.concatenate(([1.0], S[:-1]))
     F = np.cumsum(S_minus[:, None] * D / Y[:, None], axis=0)
+    Yk = Y[:, None]
+    Sk = S[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(Y > d, d / (Y * (Y - d)), 0.0)
-        Yk = Y[:, None]
-        b = S_minus[:, None] ** 2 * D * (Yk - D) / Yk**3
-        c = np.where(
-            (Y > d)[:, None], S_minus[:, None] * D * (Yk - D) / (Yk**2 * (Yk - d[:, None])), 0.0
-        )
-    ca = np.cumsum(a)[:, None]
-    caF = np.cumsum(a[:, None] * F, axis=0)
-    caF2 = np.cumsum(a[:, None] * F**2, axis=0)
-    cb = np.cumsum(b, axis=0)
-    cc = np.cumsum(c, axis=0)
-    ccF = np.cumsum(c * F, axis=0)
-    V = F**2 * ca - 2 * F * caF + caF2 + cb - 2 * (F * cc - ccF)
+        inv_S = np.where(Sk > 0, 1.0 / Sk, 0.0)
+
+        def t6(nd):
+            t5 = np.where(nd > 1, 1 - (nd - 1) / (Yk - 1), 1.0)
+            return np.where(nd > 0, S_minus[:, None] ** 2 * t5 * nd / Yk**2, 0.0)
+
+        other = d[:, None] - D
+        t6o = np.where(Sk > 0, t6(other), 0.0)
+        t6s = t6(D)
+    t4 = 1 + inv_S * F
+    v1 = np.cumsum((F * inv_S) ** 2 * t6o + t4**2 * t6s, axis=0)
+    v2 = np.cumsum(F * inv_S**2 * t6o + inv_S * t4 * t6s, axis=0)
+    v3 = np.cumsum(inv_S**2 * (t6o + t6s), axis=0)
+    V = v1 + F**2 * v3 - 2 * F * v2
     return F, np.maximum(V, 0.0), S
 
 
@@ -712,10 +718,9 @@ def logrank_test(
             Dg[:, g] = np.bincount(j, minlength=times.shape[0])
         never = np.flatnonzero(Yg.sum(axis=0) == 0)
         if never.size:
-            raise EstimationError(
-                f"{what}: group(s) {[labels[g] for g in never]} have no one at risk at any event "
-                f"time in stratum {slabels[s]!r}; the comparison is empty there — drop the group "
-                "or the stratum"
+            _warn(
+                f"{what}: group(s) {[labels[g] for g in never]} have no one at risk in stratum "
+                f"{slabels[s]!r}; that stratum contributes nothing to the comparison"
             )
         Y = Yg.sum(1)
         d = Dg.sum(1)
