@@ -31,7 +31,16 @@ _LAZY = {
     "TimingOfEvents": "werkeffect.survival.timing_of_events",
 }
 
-__all__ = sorted(_LAZY)
+
+def _available(name: str) -> bool:
+    if name != "TimingOfEvents":
+        return True
+    from importlib.util import find_spec
+
+    return find_spec(_LAZY[name]) is not None
+
+
+__all__ = sorted(n for n in _LAZY if _available(n))
 
 
 def __getattr__(name: str) -> Any:
@@ -49,4 +58,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return sorted(n for n in _LAZY if _available(n))

@@ -399,6 +399,7 @@ class KaplanMeier:
             extra={
                 "curves": curves.drop(columns="_var_log"),
                 "groups": self._labels,
+                "group_name": self.group,
                 "start_value": 1.0,
                 "ylabel": "still on benefit",
                 "_ci_at_level": ci_at,
@@ -474,6 +475,7 @@ class NelsonAalen:
             extra={
                 "curves": pd.concat(frames, ignore_index=True),
                 "groups": self._labels,
+                "group_name": self.group,
                 "start_value": 0.0,
                 "ylabel": "cumulative hazard",
                 "_risk_table": lambda ts: risk_table(
@@ -627,6 +629,7 @@ class AalenJohansen:
             extra={
                 "curves": curves,
                 "groups": self._labels,
+                "group_name": self.group,
                 "causes": causes,
                 "cause_of_interest": cause_of_interest,
                 "start_value": 0.0,
