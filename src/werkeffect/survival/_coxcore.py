@@ -25,23 +25,38 @@ from werkeffect.exceptions import EstimationError
 
 @dataclass
 class CoxData:
-    """Rows prepared for the partial likelihood (prepared once, reused by every iteration)."""
+    """Rows prepared for the partial likelihood (prepared once, reused by every iteration).
 
-    X: np.ndarray  # (n, p) centred covariates
+    Rows are stored sorted by (stratum, stop); ``perm`` maps sorted position -> input row.
+    """
+
+    X: np.ndarray  # (n, p) centred covariates, sorted
     means: np.ndarray  # (p,) column means that were subtracted
-    weights: np.ndarray  # (n,) case weights
-    event: np.ndarray  # (n,) bool
+    weights: np.ndarray  # (n,) case weights, sorted
+    event: np.ndarray  # (n,) bool, sorted
+    stop: np.ndarray  # (n,) sorted
+    start: np.ndarray  # (n,) sorted like stop (-inf without entry)
+    perm: np.ndarray  # (n,) input row of each sorted position
     lo: np.ndarray  # (n,) first event-time index at which the row is at risk
-    hi: np.ndarray  # (n,) one past the last event-time index
-    jd: np.ndarray  # (n_events,) event-time index of each event row
-    ev_rows: np.ndarray  # (n_events,) row numbers of the events
+    hi: np.ndarray  # (n,) one past the last event-time index (non-decreasing)
+    pos: np.ndarray  # (K,) number of rows with hi <= j
+    lo_rows: np.ndarray  # rows with lo > 0, sorted by lo
+    poslo: np.ndarray  # (K,) number of lo_rows with lo <= j
+    jd: np.ndarray  # (n_events,) event-time index of each event row (non-decreasing)
+    ev_rows: np.ndarray  # (n_events,) sorted positions of the events
+    gstart: np.ndarray  # (K,) first position in ev_rows of each event time
     K: int  # number of distinct (stratum, event time) pairs
     d: np.ndarray  # (K,) number of deaths at each event time
     dw: np.ndarray  # (K,) weighted deaths
-    jl: np.ndarray  # (n_events,) event-time index of each fractional risk set
+    jl: np.ndarray  # (n_events,) event-time index of each fractional risk set (== jd)
     frac: np.ndarray  # (n_events,) Efron fraction l/d (0 for Breslow)
     times: np.ndarray  # (K,) event times
     strata_of_time: np.ndarray  # (K,) stratum code of each event time
+
+    def to_input_order(self, a: np.ndarray) -> np.ndarray:
+        out = np.empty_like(a)
+        out[self.perm] = a
+        return out
 
 
 def prepare(
@@ -53,86 +68,86 @@ def prepare(
     weights: np.ndarray | None = None,
     ties: str = "efron",
 ) -> CoxData:
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
     n = stop.shape[0]
-    event = np.asarray(event, dtype=bool)
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    means = (w @ X) / w.sum() if X.shape[1] else np.zeros(0)
-    Xc = X - means
-    if start is None:
-        start = np.full(n, -np.inf)
-    s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
+    if strata is None:
+        perm = np.argsort(stop, kind="stable")
+        s = None
+    else:
+        s_in = np.asarray(strata, dtype=np.int64)
+        perm = np.lexsort((stop, s_in))
+        s = s_in[perm]
+    stop = np.ascontiguousarray(stop[perm], dtype=float)
+    event = np.asarray(event, dtype=bool)[perm]
+    start = np.full(n, -np.inf) if start is None else np.asarray(start, dtype=float)[perm]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)[perm]
+    Xs = X[perm]
+    means = (w @ Xs) / w.sum() if Xs.shape[1] else np.zeros(0)
+    Xs -= means
 
-    ut = np.unique(stop[event])  # global distinct event times
-    M = ut.shape[0] + 1
-    q_ev = np.searchsorted(ut, stop[event])
-    keys = np.unique(s[event] * M + q_ev)  # sorted (stratum, time) keys of event times
-    K = keys.shape[0]
+    ev_rows = np.flatnonzero(event)
+    ut = np.unique(stop[ev_rows])  # global distinct event times (sorted input: cheap)
     hi_local = np.searchsorted(ut, stop, side="right")
     lo_local = np.searchsorted(ut, start, side="right")
-    base = s * M
-    hi = np.searchsorted(keys, base + hi_local, side="left")
-    lo = np.searchsorted(keys, base + lo_local, side="left")
-    ev_rows = np.flatnonzero(event)
+    if s is None:
+        K = ut.shape[0]
+        hi, lo = hi_local, lo_local
+        times, strata_of_time = ut, np.zeros(K, dtype=np.int64)
+    else:
+        M = ut.shape[0] + 1
+        keys = np.unique(s[ev_rows] * M + hi_local[ev_rows] - 1)
+        K = keys.shape[0]
+        base = s * M
+        hi = np.searchsorted(keys, base + hi_local, side="left")
+        lo = np.searchsorted(keys, base + lo_local, side="left")
+        times, strata_of_time = ut[keys % M], keys // M
     jd = hi[ev_rows] - 1
     d = np.bincount(jd, minlength=K)
     dw = np.bincount(jd, weights=w[ev_rows], minlength=K)
-    # fractional risk sets: for each event row its rank within its tie group
-    order = np.argsort(jd, kind="stable")
-    jl = jd[order]
-    first = np.concatenate(([0], np.cumsum(d)[:-1]))
-    rank = np.arange(jl.shape[0]) - first[jl]
-    if ties == "efron":
-        frac = rank / d[jl]
-    elif ties == "breslow":
-        frac = np.zeros(jl.shape[0])
-    else:
-        raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
-    times = ut[keys % M]
+    gstart = np.concatenate(([0], np.cumsum(d)[:-1]))
+    rank = np.arange(jd.shape[0]) - gstart[jd]
+    frac = rank / d[jd] if ties == "efron" else np.zeros(jd.shape[0])
+    jgrid = np.arange(K)
+    pos = np.searchsorted(hi, jgrid, side="right")
+    lo_rows = np.flatnonzero(lo > 0)
+    lo_rows = lo_rows[np.argsort(lo[lo_rows], kind="stable")]
+    poslo = np.searchsorted(lo[lo_rows], jgrid, side="right")
     return CoxData(
-        X=Xc,
-        means=means,
-        weights=w,
-        event=event,
-        lo=lo,
-        hi=hi,
-        jd=jd,
-        ev_rows=ev_rows,
-        K=K,
-        d=d,
-        dw=dw,
-        jl=jl,
-        frac=frac,
-        times=times,
-        strata_of_time=keys // M,
-    )
+        X=Xs, means=means, weights=w, event=event, stop=stop, start=start, perm=perm,
+        lo=lo, hi=hi, pos=pos, lo_rows=lo_rows, poslo=poslo, jd=jd, ev_rows=ev_rows,
+        gstart=gstart, K=K, d=d, dw=dw, jl=jd, frac=frac, times=times,
+        strata_of_time=strata_of_time,
+    )  # fmt: skip
 
 
-def _riskset_sum(cd: CoxData, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over the risk set of every event time (K,) or (K, p)."""
-    K = cd.K
-    if values.ndim == 1:
-        diff = np.bincount(cd.lo, weights=values, minlength=K + 1)
-        diff -= np.bincount(cd.hi, weights=values, minlength=K + 1)
-        return np.cumsum(diff[:K])
-    out = np.empty((K, values.shape[1]))
-    for k in range(values.shape[1]):
-        diff = np.bincount(cd.lo, weights=values[:, k], minlength=K + 1)
-        diff -= np.bincount(cd.hi, weights=values[:, k], minlength=K + 1)
-        out[:, k] = np.cumsum(diff[:K])
-    return out
+def _suffix_from(cs: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Sum of rows from ``positions`` to the end, given the cumulative sum ``cs``."""
+    tot = cs[-1]
+    before = cs[np.maximum(positions - 1, 0)]
+    before[positions == 0] = 0.0
+    return tot - before
 
 
-def _death_sum(cd: CoxData, values: np.ndarray) -> np.ndarray:
-    K = cd.K
-    v = values[cd.ev_rows]
-    if v.ndim == 1:
-        return np.bincount(cd.jd, weights=v, minlength=K)
-    return np.stack(
-        [np.bincount(cd.jd, weights=v[:, k], minlength=K) for k in range(v.shape[1])], 1
-    )
+def _riskset_sum(cd: CoxData, V: np.ndarray) -> np.ndarray:
+    """Sum of the rows of ``V`` (n, q) over the risk set of every event time: (K, q).
+
+    Rows with ``hi > j`` (stop >= t_j) minus rows not yet entered (``lo > j``).
+    """
+    if V.shape[0] == 0:
+        return np.zeros((cd.K, V.shape[1]))
+    S = _suffix_from(np.cumsum(V, axis=0), cd.pos)
+    if cd.lo_rows.size:
+        S -= _suffix_from(np.cumsum(V[cd.lo_rows], axis=0), cd.poslo)
+    return S
+
+
+def _death_sum(cd: CoxData, V: np.ndarray) -> np.ndarray:
+    """Sum of ``V`` over the deaths at each event time: (K, q)."""
+    return np.add.reduceat(V[cd.ev_rows], cd.gstart, axis=0)
 
 
 def _linear_predictor(cd: CoxData, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,14 +171,14 @@ class _Pieces:
 def _pieces(cd: CoxData, beta: np.ndarray) -> _Pieces:
     eta, ex = _linear_predictor(cd, beta)
     r = cd.weights * ex
-    rX = r[:, None] * cd.X
-    S0 = _riskset_sum(cd, r)
-    S1 = _riskset_sum(cd, rX)
-    D0 = _death_sum(cd, r)
-    D1 = _death_sum(cd, rX)
+    V = np.empty((r.shape[0], cd.X.shape[1] + 1))
+    V[:, 0] = r
+    np.multiply(r[:, None], cd.X, out=V[:, 1:])
+    S = _riskset_sum(cd, V)
+    D = _death_sum(cd, V)
     jl, frac = cd.jl, cd.frac
-    den = S0[jl] - frac * D0[jl]
-    num = S1[jl] - frac[:, None] * D1[jl]
+    den = S[jl, 0] - frac * D[jl, 0]
+    num = S[jl, 1:] - frac[:, None] * D[jl, 1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         xbar = num / den[:, None]
     mw = (cd.dw / cd.d)[jl]
@@ -221,7 +236,7 @@ def score_residuals(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     ev, jd = cd.ev_rows, cd.jd
     U[ev] += cd.X[ev] - xbarbar[jd]
     U[ev] += ex[ev, None] * (cd.X[ev] * B[jd][:, None] - BX[jd])
-    return U
+    return cd.to_input_order(U)
 
 
 def martingale_residuals(cd: CoxData, beta: np.ndarray) -> np.ndarray:
@@ -233,7 +248,7 @@ def martingale_residuals(cd: CoxData, beta: np.ndarray) -> np.ndarray:
     cumA = np.concatenate(([0.0], np.cumsum(A)))
     cumhaz = cumA[cd.hi] - cumA[cd.lo]
     cumhaz[cd.ev_rows] -= B[cd.jd]
-    return cd.event.astype(float) - pc.ex * cumhaz
+    return cd.to_input_order(cd.event.astype(float) - pc.ex * cumhaz)
 
 
 def baseline_hazard(cd: CoxData, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -110,12 +110,12 @@ class CoxPHResult(EstimationResult):
         elif transform == "log":
             g_ev = np.log(ev_times)
         elif transform == "rank":
-            allt = self.extra["_stop"]
-            g_ev = stats.rankdata(allt)[cd.ev_rows]
+            g_ev = stats.rankdata(cd.stop)[cd.ev_rows]
         elif transform == "km":
             from werkeffect.survival.nonparametric import _km_left_limit
 
-            g_ev = 1 - _km_left_limit(self.extra["_stop"], cd.event, self.extra["_start"], ev_times)
+            entry = None if self.extra["_start"] is None else cd.start
+            g_ev = 1 - _km_left_limit(cd.stop, cd.event, entry, ev_times)
         else:
             raise ValueError("transform must be 'km', 'identity', 'log' or 'rank'")
         g_ev = g_ev - g_ev.mean()
@@ -272,7 +272,9 @@ class CoxPH:
         use_robust = (self.cluster is not None) if robust is None else robust
         n_clusters = None
         if use_robust:
-            U = core.score_residuals(cd, res.beta) * cd.weights[:, None]
+            U = core.score_residuals(cd, res.beta)
+            if self._w is not None:
+                U *= self._w[:, None]
             if self.cluster is not None:
                 codes, uniq = pd.factorize(self.df[self.cluster])
                 n_clusters = len(uniq)

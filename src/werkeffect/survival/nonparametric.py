@@ -32,28 +32,35 @@ DEFAULT_TIMES = (6.0, 12.0, 24.0)
 # building blocks
 # ----------------------------------------------------------------------------------------
 def _km_fast(stop: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, ...]:
-    """KM without entry or weights: one sort of a packed (time, censored) key.
+    """KM without entry or weights: a single float sort of a packed key.
 
-    Non-negative float64 values keep their order when their bits are read as integers and use
-    63 bits, so ``bits * 2 + censored`` sorts by time with events before censorings at ties.
+    The censoring flag is stored in the last mantissa bit of the (non-negative) duration, so
+    one ``np.sort`` of float64 orders rows by time with events before censorings at ties.
+    Durations that differ only in that last bit (a relative difference of 2e-16) count as
+    tied; the reported times have that bit cleared.
     """
-    key = stop.astype(np.float64).view(np.uint64) << np.uint64(1)
-    key |= (~event).astype(np.uint64)
+    one = np.uint64(1)
+    key = stop.astype(np.float64)  # copy
+    bits = key.view(np.uint64)
+    bits &= ~one
+    np.bitwise_or(bits, np.logical_not(event).view(np.uint8), out=bits)
     key.sort()
-    is_event = (key & np.uint64(1)) == 0
-    t = (key >> np.uint64(1)).view(np.float64)
-    n = t.shape[0]
-    new = np.empty(n, dtype=bool)
+    is_event = np.bitwise_and(bits, one) == 0
+    bits &= ~one  # key now holds the times
+    n = key.shape[0]
+    ev_pos = np.flatnonzero(is_event)
+    if ev_pos.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    te = key[ev_pos]
+    new = np.empty(te.shape[0], dtype=bool)
     new[0] = True
-    np.not_equal(t[1:], t[:-1], out=new[1:])
-    first = np.flatnonzero(new)  # first row of each distinct time
-    cum_ev = np.cumsum(is_event)
-    ends = np.append(first[1:], n) - 1
-    d_all = cum_ev[ends] - np.concatenate(([0], cum_ev[ends[:-1]]))
-    keep = d_all > 0
-    times = t[first[keep]]
-    d = d_all[keep].astype(float)
-    y = (n - first[keep]).astype(float)
+    np.not_equal(te[1:], te[:-1], out=new[1:])
+    g = np.flatnonzero(new)  # first event of each distinct event time
+    times = te[g]
+    # events sort before censorings at a tie, so the first event of a time is the first row
+    # with that time: the number at risk is everything from there on
+    y = (n - ev_pos[g]).astype(float)
+    d = np.diff(g, append=te.shape[0]).astype(float)
     return times, y, d
 
 
@@ -97,11 +104,15 @@ def _at_risk(
 def _km_from_tables(
     times: np.ndarray, Y: np.ndarray, d: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Survival and Greenwood variance of log S at each event time."""
+    """Survival and Greenwood variance of log S at each event time (few in-place passes)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        S = np.cumprod(1.0 - d / Y)
-        gw = np.cumsum(np.where(Y > d, d / (Y * (Y - d)), np.inf))
-    return S, gw
+        q = d / Y
+        S = np.subtract(1.0, q)
+        np.cumprod(S, out=S)
+        rest = Y - d  # Greenwood term d / (Y (Y - d)) = q / (Y - d); infinite once S hits 0
+        np.divide(q, rest, out=q)
+        np.cumsum(q, out=q)
+    return S, q
 
 
 def _km_left_limit(
