@@ -593,6 +593,7 @@ class TimingOfEvents:
         seed: int = 0,
         maxiter: int = 3000,
         tol: float = 0.01,
+        patience: int | None = 2,
         level: float = 0.95,
     ) -> TimingOfEventsResult:
         """Estimate by maximum likelihood with NPMLE heterogeneity.
@@ -610,6 +611,11 @@ class TimingOfEvents:
             Iteration limit of the optimiser (per number of mass points).
         tol
             A new mass point is kept if it raises the log-likelihood by more than ``tol``.
+        patience
+            Also stop adding points once the criterion (AIC/BIC) has worsened ``patience``
+            times in a row (the points added afterwards could not be chosen anyway unless
+            the likelihood jumps); ``None``: add points until the likelihood stops improving
+            (Gaure, Roed & Zhang 2007) or ``max_mass_points`` is reached.
         """
         if cov_type not in ("hessian", "robust"):
             raise ValueError("cov_type must be 'hessian' or 'robust'")
@@ -669,6 +675,15 @@ class TimingOfEvents:
             if not ok:
                 break
             current = fits[-1]
+            if patience is not None:
+                crit = [self._criterion(f, n_p) for f in fits]
+                best_so_far = int(np.argmin(crit))
+                if len(crit) - 1 - best_so_far >= patience:
+                    current["note"] = (
+                        f"{self.criterion.upper()} worse than with {fits[best_so_far]['M']} "
+                        f"point(s) {patience} times in a row: search stopped"
+                    )
+                    break
 
         accepted = [f for f in fits if f["accepted"]]
         for f in fits:
@@ -791,6 +806,11 @@ class TimingOfEvents:
         )
 
     # ------------------------------------------------------------------------------------
+    def _criterion(self, fit, n_p):
+        k = fit["lay"].n_params
+        pen = 2.0 if self.criterion == "aic" else np.log(n_p)
+        return -2 * fit["ll"] + pen * k
+
     def _finish(self, lik, fit, cov_type):
         lay = fit["lay"]
         opt = fit["opt"]
