@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import optimize
-from scipy.special import logsumexp
 
 from werkeffect.survival._toe_data import Layout, ToEData
 from werkeffect.survival._toe_lik import (
     Likelihood,
     cell_rates,
     linear_predictors,
+    logsumexp,
     unpack_het,
 )
 
@@ -160,45 +160,19 @@ def add_point_start(theta: np.ndarray, lay: Layout, new: np.ndarray, eps: float)
 # ----------------------------------------------------------------------------------------
 # exit probabilities after programme start (the council's quantities)
 # ----------------------------------------------------------------------------------------
-def exit_probabilities(
-    theta: np.ndarray,
-    lay: Layout,
-    data: ToEData,
-    horizons: np.ndarray,
-    interest: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Probability of exit to the cause of interest within h months after programme start.
-
-    For every spell with an observed programme start ps: the posterior distribution of V
-    given the spell's history up to ps (survival in benefit to ps, no earlier programme
-    entry, entry at ps), then the cumulative incidence over [ps, ps + h] with all exit
-    hazards shifted by their programme effect (P1) and without the programme (P0).
-    Returns P1 (n_t, H), P0 (n_t, H) and the treated spells' indices.
-    """
+def exit_geometry(data: ToEData, horizons: np.ndarray) -> dict:
+    """Pieces of time after programme start (independent of the parameters)."""
     rows = data.treated
-    K, S = data.K, data.n_states
+    S = data.n_states
     ps = data.ps[rows]
-    a = cell_rates(theta, lay)
-    ex = linear_predictors(theta, lay, data, rows)
-    V, logp = unpack_het(theta, lay)
-    eV = np.exp(V)
-    # posterior given history up to ps
-    untreated = np.arange(len(data.cuts)) * S
-    E0 = data.E[rows][:, untreated]
-    lam = np.empty((len(rows), K + 1))
-    for k in range(K):
-        lam[:, k] = ex[:, k] * (E0 @ np.exp(a[k][untreated]))
-    lam[:, K] = ex[:, K] * (data.Ep[rows] @ np.exp(a[K]))
-    lw = logp[None, :] + V[None, :, K] - lam @ eV.T  # (n_t, M)
-    w = np.exp(lw - logsumexp(lw, axis=1)[:, None])
-    # pieces after programme start
     hmax = float(np.max(horizons))
+    n = len(rows)
     pts = np.concatenate(
         [
-            np.zeros((len(rows), 1)),
-            np.broadcast_to(data.ecuts[1:], (len(rows), len(data.ecuts) - 1)),
+            np.zeros((n, 1)),
+            np.broadcast_to(data.ecuts[1:], (n, len(data.ecuts) - 1)),
             data.cuts[None, :] - ps[:, None],
-            np.broadcast_to(horizons, (len(rows), len(horizons))),
+            np.broadcast_to(horizons, (n, len(horizons))),
         ],
         axis=1,
     )
@@ -209,19 +183,62 @@ def exit_probabilities(
     j = j.reshape(mid.shape)
     r = 1 + np.clip(np.searchsorted(data.ecuts, mid.ravel(), "right") - 1, 0, None)
     r = r.reshape(mid.shape)
+    idx = (pts[:, None, :] <= horizons[None, :, None]).sum(axis=2) - 2  # (n_t, H)
+    untreated = np.arange(len(data.cuts)) * S
+    return {
+        "rows": rows,
+        "L": L,
+        "cells": (j * S + r, j * S),
+        "idx": idx,
+        "untreated": untreated,
+        "E0": data.E[rows][:, untreated],
+        "Ep": data.Ep[rows],
+        "horizons": horizons,
+    }
+
+
+def exit_probabilities(
+    theta: np.ndarray,
+    lay: Layout,
+    data: ToEData,
+    horizons: np.ndarray,
+    interest: int,
+    geom: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probability of exit to the cause of interest within h months after programme start.
+
+    For every spell with an observed programme start ps: the posterior distribution of V
+    given the spell's history up to ps (survival in benefit to ps, no earlier programme
+    entry, entry at ps), then the cumulative incidence over [ps, ps + h] with all exit
+    hazards shifted by their programme effect (P1) and without the programme (P0), other
+    exits competing. Returns P1 (n_t, H), P0 (n_t, H) and the treated spells' indices.
+    """
+    if geom is None:
+        geom = exit_geometry(data, horizons)
+    rows = geom["rows"]
+    K = data.K
+    a = cell_rates(theta, lay)
+    ex = linear_predictors(theta, lay, data, rows)
+    V, logp = unpack_het(theta, lay)
+    eV = np.exp(V)
+    # posterior of V given the history up to programme start
+    un = geom["untreated"]
+    lam = np.empty((len(rows), K + 1))
+    for k in range(K):
+        lam[:, k] = ex[:, k] * (geom["E0"] @ np.exp(a[k][un]))
+    lam[:, K] = ex[:, K] * (geom["Ep"] @ np.exp(a[K]))
+    lw = logp[None, :] + V[None, :, K] - lam @ eV.T  # (n_t, M)
+    w = np.exp(lw - logsumexp(lw, axis=1)[:, None])
+    L = geom["L"][:, None, :]
+    idx = np.broadcast_to(geom["idx"][:, None, :], (len(rows), lay.M, geom["idx"].shape[1]))
     out = []
-    for treated in (True, False):
-        cell = j * S + (r if treated else 0)
+    for cell in geom["cells"]:
         rates = np.stack([np.exp(a[k][cell]) * ex[:, [k]] for k in range(K)])  # (K, n_t, B)
-        rk = rates[:, :, None, :] * eV[:, :K].T[:, None, :, None]  # (K, n_t, M, B)
-        Htot = rk.sum(axis=0)
-        HL = Htot * L[:, None, :]
+        Htot = np.einsum("knb,mk->nmb", rates, eV[:, :K])  # (n_t, M, B)
+        HL = Htot * L
         cum = np.cumsum(HL, axis=2)
-        surv_start = np.exp(-(cum - HL))
-        inc = surv_start * rk[interest] / Htot * (-np.expm1(-HL))
+        hk = rates[interest][:, None, :] * eV[None, :, interest, None]
+        inc = np.exp(-(cum - HL)) * (hk / Htot) * (-np.expm1(-HL))
         cif = np.cumsum(inc, axis=2)  # CIF at the end of each piece
-        idx = (pts[:, None, :] <= horizons[None, :, None]).sum(axis=2) - 2  # (n_t, H)
-        idx = np.broadcast_to(idx[:, None, :], (len(rows), lay.M, len(horizons)))
-        cif_h = np.take_along_axis(cif, idx, axis=2)
-        out.append(np.einsum("nm,nmh->nh", w, cif_h))
+        out.append(np.einsum("nm,nmh->nh", w, np.take_along_axis(cif, idx, axis=2)))
     return out[0], out[1], rows

@@ -21,9 +21,14 @@ locations; probabilities are p = softmax(0, omega_2, ..., omega_M).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from werkeffect.survival._toe_data import Layout, ToEData
+
+
+def logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Row-wise log-sum-exp (plain numpy; scipy's version is slow for many small calls)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(x - m), axis=axis))
 
 
 def unpack_het(theta: np.ndarray, lay: Layout) -> tuple[np.ndarray, np.ndarray]:

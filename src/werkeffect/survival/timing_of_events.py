@@ -37,6 +37,7 @@ from werkeffect.survival._toe_data import ToEData, build_data, build_layout
 from werkeffect.survival._toe_fit import (
     add_point_start,
     candidate_points,
+    exit_geometry,
     exit_probabilities,
     newton_polish,
     optimise,
@@ -213,15 +214,17 @@ class _State:
         )
         return p1.mean(axis=0), p0.mean(axis=0)
 
-    def _stats(self, theta, horizons):
-        p1, p0, rows = exit_probabilities(theta, self.lay, self.lik.data, horizons, self.interest)
-        return p1, p0, rows
+    def _stats(self, theta, horizons, geom=None):
+        return exit_probabilities(
+            theta, self.lay, self.lik.data, horizons, self.interest, geom=geom
+        )
 
     def exit_result(self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95):
         h = np.asarray(horizons, dtype=float)
         if np.any(h <= 0):
             raise ValueError("horizons must be positive (months)")
-        p1, p0, rows = self._stats(self.theta, h)
+        geom = exit_geometry(self.lik.data, h)
+        p1, p0, rows = self._stats(self.theta, h, geom)
         tau = p1 - p0
         est = np.concatenate([p1.mean(0), p0.mean(0), tau.mean(0)])
         # sampling variation of the average over the treated (clustered by person)
@@ -234,7 +237,7 @@ class _State:
         def fun(th_free):
             th = self.theta.copy()
             th[self.free] = th_free
-            a, b, _ = self._stats(th, h)
+            a, b, _ = self._stats(th, h, geom)
             return np.concatenate([a.mean(0), b.mean(0), (a - b).mean(0)])
 
         base = self.theta[self.free]
