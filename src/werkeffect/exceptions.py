@@ -8,7 +8,14 @@ class WerkeffectError(Exception):
 
 
 class DataValidationError(WerkeffectError):
-    """The data do not meet what a step needs (names the table, column and rows)."""
+    """An extract breaks the data model. ``problems`` lists every problem found.
+
+    The message lists, per problem, table, column, count and up to five example rows.
+    """
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 class EstimationError(WerkeffectError, ValueError):
