@@ -71,7 +71,8 @@ class ToEData:
     Ep: np.ndarray  # (n, Cp) programme exposure [0, min(T, ps)]
     d: np.ndarray  # (n, K) exit cause indicators
     cell: np.ndarray  # (n,) exit event cell (any cause; meaningless if censored)
-    dp: np.ndarray  # (n,) programme observed in spell
+    dp: np.ndarray  # (n,) programme entry observed in spell (while the process is at risk)
+    has_programme: np.ndarray  # (n,) bool: programme started before the spell ended
     cellp: np.ndarray  # (n,) programme event interval
     dp_post: np.ndarray  # (n,) programme entry observed after the entry time
     # left truncation
@@ -97,7 +98,7 @@ class ToEData:
 
     @property
     def treated(self) -> np.ndarray:
-        return np.flatnonzero(self.dp > 0)
+        return np.flatnonzero(self.has_programme)
 
 
 def _exit_cells(upper, ps, cuts, ecuts):
@@ -132,6 +133,7 @@ def build_data(
     cuts: np.ndarray,
     pcuts: np.ndarray,
     ecuts: np.ndarray,
+    programme_from_entry: bool = False,
 ) -> ToEData:
     n = len(T)
     ps = np.where(ps < T, ps, np.nan)  # programme observed only before the spell ends
@@ -140,7 +142,10 @@ def build_data(
     agg = sp.csr_matrix((np.ones(n), (pidx, np.arange(n))), shape=(n_p, n))
     E = _exit_cells(T, ps, cuts, ecuts)
     has = ~np.isnan(ps)
-    Ep = _overlap(np.zeros(n), np.where(has, ps, T), pcuts)
+    # the programme process is at risk from p0: the spell start, or the entry time when the
+    # programme did not exist / was not recorded before observation started
+    p0 = entry if programme_from_entry else np.zeros(n)
+    Ep = _overlap(p0, np.where(has, ps, T), pcuts)
     d = np.zeros((n, K))
     ev = cause > 0
     d[np.flatnonzero(ev), cause[ev] - 1] = 1.0
@@ -149,10 +154,12 @@ def build_data(
     since = np.where(has, T - np.where(has, ps, 0.0), 0.0)
     r[has] = 1 + _locate(since[has], ecuts)
     cell = j * (1 + len(ecuts)) + r
-    dp = has.astype(float)
+    dp = (has & (np.where(has, ps, 0.0) >= p0)).astype(float)
     cellp = np.where(has, _locate(np.where(has, ps, 0.0), pcuts), 0)
     trunc = np.flatnonzero(entry > 0)
     dpt = (has[trunc] & (ps[trunc] < entry[trunc])).astype(float)
+    if programme_from_entry:
+        dpt[:] = 0.0
     dp_post = dp.copy()
     dp_post[trunc[dpt > 0]] = 0.0
     tp_unique, tinv = np.unique(pidx[trunc], return_inverse=True)
@@ -165,6 +172,8 @@ def build_data(
         np.where(has[trunc], np.minimum(ps[trunc], entry[trunc]), entry[trunc]),
         pcuts,
     )
+    if programme_from_entry:
+        Ept[:] = 0.0
     return ToEData(
         n_spells=n,
         n_persons=n_p,
@@ -177,6 +186,7 @@ def build_data(
         d=d,
         cell=cell,
         dp=dp,
+        has_programme=has,
         cellp=cellp,
         dp_post=dp_post,
         trunc=trunc,

@@ -347,6 +347,12 @@ class TimingOfEvents:
         Largest number of mass points tried (1: no unobserved heterogeneity).
     criterion
         ``"aic"`` or ``"bic"``: chooses the number of mass points among the accepted fits.
+    programme_from_entry
+        ``False`` (default): the programme could start from the beginning of the spell, and
+        for left-truncated spells the programme history before entry is part of the
+        conditioning event. ``True``: the programme process is at risk only from the entry
+        time (the programme did not exist, or was not recorded, before the observation
+        window — e.g. jobcoaching from 2015 with a 2015 window).
 
     Notes
     -----
@@ -377,6 +383,7 @@ class TimingOfEvents:
         cause_labels: Mapping[int, str] | None = None,
         max_mass_points: int = 6,
         criterion: str = "aic",
+        programme_from_entry: bool = False,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError("data must be a pandas DataFrame")
@@ -465,6 +472,8 @@ class TimingOfEvents:
             cause_idx[codes == k] = i + 1
 
         observed = np.isfinite(ps) & (ps < T)
+        if programme_from_entry:
+            observed &= ps >= ent
         if not observed.any():
             raise EstimationError(
                 f"no programme entries: column '{programme_start}' has no programme start "
@@ -498,6 +507,7 @@ class TimingOfEvents:
         self._arrays = dict(
             person=person, T=T, entry=ent, cause=cause_idx, ps=ps, X=X, Xp=Xp,
             K=len(kinds), cuts=cuts, pcuts=pcuts, ecuts=ecuts,
+            programme_from_entry=bool(programme_from_entry),
         )  # fmt: skip
         self._xinfo = (xnames, xm, xs, pnames, pm, pss)
         self.max_mass_points = int(max_mass_points)
@@ -760,8 +770,8 @@ class TimingOfEvents:
         n_info = {
             "n_spells": int(data.n_spells),
             "n_persons": int(n_p),
-            "n_treated": int(data.dp.sum()),
-            "n_control": int(data.n_spells - data.dp.sum()),
+            "n_treated": int(data.has_programme.sum()),
+            "n_control": int(data.n_spells - data.has_programme.sum()),
             "n_events": int(data.d.sum()),
             "n_left_truncated": int(len(data.trunc)),
         }
