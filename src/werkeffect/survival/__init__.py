@@ -27,35 +27,18 @@ _LAZY = {
     "split_episodes": "werkeffect.survival.episodes_tools",
     "time_varying_effect": "werkeffect.survival.episodes_tools",
     "ImmortalTimeError": "werkeffect.survival._checks",
-    # built by another module owner; available once survival/timing_of_events.py exists
     "TimingOfEvents": "werkeffect.survival.timing_of_events",
 }
 
 
-def _available(name: str) -> bool:
-    if name != "TimingOfEvents":
-        return True
-    from importlib.util import find_spec
-
-    return find_spec(_LAZY[name]) is not None
-
-
-__all__ = sorted(n for n in _LAZY if _available(n))
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        try:
-            module = import_module(_LAZY[name])
-        except ModuleNotFoundError as exc:
-            if exc.name == _LAZY[name]:
-                raise AttributeError(
-                    f"werkeffect.survival.{name} is not available yet ({_LAZY[name]} missing)"
-                ) from exc
-            raise
-        return getattr(module, name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'werkeffect.survival' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(n for n in _LAZY if _available(n))
+    return __all__
