@@ -108,13 +108,20 @@ def _within_unit_constant(codes: np.ndarray, values: np.ndarray, n: int) -> np.n
     return lo == hi
 
 
+def unique_sorted(values: np.ndarray) -> np.ndarray:
+    """Sorted unique values (hash-based; much faster than ``np.unique`` on large arrays)."""
+    return np.sort(pd.unique(np.asarray(values)))
+
+
 def is_balanced(df: pd.DataFrame, unit: str, time: str) -> bool:
+    """Whether every unit is observed exactly once in every period."""
     uid, uniq = pd.factorize(df[unit], sort=False)
-    n_t = df[time].nunique()
+    tid, tuniq = pd.factorize(df[time], sort=False)
+    n_t = len(tuniq)
     if len(df) != len(uniq) * n_t:
         return False
-    pairs = uid.astype(np.int64) * n_t + pd.factorize(df[time], sort=True)[0]
-    return len(np.unique(pairs)) == len(df)
+    counts = np.bincount(uid.astype(np.int64) * n_t + tid, minlength=len(uniq) * n_t)
+    return bool((counts == 1).all())
 
 
 def build_panel(
@@ -136,7 +143,7 @@ def build_panel(
     t_long = numeric_column(df, time)
     units = df[unit].to_numpy()
     # Fast path: data sorted by unit then time, balanced.
-    periods = np.unique(t_long)
+    periods = unique_sorted(t_long)
     n_t = len(periods)
     n_rows = len(df)
     fast = False

@@ -34,6 +34,7 @@ from werkeffect.did._checks import (
     is_balanced,
     numeric_column,
     require_columns,
+    unique_sorted,
 )
 from werkeffect.did._influence import CompactInfluence, DenseInfluence, bootstrap_inference
 from werkeffect.did.aggregate import plan
@@ -270,7 +271,7 @@ class CallawaySantAnna:
         else:
             g_row = group_from_treatment(df, self.unit, self.time, self.treatment).to_numpy()
         t_row = numeric_column(df, self.time)
-        tlist = np.unique(t_row)
+        tlist = unique_sorted(t_row)
         if len(tlist) < 2:
             raise EstimationError(f"need at least two periods in '{self.time}'")
         late = g_row > tlist.max()
@@ -293,7 +294,7 @@ class CallawaySantAnna:
             df = df.loc[keep]
             g_row, t_row = g_row[keep], t_row[keep]
             notes.append(msg + "; dropped.")
-        glist = np.unique(g_row[g_row > 0])
+        glist = unique_sorted(g_row[g_row > 0])
         if not len(glist):
             raise EstimationError(f"no treated units: '{self.group or self.treatment}' is all 0")
         has_never = (g_row == 0).any()
@@ -307,7 +308,7 @@ class CallawaySantAnna:
             keep = t_row < gmax - delta
             df = df.loc[keep]
             g_row, t_row = g_row[keep], t_row[keep]
-            tlist = np.unique(t_row)
+            tlist = unique_sorted(t_row)
             glist = glist[glist < gmax]
             notes.append(
                 f"No never-treated units: periods from {_label(gmax - delta)} on are dropped and "
@@ -340,7 +341,7 @@ class CallawaySantAnna:
                 cluster=self.cluster,
             )
             self._tl = pan.periods
-            cohorts = np.unique(pan.g)
+            cohorts = unique_sorted(pan.g)
             coh_idx = np.searchsorted(cohorts, pan.g)
             if not self.covariates and self.cluster is None:
                 att, influence, n_t, n_c = self._compact(pan.y, coh_idx, cohorts, cells)
@@ -559,7 +560,7 @@ class CallawaySantAnna:
 
     def _dense_rc(self, df, g_row, t_row, cells):
         y = numeric_column(df, self.outcome)
-        cohorts = np.unique(g_row)
+        cohorts = unique_sorted(g_row)
         coh_row = np.searchsorted(cohorts, g_row)
         xs = (
             np.column_stack([np.ones(len(y))] + [numeric_column(df, c) for c in self.covariates])
