@@ -69,7 +69,7 @@ def group_from_treatment(
     t = numeric_column(df, time)
     uid, _ = pd.factorize(df[unit], sort=False)
     order = np.lexsort((t, uid))
-    u_s, d_s, t_s = uid[order], d[order], t[order]
+    u_s, d_s = uid[order], d[order]
     same = np.r_[False, u_s[1:] == u_s[:-1]]
     switch_off = same & (d_s == 0) & (np.r_[0.0, d_s[:-1]] == 1)
     if switch_off.any():

@@ -35,10 +35,18 @@ def staggered_panel(
     a = rng.normal(size=n_units) + 0.5 * (g > 0)
     t = np.arange(1, n_periods + 1)
     lam = 0.2 * t
-    tau = np.where((g[:, None] > 0) & (t[None, :] >= g[:, None]),
-                   effect + dynamic * (t[None, :] - g[:, None]), 0.0)
-    y = (a[:, None] + lam[None, :] + covariate_trend * t[None, :] * x[:, None] + tau
-         + noise * rng.standard_normal((n_units, n_periods)))
+    tau = np.where(
+        (g[:, None] > 0) & (t[None, :] >= g[:, None]),
+        effect + dynamic * (t[None, :] - g[:, None]),
+        0.0,
+    )
+    y = (
+        a[:, None]
+        + lam[None, :]
+        + covariate_trend * t[None, :] * x[:, None]
+        + tau
+        + noise * rng.standard_normal((n_units, n_periods))
+    )
     df = pd.DataFrame(
         {
             "unit": np.repeat(np.arange(n_units), n_periods),
@@ -48,6 +56,9 @@ def staggered_panel(
             "y": y.astype(dtype).ravel(),
         }
     )
-    truth = {(int(gg), int(tt)): (effect + dynamic * (tt - gg)) if tt >= gg else 0.0
-             for gg in cohorts for tt in t[1:]}
+    truth = {
+        (int(gg), int(tt)): (effect + dynamic * (tt - gg)) if tt >= gg else 0.0
+        for gg in cohorts
+        for tt in t[1:]
+    }
     return df, truth

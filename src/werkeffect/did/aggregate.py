@@ -133,4 +133,6 @@ def plan(
         w = np.full(len(labels), 1.0 / len(labels))
         return AggregationPlan(labels, a_mat, b_mat, est, a_mat @ w, b_mat @ w, float(est @ w))
 
-    raise ValueError(f"aggregation must be 'simple', 'dynamic', 'group' or 'calendar', got {kind!r}")
+    raise ValueError(
+        f"aggregation must be 'simple', 'dynamic', 'group' or 'calendar', got {kind!r}"
+    )

@@ -64,7 +64,7 @@ class AggregateResult(EstimationResult):
     critical_value: float | None = None
     vcov: pd.DataFrame | None = None
 
-    def plot(self, ax=None, level: float = 0.95):  # noqa: D401
+    def plot(self, ax=None, level: float = 0.95):
         """Event-study plot (dynamic) or forest plot (other aggregations)."""
         if self.kind == "dynamic":
             from werkeffect.did.plot import event_study_plot
@@ -487,7 +487,9 @@ class CallawaySantAnna:
         att = np.zeros(k)
         n_tr = np.zeros(k, dtype=int)
         n_ct = np.zeros(k, dtype=int)
-        for j, (g, tn, b) in enumerate(zip(cells["group"], cells["time"], cells["base"], strict=True)):
+        for j, (g, tn, b) in enumerate(
+            zip(cells["group"], cells["time"], cells["base"], strict=True)
+        ):
             ti, bi = np.searchsorted(periods, tn), np.searchsorted(periods, b)
             gi = np.searchsorted(cohorts, g)
             ctrl = self._control_cohorts(cohorts, g, tn, b)
@@ -505,7 +507,12 @@ class CallawaySantAnna:
             kappa[j, ctrl] = -n / nc * (dmu[ctrl] - m_c)
             n_tr[j], n_ct[j] = counts[gi], nc
         inf = CompactInfluence(
-            n=n, counts=counts, centred_gram=grams, scale=scale, kappa=kappa, diff=diff,
+            n=n,
+            counts=counts,
+            centred_gram=grams,
+            scale=scale,
+            kappa=kappa,
+            diff=diff,
             means=means,
         )
         return att, inf, n_tr, n_ct
@@ -538,7 +545,9 @@ class CallawaySantAnna:
         n_tr = np.zeros(k, dtype=int)
         n_ct = np.zeros(k, dtype=int)
         ones = np.ones((n, 1))
-        for j, (g, tn, b) in enumerate(zip(cells["group"], cells["time"], cells["base"], strict=True)):
+        for j, (g, tn, b) in enumerate(
+            zip(cells["group"], cells["time"], cells["base"], strict=True)
+        ):
             ti, bi = np.searchsorted(periods, tn), np.searchsorted(periods, b)
             gi = np.searchsorted(cohorts, g)
             ctrl_c = self._control_cohorts(cohorts, g, tn, b)
@@ -556,7 +565,12 @@ class CallawaySantAnna:
             att[j] = a
             mat[mask, j] = n / mask.sum() * inf
             n_tr[j], n_ct[j] = int(d.sum()), int((1 - d).sum())
-        return att, DenseInfluence(n=n, matrix=mat, cohort_of_unit=coh_idx, cluster=cluster), n_tr, n_ct
+        return (
+            att,
+            DenseInfluence(n=n, matrix=mat, cohort_of_unit=coh_idx, cluster=cluster),
+            n_tr,
+            n_ct,
+        )
 
     def _dense_rc(self, df, g_row, t_row, cells):
         y = numeric_column(df, self.outcome)
@@ -592,7 +606,9 @@ class CallawaySantAnna:
         att = np.zeros(k)
         n_tr = np.zeros(k, dtype=int)
         n_ct = np.zeros(k, dtype=int)
-        for j, (g, tn, b) in enumerate(zip(cells["group"], cells["time"], cells["base"], strict=True)):
+        for j, (g, tn, b) in enumerate(
+            zip(cells["group"], cells["time"], cells["base"], strict=True)
+        ):
             ctrl_c = self._control_cohorts(cohorts, g, tn, b)
             gi = np.searchsorted(cohorts, g)
             in_t = (t_row == tn) | (t_row == b)
@@ -608,8 +624,16 @@ class CallawaySantAnna:
             if not (((1 - d) * post).any() and ((1 - d) * (1 - post)).any()):
                 raise self._no_controls(g, tn)
             a, inf = self._estimate_cell(
-                _kernels.rc_2x2, g, tn, b, int(d.sum()), int((1 - d).sum()),
-                y[sel], post, d, xs[sel],
+                _kernels.rc_2x2,
+                g,
+                tn,
+                b,
+                int(d.sum()),
+                int((1 - d).sum()),
+                y[sel],
+                post,
+                d,
+                xs[sel],
             )
             att[j] = a
             col = np.zeros(n)

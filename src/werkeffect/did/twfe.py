@@ -60,9 +60,10 @@ def demean_two_way(
             v -= (np.bincount(uid, weights=v, minlength=n_u) / cu)[uid]
             mt = np.bincount(tid, weights=v, minlength=n_t) / ct
             v -= mt[tid]
-            if np.abs(mt).max() < tol * scale and np.abs(
-                np.bincount(uid, weights=v, minlength=n_u) / cu
-            ).max() < tol * scale:
+            if (
+                np.abs(mt).max() < tol * scale
+                and np.abs(np.bincount(uid, weights=v, minlength=n_u) / cu).max() < tol * scale
+            ):
                 break
         else:  # pragma: no cover
             raise EstimationError("the two-way demeaning did not converge")
@@ -98,9 +99,13 @@ def within_ols(
     """
     n_u = int(uid.max()) + 1
     n_t = int(tid.max()) + 1
-    balanced = len(y) == n_u * n_t and (np.bincount(uid * n_t + tid, minlength=n_u * n_t) == 1).all()
-    xt = x if (overwrite and x.flags.f_contiguous and x.dtype == float) else np.array(
-        x, dtype=float, order="F"
+    balanced = (
+        len(y) == n_u * n_t and (np.bincount(uid * n_t + tid, minlength=n_u * n_t) == 1).all()
+    )
+    xt = (
+        x
+        if (overwrite and x.flags.f_contiguous and x.dtype == float)
+        else np.array(x, dtype=float, order="F")
     )
     xt = demean_two_way(xt, uid, tid, balanced)
     yt = demean_two_way(np.array(y, dtype=float)[:, None], uid, tid, balanced)[:, 0]
@@ -257,8 +262,11 @@ class EventStudy:
             warnings.warn(
                 f"only {g} clusters: cluster-robust standard errors are unreliable with fewer "
                 f"than {FEW_CLUSTERS_WARN}; "
-                + ("using the wild cluster bootstrap" if g < FEW_CLUSTERS_WILD and inference == "auto"
-                   else "consider inference='wild'"),
+                + (
+                    "using the wild cluster bootstrap"
+                    if g < FEW_CLUSTERS_WILD and inference == "auto"
+                    else "consider inference='wild'"
+                ),
                 EstimationWarning,
                 stacklevel=2,
             )
@@ -288,15 +296,23 @@ class EventStudy:
             lows, ups = [], []
             for j, name in enumerate(ev):
                 r = wild_cluster_bootstrap(
-                    fit.xt, fit.yt, fit.cluster, j, weights=weights, n_boot=n_boot,
-                    level=level, seed=seed,
+                    fit.xt,
+                    fit.yt,
+                    fit.cluster,
+                    j,
+                    weights=weights,
+                    n_boot=n_boot,
+                    level=level,
+                    seed=seed,
                 )
                 wild[name] = r
                 lows.append(r.lower)
                 ups.append(r.upper)
             intervals = pd.DataFrame(
-                {"lower": lows + [np.nan] * len(self.covariates),
-                 "upper": ups + [np.nan] * len(self.covariates)},
+                {
+                    "lower": lows + [np.nan] * len(self.covariates),
+                    "upper": ups + [np.nan] * len(self.covariates),
+                },
                 index=names,
             )
             any_r = next(iter(wild.values()))
@@ -341,15 +357,30 @@ class TWFE:
     (the TWFE coefficient) with cluster-robust or wild-bootstrap inference.
     """
 
-    def __init__(self, df, outcome: str, unit: str, time: str, treatment: str,
-                 cluster: str | None = None, covariates: Sequence[str] | None = None):
+    def __init__(
+        self,
+        df,
+        outcome: str,
+        unit: str,
+        time: str,
+        treatment: str,
+        cluster: str | None = None,
+        covariates: Sequence[str] | None = None,
+    ):
         covariates = list(covariates or [])
         require_columns(df, [outcome, unit, time, treatment, cluster, *covariates])
         self.df, self.outcome, self.unit, self.time = df, outcome, unit, time
         self.treatment, self.cluster, self.covariates = treatment, cluster, covariates
 
-    def fit(self, *, inference: str = "auto", n_boot: int = 9999, weights: str | None = None,
-            seed: int | None = 0, level: float = 0.95) -> EstimationResult:
+    def fit(
+        self,
+        *,
+        inference: str = "auto",
+        n_boot: int = 9999,
+        weights: str | None = None,
+        seed: int | None = 0,
+        level: float = 0.95,
+    ) -> EstimationResult:
         df = self.df
         y = numeric_column(df, self.outcome)
         x = np.column_stack([numeric_column(df, c) for c in [self.treatment, *self.covariates]])
@@ -359,16 +390,32 @@ class TWFE:
         fit = within_ols(y, x, uid, tid, cl)
         g = fit.n_clusters
         if g < FEW_CLUSTERS_WARN:
-            warnings.warn(f"only {g} clusters: cluster-robust errors are unreliable below "
-                          f"{FEW_CLUSTERS_WARN}", EstimationWarning, stacklevel=2)
+            warnings.warn(
+                f"only {g} clusters: cluster-robust errors are unreliable below "
+                f"{FEW_CLUSTERS_WARN}",
+                EstimationWarning,
+                stacklevel=2,
+            )
         names = ["ATT", *self.covariates]
         intervals, notes = None, []
         if inference == "wild" or (inference == "auto" and g < FEW_CLUSTERS_WILD):
-            r = wild_cluster_bootstrap(fit.xt, fit.yt, fit.cluster, 0, weights=weights,
-                                       n_boot=n_boot, level=level, seed=seed)
-            intervals = pd.DataFrame({"lower": [r.lower] + [np.nan] * len(self.covariates),
-                                      "upper": [r.upper] + [np.nan] * len(self.covariates)},
-                                     index=names)
+            r = wild_cluster_bootstrap(
+                fit.xt,
+                fit.yt,
+                fit.cluster,
+                0,
+                weights=weights,
+                n_boot=n_boot,
+                level=level,
+                seed=seed,
+            )
+            intervals = pd.DataFrame(
+                {
+                    "lower": [r.lower] + [np.nan] * len(self.covariates),
+                    "upper": [r.upper] + [np.nan] * len(self.covariates),
+                },
+                index=names,
+            )
             notes.append(f"Wild cluster bootstrap (WCR, {r.weights}): p = {r.p_value:.4f}.")
         return EstimationResult(
             params=pd.Series(fit.beta, index=names),

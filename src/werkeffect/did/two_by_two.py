@@ -122,8 +122,9 @@ class DiD:
             try:
                 att, inf = _kernels.panel_2x2(dy, d, x, self.method)
             except _kernels.SingularDesign as err:
-                raise _kernels.SingularDesign(f"2x2 DiD (panel): {err}; covariates "
-                                              f"{self.covariates}") from None
+                raise _kernels.SingularDesign(
+                    f"2x2 DiD (panel): {err}; covariates {self.covariates}"
+                ) from None
             n = len(dy)
             design = "panel"
         else:
@@ -131,12 +132,15 @@ class DiD:
             y = numeric_column(df, self.outcome)
             d = numeric_column(df, self.treated)
             post = numeric_column(df, self.post)
-            x = np.column_stack([np.ones(len(y))] + [numeric_column(df, c) for c in self.covariates])
+            x = np.column_stack(
+                [np.ones(len(y))] + [numeric_column(df, c) for c in self.covariates]
+            )
             try:
                 att, inf = _kernels.rc_2x2(y, post, d, x, self.method)
             except _kernels.SingularDesign as err:
-                raise _kernels.SingularDesign(f"2x2 DiD (repeated cross sections): {err}; "
-                                              f"covariates {self.covariates}") from None
+                raise _kernels.SingularDesign(
+                    f"2x2 DiD (repeated cross sections): {err}; covariates {self.covariates}"
+                ) from None
             cl = None if self.cluster is None else pd.factorize(df[self.cluster], sort=True)[0]
             n = len(y)
             design = "repeated cross sections"
@@ -160,7 +164,9 @@ class DiD:
             dist, df_resid = "t", n_cl - 1
         if inference == "wild" and cl is None:
             raise ValueError("inference='wild' needs cluster=")
-        if cl is not None and (inference == "wild" or (inference == "auto" and n_cl < FEW_CLUSTERS_WILD)):
+        if cl is not None and (
+            inference == "wild" or (inference == "auto" and n_cl < FEW_CLUSTERS_WILD)
+        ):
             if not self.covariates:
                 if self.unit is not None:
                     xr = np.column_stack([np.ones(len(dy)), d])
@@ -169,24 +175,30 @@ class DiD:
                     xr = np.column_stack([np.ones(len(y)), d, post, d * post])
                     yr = y
                 j = xr.shape[1] - 1
-                wild = wild_cluster_bootstrap(xr, yr, cl, j, weights=weights, n_boot=n_boot,
-                                              level=level, seed=seed)
+                wild = wild_cluster_bootstrap(
+                    xr, yr, cl, j, weights=weights, n_boot=n_boot, level=level, seed=seed
+                )
                 notes.append(
                     f"Wild cluster bootstrap (restricted, {wild.weights} weights, {n_cl} "
                     f"clusters): p = {wild.p_value:.4f}; interval by test inversion."
                 )
-                intervals = pd.DataFrame({"lower": [wild.lower], "upper": [wild.upper]},
-                                         index=["ATT"])
+                intervals = pd.DataFrame(
+                    {"lower": [wild.lower], "upper": [wild.upper]}, index=["ATT"]
+                )
             else:
                 wild = _score_bootstrap(att, se, inf, cl, n, n_boot, weights, seed, level)
-                intervals = pd.DataFrame({"lower": [wild["lower"]], "upper": [wild["upper"]]},
-                                         index=["ATT"])
+                intervals = pd.DataFrame(
+                    {"lower": [wild["lower"]], "upper": [wild["upper"]]}, index=["ATT"]
+                )
                 notes.append(
                     f"Wild score bootstrap of the influence function ({wild['weights']} weights, "
                     f"{n_cl} clusters): p = {wild['p_value']:.4f}."
                 )
-        name = {"dr": "doubly robust (Sant'Anna & Zhao 2020)", "reg": "outcome regression",
-                "ipw": "IPW (normalised)"}[self.method]
+        name = {
+            "dr": "doubly robust (Sant'Anna & Zhao 2020)",
+            "reg": "outcome regression",
+            "ipw": "IPW (normalised)",
+        }[self.method]
         n_treat = int((d == 1).sum())
         return DiDResult(
             params=pd.Series({"ATT": att}),
