@@ -32,7 +32,7 @@ def test_event_study_matches_panelols(balanced):
     res = es.fit(inference="analytic")
     np.testing.assert_allclose(res.params.to_numpy(), m.params.to_numpy(), atol=1e-8)
     # linearmodels: plain sandwich * N/(N-K) here; ours: CR1 = G/(G-1) * (N-1)/(N-K)
-    n, k, g = len(y), len(ev), len(np.unique(uid))
+    n, g = len(y), len(np.unique(uid))
     lm_var = m.std_errors.to_numpy() ** 2
     ours = res.std_errors.to_numpy() ** 2
     np.testing.assert_allclose(ours, lm_var * (n - 1) / n * g / (g - 1), rtol=1e-8)
