@@ -19,10 +19,13 @@ from werkeffect.did.callaway_santanna import (
     CallawaySantAnna,
     CallawaySantAnnaResult,
 )
-from werkeffect.did.plot import event_study_plot
+from werkeffect.did.honest import HonestResult, honest_bounds
+from werkeffect.did.plot import event_study_plot, sup_t_critical
+from werkeffect.did.sun_abraham import SunAbraham
 from werkeffect.did.twfe import TWFE, EventStudy, EventStudyResult
 from werkeffect.did.two_by_two import DiD, DiDResult
 from werkeffect.did.wild_bootstrap import WildBootstrapResult, wild_cluster_bootstrap
+from werkeffect.did.ww_frame import ww_inflow_frame
 
 __all__ = [
     "TWFE",
@@ -34,9 +37,14 @@ __all__ = [
     "DiDResult",
     "EventStudy",
     "EventStudyResult",
+    "HonestResult",
+    "SunAbraham",
     "WildBootstrapResult",
     "bacon_decomposition",
     "event_study_plot",
     "group_from_treatment",
+    "honest_bounds",
+    "sup_t_critical",
     "wild_cluster_bootstrap",
+    "ww_inflow_frame",
 ]

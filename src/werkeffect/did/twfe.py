@@ -366,9 +366,13 @@ class TWFE:
         treatment: str,
         cluster: str | None = None,
         covariates: Sequence[str] | None = None,
+        *,
+        bootstrap_cluster: str | None = None,
     ):
         covariates = list(covariates or [])
-        require_columns(df, [outcome, unit, time, treatment, cluster, *covariates])
+        require_columns(df, [outcome, unit, time, treatment, cluster, bootstrap_cluster,
+                             *covariates])
+        self.bootstrap_cluster = bootstrap_cluster
         self.df, self.outcome, self.unit, self.time = df, outcome, unit, time
         self.treatment, self.cluster, self.covariates = treatment, cluster, covariates
 
@@ -397,7 +401,7 @@ class TWFE:
                 stacklevel=2,
             )
         names = ["ATT", *self.covariates]
-        intervals, notes = None, []
+        intervals, notes, wild = None, [], None
         if inference == "wild" or (inference == "auto" and g < FEW_CLUSTERS_WILD):
             r = wild_cluster_bootstrap(
                 fit.xt,
@@ -408,7 +412,11 @@ class TWFE:
                 n_boot=n_boot,
                 level=level,
                 seed=seed,
+                bootstrap_cluster=None
+                if self.bootstrap_cluster is None
+                else pd.factorize(df[self.bootstrap_cluster], sort=True)[0],
             )
+            wild = r
             intervals = pd.DataFrame(
                 {
                     "lower": [r.lower] + [np.nan] * len(self.covariates),
@@ -428,4 +436,5 @@ class TWFE:
             df_resid=g - 1 if g < FEW_CLUSTERS_WARN else None,
             intervals=intervals,
             interval_level=level,
+            extra={"wild": wild},
         )
