@@ -35,7 +35,8 @@ def treatment_array(df: pd.DataFrame, treatment: str) -> np.ndarray:
     ok = set(np.asarray(values, dtype=object).tolist()) <= {0, 1}
     if not ok:
         raise DataValidationError(
-            f"treatment column '{treatment}' must be 0/1, found values {sorted(map(str, values))[:6]}"
+            f"treatment column '{treatment}' must be 0/1, "
+            f"found values {sorted(map(str, values))[:6]}"
         )
     d = t.astype(int).to_numpy()
     n1 = int(d.sum())
