@@ -15,7 +15,7 @@ from werkeffect.exceptions import EstimationError, EstimationWarning
 from werkeffect.matching import NearestNeighborMatch, PropensityScore, common_support
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _matching_dgp import confounded  # noqa: E402
+from _matching_dgp import confounded
 
 COV = ["x1", "x2", "x3"]
 
