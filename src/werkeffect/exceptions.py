@@ -1,19 +1,29 @@
-"""Exceptions and warnings shared by werkeffect modules."""
+"""Exceptions and warnings of werkeffect (kept tiny on purpose)."""
 
 from __future__ import annotations
 
 
 class WerkeffectError(Exception):
-    """Base class of werkeffect errors."""
+    """Base class of all werkeffect errors."""
 
 
 class DataValidationError(WerkeffectError):
-    """The data do not have the columns, types or values the analysis needs."""
+    """An extract breaks the data model. ``problems`` lists every problem found.
+
+    The message lists, per problem, table, column, count and up to five example rows.
+    """
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 class EstimationError(WerkeffectError, ValueError):
-    """An estimator cannot produce a trustworthy answer on these data."""
+    """An estimator cannot produce an honest answer (no overlap, no events, ...)."""
 
 
 class EstimationWarning(UserWarning):
-    """An estimate was produced, but something about it needs attention."""
+    """An estimate exists but deserves caution (few clusters, weak overlap, ...)."""
+
+
+__all__ = ["DataValidationError", "EstimationError", "EstimationWarning", "WerkeffectError"]
