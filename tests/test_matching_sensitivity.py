@@ -23,7 +23,7 @@ from werkeffect.matching import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _matching_dgp import confounded  # noqa: E402
+from _matching_dgp import confounded
 
 
 # -- Rosenbaum bounds ----------------------------------------------------------------------
