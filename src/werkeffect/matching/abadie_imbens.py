@@ -48,16 +48,25 @@ def ai_variance_att(
     return {"treated_term": term_t / n1**2, "control_term": term_c / n1**2, "variance": var}
 
 
-def _local_cov_1d(
-    query: np.ndarray, ref: np.ndarray, Xref: np.ndarray, yref: np.ndarray, L: int
-) -> np.ndarray:
-    """cov(X, Y | score) among the ``L`` nearest reference units of each query point."""
-    idx, _ = knn_1d(query, ref, L)
-    Xn = Xref[idx]  # (nq, L, p)
-    yn = yref[idx]  # (nq, L)
-    Xd = Xn - Xn.mean(axis=1, keepdims=True)
-    yd = yn - yn.mean(axis=1, keepdims=True)
-    return np.einsum("nlp,nl->np", Xd, yd) / (idx.shape[1] - 1)
+def _runs(sorted_ref: np.ndarray, query: np.ndarray, right: np.ndarray, L: int):
+    """Start/stop (in sorted order) of the ``L`` nearest reference values of each query.
+
+    ``right`` is each query's insertion position in ``sorted_ref``; on a line the L nearest
+    neighbours are a contiguous run, grown by L vectorised two-pointer steps."""
+    last = len(sorted_ref) - 1
+    left = right - 1
+    for _ in range(L):
+        dl = np.where(left >= 0, query - sorted_ref[np.clip(left, 0, last)], np.inf)
+        dr = np.where(right <= last, sorted_ref[np.clip(right, 0, last)] - query, np.inf)
+        take_left = dl <= dr
+        left = np.where(take_left, left - 1, left)
+        right = np.where(take_left, right, right + 1)
+    return left + 1, right
+
+
+def _prefix(a: np.ndarray) -> np.ndarray:
+    zero = np.zeros((1, *a.shape[1:]))
+    return np.concatenate([zero, np.cumsum(a, axis=0)])
 
 
 def ps_adjustment_att(
@@ -79,23 +88,39 @@ def ps_adjustment_att(
     where the conditional covariances are estimated from the ``L`` nearest units of each
     treatment group on the score, and Yhat_i(w) are the observed outcome for the unit's own
     group and the mean of its ``n_matches`` nearest neighbours on the score in the other group.
-    Returns the adjustment (to add to V_AI) and its two parts.
+
+    All quantities are sums over units, so the work is done in score order: each group's
+    sorted values are a subsequence of the globally sorted scores, insertion positions are
+    running counts, and the neighbours of a unit are contiguous runs whose sums come from
+    prefix sums (O(N p) after one sort). Returns the adjustment and its two parts.
     """
     N = len(d)
     n1 = int(d.sum())
-    f = p * (1 - p)
-    t, c = d == 1, d == 0
-    cov1 = _local_cov_1d(score, score[t], design[t], y[t], L)
-    cov0 = _local_cov_1d(score, score[c], design[c], y[c], L)
-    cvec = (f[:, None] * (cov1 + (p / (1 - p))[:, None] * cov0)).sum(axis=0) / n1
-    yhat1 = y.astype(float).copy()
-    yhat0 = y.astype(float).copy()
-    i1, _ = knn_1d(score[c], score[t], n_matches)
-    yhat1[c] = y[t][i1].mean(axis=1)
-    i0, _ = knn_1d(score[t], score[c], n_matches)
-    yhat0[t] = y[c][i0].mean(axis=1)
-    g = (design * (f * (yhat1 - yhat0 - tau))[:, None]).sum(axis=0) / n1
-    info = (design * f[:, None]).T @ design / N
+    order = np.argsort(score, kind="stable")
+    s, pp, X, dd, yy = score[order], p[order], design[order], d[order], y[order].astype(float)
+    f = pp * (1 - pp)
+    cvec = np.zeros(X.shape[1])
+    yhat = {}
+    for w in (1, 0):
+        in_w = dd == w
+        ref = s[in_w]
+        right = np.concatenate([[0], np.cumsum(in_w)])[:-1]  # group-w units before each unit
+        Xw = X[in_w] - X[in_w].mean(axis=0)
+        yw = yy[in_w] - yy[in_w].mean()
+        SX, SY, SXY = _prefix(Xw), _prefix(yw), _prefix(Xw * yw[:, None])
+        Lw = min(L, len(ref))
+        a, b = _runs(ref, s, right, Lw)
+        cov = (SXY[b] - SXY[a] - (SX[b] - SX[a]) * ((SY[b] - SY[a]) / Lw)[:, None]) / (Lw - 1)
+        weight = f if w == 1 else f * pp / (1 - pp)
+        cvec += (weight[:, None] * cov).sum(axis=0)
+        # mean outcome of the n_matches nearest group-w units, for units of the other group
+        M = min(n_matches, len(ref))
+        a, b = _runs(ref, s, right, M)
+        Sy = _prefix(yy[in_w])
+        yhat[w] = np.where(in_w, yy, (Sy[b] - Sy[a]) / M)
+    cvec /= n1
+    g = (X * (f * (yhat[1] - yhat[0] - tau))[:, None]).sum(axis=0) / n1
+    info = (X * f[:, None]).T @ X / N
     Iinv = np.linalg.pinv(info)
     minus = float(cvec @ Iinv @ cvec) / N
     plus = float(g @ Iinv @ g) / N
@@ -252,8 +277,7 @@ def _conditional_variance(res: MatchResult, y: np.ndarray, rows: np.ndarray, J: 
         pos_in_pool = np.searchsorted(pool, rows[sel])
         if res.distance.notna().all():
             dist = res.distance.to_numpy()[pool]
-            idx, _ = knn_1d(dist, dist, J, exclude_self=True)
-            idx = idx[pos_in_pool]
+            idx, _ = knn_1d(dist[pos_in_pool], dist, J, self_index=pos_in_pool)
         else:
             from scipy.spatial import cKDTree
 

@@ -131,8 +131,9 @@ class PropensityScore:
         _check_separation(X, d, names)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = sm.Logit(d.astype(float), X)
-            fit = model.fit(method="newton", disp=0, maxiter=maxiter)
+            model = sm.Logit(d.astype(float), X, check_rank=False)
+            start = _newton_start(X, d)
+            fit = model.fit(method="newton", disp=0, maxiter=maxiter, start_params=start)
         converged = bool(fit.mle_retvals.get("converged", True))
         lin = X @ fit.params
         p = 1.0 / (1.0 + np.exp(-lin))
@@ -176,6 +177,30 @@ class PropensityScore:
                 "converged": converged,
             },
         )
+
+
+def _newton_start(X: np.ndarray, d: np.ndarray, iterations: int = 25) -> np.ndarray | None:
+    """Starting values for statsmodels: plain Newton steps on the logit log-likelihood with
+    numpy (a few matrix products per step), so statsmodels converges in one or two steps on
+    large data. Returns None when the steps do not settle (statsmodels then starts at 0)."""
+    beta = np.zeros(X.shape[1])
+    y = d.astype(float)
+    for _ in range(iterations):
+        eta = np.clip(X @ beta, -30, 30)
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        W = mu * (1 - mu)
+        H = (X * W[:, None]).T @ X
+        g = X.T @ (y - mu)
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            return None
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            return beta
+        if not np.all(np.isfinite(beta)) or np.abs(beta).max() > 50:
+            return None
+    return beta
 
 
 def _check_separation(X: np.ndarray, d: np.ndarray, names: list[str]) -> None:
