@@ -139,17 +139,24 @@ class PropensityScore:
         p = 1.0 / (1.0 + np.exp(-lin))
         sep_msgs = [str(w.message) for w in caught if "separation" in str(w.message).lower()]
         extreme = (p < 1e-8) | (p > 1 - 1e-8)
-        if sep_msgs or extreme.mean() > 0.5 or (not converged and np.abs(fit.params).max() > 30):
+        complete = extreme.mean() > 0.5 or extreme[d == 1].mean() > 0.5
+        if complete or (
+            sep_msgs
+            and extreme[d == 1].any()
+            and extreme[d == 0].any()
+            and np.all(extreme | (np.abs(lin) > 15))
+        ):
             raise EstimationError(
                 "perfect separation in the propensity model: the covariates predict treatment "
                 f"(almost) perfectly ({int(extreme.sum()):,} of {len(p):,} units get a score "
                 "of 0 or 1). Treated and controls do not overlap; restrict the sample or "
                 "coarsen the covariates"
             )
-        if extreme.any():
+        if extreme.any() or sep_msgs:
             warnings.warn(
                 f"quasi-separation in the propensity model: {int(extreme.sum()):,} unit(s) "
-                "have a score within 1e-8 of 0 or 1; overlap is poor for them",
+                "have a score within 1e-8 of 0 or 1 (e.g. a category without treated "
+                "units); they cannot be compared and overlap is poor for them",
                 EstimationWarning,
                 stacklevel=2,
             )
