@@ -139,9 +139,9 @@ def test_rosenbaum_bound_under_selection_on_motivation():
     """In the default scenario caseworkers select on unrecorded motivation. Report the
     Rosenbaum Gamma at which the matched-pair conclusion for jobcoaching (exit to work within
     12 months, u = 3) and the pilot (employment at 12 months) would change."""
-    from werkeffect.matching.pilot import pilot_frame
-
     import pandas as pd
+
+    from werkeffect.matching.pilot import pilot_frame
 
     ds, tr = _simulate("groningen", 1, pilot_select_on_motivation=True)
     frames = jobcoaching_frames(ds)
