@@ -363,9 +363,15 @@ def render(
     build.mkdir(parents=True)
     threshold = 10
     try:
-        executed = execute(
-            doc, dict(params or {}), lang=lang, threshold=threshold, defaults=defaults
+        needs_kernel = any(
+            isinstance(p, Chunk) or (isinstance(p, Markdown) and p.inline) for p in doc.parts
         )
+        if needs_kernel:
+            executed = execute(
+                doc, dict(params or {}), lang=lang, threshold=threshold, defaults=defaults
+            )
+        else:  # no code: nothing to execute (parameters are unused)
+            executed = Executed(chunks={}, inline={})
         (build / "werkeffect.lua").write_text(LUA_FILTER, encoding="utf-8")
         assembler = _Assembler(doc, executed, build, defaults)
         written: dict[str, Path] = {}
