@@ -62,3 +62,31 @@ def test_all_reports_render_on_synthetic_results(tmp_path):
         html = (tmp_path / "out" / f"{name}.html").read_text(encoding="utf-8")
         assert "Niet beschikbaar" not in html, name
         assert (tmp_path / "out" / f"{name}.pdf").stat().st_size > 10_000
+
+
+def test_quarto_cli_is_used_when_available(tmp_path, monkeypatch):
+    """With QUARTO_PATH set, render() calls Quarto (here a stand-in script) instead of the
+    built-in engine, mapping pdf to Quarto's typst format and passing -P parameters."""
+    from werkeffect.reports import render
+
+    log = tmp_path / "calls.txt"
+    fake = tmp_path / "quarto"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {log}\n'
+        'while [ "$#" -gt 0 ]; do\n'
+        '  if [ "$1" = "--output-dir" ]; then out="$2"; fi\n'
+        '  if [ "$1" = "--to" ]; then fmt="$2"; fi\n'
+        "  shift\ndone\n"
+        'mkdir -p "$out"; ext=$fmt; [ "$fmt" = typst ] && ext=pdf\n'
+        'echo x > "$out/doc.$ext"\n'
+    )
+    fake.chmod(0o755)
+    qmd = tmp_path / "doc.qmd"
+    qmd.write_text("---\ntitle: x\n---\n\nTekst.\n")
+    monkeypatch.setenv("QUARTO_PATH", str(fake))
+    written = render(qmd, to=["html", "pdf"], params={"results": "r"}, out_dir=tmp_path / "o")
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("render") and "--to html" in calls[0]
+    assert "--to typst" in calls[1] and "-P results:r" in calls[1]
+    assert written["pdf"] == tmp_path / "o" / "doc.pdf"
