@@ -39,14 +39,25 @@ def test_dutch_numbers():
 
 
 def test_markdown_table_marks_suppressed_cells():
+    from werkeffect.disclosure import DisclosurePolicy, OutputCheckLog, check_table
+    from werkeffect.reports.helpers import suppressed_cells
+
     df = pd.DataFrame(
-        {"wijk": ["a", "b"], "n": pd.array([120, None], dtype="Int64"), "rate": [0.25, None]}
+        {
+            "wijk": ["a", "b", "c"],
+            "jaar": [2019, 2020, 2021],
+            "n": [120, 4, 55],
+            "rate": [0.25, 0.5, None],
+        }
     )
-    md = markdown_table(df, count_columns=["n"])
+    log = OutputCheckLog()
+    safe = check_table(df, "t", policy=DisclosurePolicy(secondary=False), log=log)
+    md = markdown_table(safe, count_columns=["n"], suppressed=suppressed_cells(safe, log.entries))
     lines = md.splitlines()
-    assert lines[0] == "| Wijk | Aantal | Rate |"
-    assert "| b | <10 | x |" in lines
-    assert "| a | 120 | 0,25 |" in lines
+    assert lines[0] == "| Wijk | Jaar | Aantal | Rate |"
+    assert "| a | 2019 | 120 | 0,25 |" in lines  # no thousands point in a year
+    assert "| b | 2020 | <10 | x |" in lines  # suppressed count and statistic
+    assert "| c | 2021 | 55 | – |" in lines  # missing, not suppressed
 
 
 @pytest.fixture()

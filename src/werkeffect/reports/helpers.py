@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -237,10 +238,22 @@ def markdown_table(
     labels: Mapping[str, str] | None = None,
     marker: str = "<10",
     max_rows: int = 60,
+    suppressed: pd.DataFrame | None = None,
 ) -> str:
-    """A pipe table with Dutch number formatting; missing counts show ``marker``."""
+    """A pipe table with Dutch number formatting.
+
+    Suppressed cells (``suppressed``: a boolean frame, e.g. from :func:`suppressed_cells`)
+    show ``marker`` for counts and ``x`` for statistics; other missing cells show "–". Without
+    ``suppressed``, a missing count is taken as suppressed.
+    """
+    if suppressed is None:
+        suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
+        for c in df.columns:
+            if c in set(count_columns):
+                suppressed[c] = df[c].isna().to_numpy()
     if len(df) > max_rows:
         df = df.iloc[:max_rows]
+        suppressed = suppressed.iloc[:max_rows]
     labels = {**COLUMN_LABELS["nl" if lang == "nl" else "en"], **(labels or {})}
     if lang == "en":
         labels = {**{k: k.replace("_", " ").capitalize() for k in df.columns}, **labels}
@@ -263,9 +276,17 @@ def markdown_table(
             vals = s.astype("Float64")
             if d is None:
                 d = 0 if c in counts else _decimals(vals)
+            plain = bool(_KEY_NAMES.match(str(c))) and d == 0  # years, months: no "2.019"
+            hidden = (
+                suppressed[c].to_numpy(dtype=bool)
+                if c in suppressed.columns
+                else np.zeros(len(df), dtype=bool)
+            )
             for i, v in enumerate(vals):
                 if pd.isna(v):
-                    body[i].append(marker if c in counts else "x")
+                    body[i].append((marker if c in counts else "x") if hidden[i] else "–")
+                elif plain:
+                    body[i].append(str(int(round(float(v)))))
                 else:
                     body[i].append(fmt_num(float(v), d, lang))
         else:
@@ -282,6 +303,42 @@ def markdown_table(
     lines = ["| " + " | ".join(heads) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in body]
     return "\n".join(lines)
+
+
+_KEY_NAMES = re.compile(
+    r"^(year|jaar|time|tijd|month|maand|u|horizon|event_time|cohort|group|g|t|period|"
+    r"periode|week|quarter|kwartaal)$",
+    re.IGNORECASE,
+)
+
+
+def suppressed_cells(df: pd.DataFrame, entries: Sequence[Mapping[str, str]]) -> pd.DataFrame:
+    """Which cells of ``df`` the output-check log says were suppressed (a boolean frame)."""
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    for e in entries:
+        if e.get("action") != "suppressed":
+            continue
+        cols = [c for c in str(e.get("column", "")).split(",") if c in df.columns]
+        row = str(e.get("row", ""))
+        if not cols or not row:
+            continue
+        m = re.fullmatch(r"row (\d+)", row)
+        if m:
+            sel = np.arange(len(df)) == int(m.group(1))
+        else:
+            sel = np.ones(len(df), dtype=bool)
+            for pair in row.split(", "):
+                if "=" not in pair:
+                    sel[:] = False
+                    break
+                k, v = pair.split("=", 1)
+                if k not in df.columns:
+                    sel[:] = False
+                    break
+                sel &= df[k].astype(str).to_numpy() == v
+        for c in cols:
+            mask.loc[sel, c] = True
+    return mask
 
 
 def _cap(text: str) -> str:
@@ -548,9 +605,11 @@ class Report:
             risk_set_columns=risks,
             policy=DisclosurePolicy(threshold=self.policy.threshold, secondary=False),
         )
+        log = (self.res.get("disclosure") or {}).get("log") or []
+        mask = suppressed_cells(df, [e for e in log if e.get("output") == f"table:{name}"])
         if columns is not None:
             keep = [c for c in columns if c in df.columns]
-            df = df[keep]
+            df, mask = df[keep], mask[keep]
         md = markdown_table(
             df,
             lang=self.lang,
@@ -559,10 +618,11 @@ class Report:
             decimals=decimals,
             marker=self.policy.marker,
             max_rows=max_rows,
+            suppressed=mask,
         )
         cap = caption or entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
         note = ""
-        if df.isna().any().any():
+        if mask.to_numpy().any():
             note = self.t(
                 f"{self.policy.marker}: minder dan {self.policy.threshold} personen; "
                 f"x: onderdrukt (groep kleiner dan {self.policy.threshold} personen).",
