@@ -69,6 +69,17 @@ pd.DataFrame({"groep": ["a", "b"], "n": [1500, 2500]})
 ```
 
 Kernelfiguur: @fig-kernel, kerneltabel: @tbl-kernel.
+
+```{python}
+#| echo: true
+#| error: true
+raise ValueError("bewust fout")
+```
+
+```{python}
+#| eval: false
+print("mag niet draaien")
+```
 """
 
 
@@ -157,6 +168,9 @@ def test_html_has_dutch_numbers_and_cross_references(rendered):
     assert "Figuur 2: Getekend in de kernel" in text
     assert "1.234" in text and "<10" in text  # Vinkhuizen's 3 is suppressed
     assert "niet beschikbaar" in text
+    assert re.search(r"raise\s*ValueError", text)  # echo: true
+    assert "ValueError: bewust fout" in text  # error: true shows the error
+    assert "mag niet draaien" not in text  # eval: false
     assert "#fig-curve" in p.links and "#tbl-kernel" in p.links
     # self-contained: no external files, no paths of this machine
     assert 'src="data:' in html or "<svg" in html

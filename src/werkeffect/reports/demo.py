@@ -796,6 +796,11 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
         caption_en="Exits to work per year against the target",
         count_columns=["uitstroom_werk"],
     )
+    w.add_assumption(
+        "De effecten uit de evaluaties gelden ook voor de deelnemers die het programma in "
+        "andere jaren bereikte.",
+        "The evaluations' effects hold for the participants of other years too.",
+    )
     fig = _figure("bars", rng)
     w.add_figure(
         "exits_vs_targets",
@@ -806,3 +811,10 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
     plt.close(fig)
     w.write()
     return out
+
+
+if __name__ == "__main__":  # python -m werkeffect.reports.demo results-demo
+    import sys
+
+    target = write_demo_results(sys.argv[1] if len(sys.argv) > 1 else "results-demo")
+    print(f"synthetic results written to {target}")
