@@ -64,7 +64,7 @@ def _render_quarto(
     written = {}
     for fmt in to:
         qfmt = "typst" if fmt == "pdf" else fmt
-        cmd = [quarto, "render", str(qmd), "--to", qfmt, "--output-dir", str(out_dir.resolve())]
+        cmd = [quarto, "render", qmd.name, "--to", qfmt, "--output-dir", str(out_dir.resolve())]
         for k, v in params.items():
             cmd += ["-P", f"{k}:{v}"]
         if suffix:

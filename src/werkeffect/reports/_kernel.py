@@ -20,8 +20,8 @@ def setup(lang: str = "nl", threshold: int = 10) -> None:
     import pandas as pd
     from IPython import get_ipython
 
-    from werkeffect.disclosure import DisclosurePolicy, check_table
-    from werkeffect.reports.helpers import markdown_table
+    from werkeffect.disclosure import DisclosurePolicy, OutputCheckLog, check_table
+    from werkeffect.reports.helpers import markdown_table, suppressed_cells
 
     matplotlib.rcParams["svg.hashsalt"] = "werkeffect"
     matplotlib.rcParams["svg.fonttype"] = "path"
@@ -51,8 +51,10 @@ def setup(lang: str = "nl", threshold: int = 10) -> None:
         if isinstance(obj, pd.Series):
             obj = obj.to_frame()
         if isinstance(obj, pd.DataFrame):
-            safe = check_table(obj, "getoonde tabel", policy=policy, displayed=True)
-            md = markdown_table(safe, lang=lang, marker=policy.marker)
+            log = OutputCheckLog()
+            safe = check_table(obj, "getoonde tabel", policy=policy, displayed=True, log=log)
+            mask = suppressed_cells(safe, log.entries)
+            md = markdown_table(safe, lang=lang, marker=policy.marker, suppressed=mask)
             return {"text/markdown": md, "text/plain": safe.to_string()}, {}
         return original(obj, include=include, exclude=exclude)
 

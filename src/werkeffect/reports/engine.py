@@ -185,10 +185,6 @@ class _Assembler:
                 f"{self.doc.path.name}: chunk '{label}' drew {len(images)} figures; the built-in "
                 "engine supports one figure per labelled chunk (subfigures are not supported)"
             )
-        if label.startswith("fig-") and not images:
-            raise RenderError(
-                f"{self.doc.path.name}: chunk '{label}' is labelled as a figure but drew none"
-            )
         for i, name in enumerate(images):
             cap = str(fig_cap) if fig_cap else ""
             ident = f"{{#{label}}}" if label.startswith("fig-") and i == 0 else ""
@@ -367,9 +363,15 @@ def render(
     build.mkdir(parents=True)
     threshold = 10
     try:
-        executed = execute(
-            doc, dict(params or {}), lang=lang, threshold=threshold, defaults=defaults
+        needs_kernel = any(
+            isinstance(p, Chunk) or (isinstance(p, Markdown) and p.inline) for p in doc.parts
         )
+        if needs_kernel:
+            executed = execute(
+                doc, dict(params or {}), lang=lang, threshold=threshold, defaults=defaults
+            )
+        else:  # no code: nothing to execute (parameters are unused)
+            executed = Executed(chunks={}, inline={})
         (build / "werkeffect.lua").write_text(LUA_FILTER, encoding="utf-8")
         assembler = _Assembler(doc, executed, build, defaults)
         written: dict[str, Path] = {}
@@ -380,6 +382,7 @@ def render(
                 **_format_options(meta, fmt),
             }
             target = out / f"{qmd.stem}{suffix}.{fmt}"
+            (build / f"{qmd.stem}.{fmt}.md").write_text(source, encoding="utf-8")
             if fmt == "html":
                 written[fmt] = _to_html(source, build, target, opts, doc)
             else:

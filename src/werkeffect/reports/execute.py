@@ -116,11 +116,10 @@ def build_notebook(
                 src = "\n".join(f"{k} = {_python_literal(v)}" for k, v in params.items())
                 cells.append(nbformat.v4.new_code_cell("# injected parameters\n" + src))
                 owners.append(("params", idx))
-    if params and not injected:
-        raise RenderError(
-            f"{doc.path}: parameters {sorted(params)} were given but the document has no cell "
-            "tagged 'parameters' (#| tags: [parameters])"
-        )
+    if params and not injected:  # like Quarto: without a parameters cell, inject at the top
+        src = "\n".join(f"{k} = {_python_literal(v)}" for k, v in params.items())
+        cells.insert(1, nbformat.v4.new_code_cell("# injected parameters\n" + src))
+        owners.insert(1, ("params", -1))
     nb.cells = cells
     return nb, owners
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,11 +95,16 @@ def fmt_pct(
     return f"{num}%"
 
 
-def fmt_euro(x: Any, decimals: int = 0, lang: str = "nl") -> str:
-    """``1234567`` → ``"€ 1.234.567"``; negative amounts ``"€ −1.234"``."""
+def fmt_euro(x: Any, decimals: int = 0, lang: str = "nl", millions: bool = False) -> str:
+    """``1234567`` → ``"€ 1.234.567"``; negative amounts ``"€ −1.234"``; with
+    ``millions=True`` ``"€ 1,2 miljoen"``."""
     v = _as_float(x)
     if v is None:
         return NA_TEXT.get(lang, NA_TEXT["nl"])
+    if millions and math.isfinite(v):
+        unit = {"nl": "miljoen", "en": "million"}[lang]
+        sep = " " if lang == "nl" else ""
+        return f"€{sep}{fmt_num(v / 1e6, 1, lang)} {unit}"
     return f"€ {fmt_num(v, decimals, lang)}" if lang == "nl" else f"€{fmt_num(v, decimals, lang)}"
 
 
@@ -232,10 +238,22 @@ def markdown_table(
     labels: Mapping[str, str] | None = None,
     marker: str = "<10",
     max_rows: int = 60,
+    suppressed: pd.DataFrame | None = None,
 ) -> str:
-    """A pipe table with Dutch number formatting; missing counts show ``marker``."""
+    """A pipe table with Dutch number formatting.
+
+    Suppressed cells (``suppressed``: a boolean frame, e.g. from :func:`suppressed_cells`)
+    show ``marker`` for counts and ``x`` for statistics; other missing cells show "–". Without
+    ``suppressed``, a missing count is taken as suppressed.
+    """
+    if suppressed is None:
+        suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
+        for c in df.columns:
+            if c in set(count_columns):
+                suppressed[c] = df[c].isna().to_numpy()
     if len(df) > max_rows:
         df = df.iloc[:max_rows]
+        suppressed = suppressed.iloc[:max_rows]
     labels = {**COLUMN_LABELS["nl" if lang == "nl" else "en"], **(labels or {})}
     if lang == "en":
         labels = {**{k: k.replace("_", " ").capitalize() for k in df.columns}, **labels}
@@ -243,7 +261,7 @@ def markdown_table(
         c for c in df.columns if str(c) in ("n", "n_treated", "n_control", "at_risk", "aantal")
     }
     cols = [str(c) for c in df.columns]
-    heads = [_md_escape(labels.get(c, c.replace("_", " "))) for c in cols]
+    heads = [_md_escape(_cap(labels.get(c, c.replace("_", " ")))) for c in cols]
     align = []
     body: list[list[str]] = [[] for _ in range(len(df))]
     for c in df.columns:
@@ -257,25 +275,91 @@ def markdown_table(
                 d = decimals
             vals = s.astype("Float64")
             if d is None:
-                finite = vals.dropna()
-                finite = finite[np.isfinite(finite.to_numpy(dtype=float))]
-                if c in counts or (len(finite) and ((finite % 1) == 0).all()):
-                    d = 0
-                elif len(finite) and finite.abs().max() >= 100:
-                    d = 1
-                else:
-                    d = 3
+                d = 0 if c in counts else _decimals(vals)
+            plain = bool(_KEY_NAMES.match(str(c))) and d == 0  # years, months: no "2.019"
+            hidden = (
+                suppressed[c].to_numpy(dtype=bool)
+                if c in suppressed.columns
+                else np.zeros(len(df), dtype=bool)
+            )
             for i, v in enumerate(vals):
                 if pd.isna(v):
-                    body[i].append(marker if c in counts else "x")
+                    body[i].append((marker if c in counts else "x") if hidden[i] else "–")
+                elif plain:
+                    body[i].append(str(int(round(float(v)))))
                 else:
                     body[i].append(fmt_num(float(v), d, lang))
         else:
             for i, v in enumerate(s):
                 body[i].append("" if _missing(v) else _md_escape(str(v)))
+    # the dashes set relative column widths when pandoc wraps a wide table
+    widths = [
+        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 40) for r in body]) for j in range(len(cols))
+    ]
+    align = [
+        (":" + "-" * w if a.startswith(":") else "-" * w + ":")
+        for a, w in zip(align, widths, strict=True)
+    ]
     lines = ["| " + " | ".join(heads) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in body]
     return "\n".join(lines)
+
+
+_KEY_NAMES = re.compile(
+    r"^(year|jaar|time|tijd|month|maand|u|horizon|event_time|cohort|group|g|t|period|"
+    r"periode|week|quarter|kwartaal)$",
+    re.IGNORECASE,
+)
+
+
+def suppressed_cells(df: pd.DataFrame, entries: Sequence[Mapping[str, str]]) -> pd.DataFrame:
+    """Which cells of ``df`` the output-check log says were suppressed (a boolean frame)."""
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    for e in entries:
+        if e.get("action") != "suppressed":
+            continue
+        cols = [c for c in str(e.get("column", "")).split(",") if c in df.columns]
+        row = str(e.get("row", ""))
+        if not cols or not row:
+            continue
+        m = re.fullmatch(r"row (\d+)", row)
+        if m:
+            sel = np.arange(len(df)) == int(m.group(1))
+        else:
+            sel = np.ones(len(df), dtype=bool)
+            for pair in row.split(", "):
+                if "=" not in pair:
+                    sel[:] = False
+                    break
+                k, v = pair.split("=", 1)
+                if k not in df.columns:
+                    sel[:] = False
+                    break
+                sel &= df[k].astype(str).to_numpy() == v
+        for c in cols:
+            mask.loc[sel, c] = True
+    return mask
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _decimals(vals: pd.Series) -> int:
+    """Fewest decimals (at most 3; 1 for numbers of 100 and more) that show the values."""
+    x = vals.dropna().to_numpy(dtype=float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return 0
+    need = 0
+    for v in x:
+        for d in range(4):
+            if abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)):
+                break
+        need = max(need, d)
+    if np.abs(x).max() >= 100:
+        need = min(need, 1)
+    return need
 
 
 def _md_escape(text: str) -> str:
@@ -284,7 +368,7 @@ def _md_escape(text: str) -> str:
 
 def _labelled_table(md: str, label: str | None, caption: str, note: str = "") -> str:
     ident = f"#{label} " if label else ""
-    parts = [f"::: {{{ident}.we-table}}", "", md, "", f"Table: {caption}" if caption else ""]
+    parts = ["", f"::: {{{ident}.we-table}}", "", md, "", f"Table: {caption}" if caption else ""]
     if note:
         parts += ["", f"[{note}]{{.table-note}}"]
     parts += ["", ":::", ""]
@@ -433,6 +517,7 @@ class Report:
         label: str | None = "tbl-schattingen",
         caption: str | None = None,
         with_naive: bool = True,
+        exclude: Sequence[str] = (),
     ) -> str:
         """Every estimate (or the given estimands): method, estimate, interval and group
         sizes, the naive comparison labelled as such."""
@@ -441,6 +526,8 @@ class Report:
         rows = []
         for e in self.res.get("estimates", []):
             if keys is not None and e["estimand"] not in keys:
+                continue
+            if any(e["estimand"].startswith(x) for x in exclude):
                 continue
             if e.get("naive") and not with_naive:
                 continue
@@ -464,17 +551,22 @@ class Report:
                     "interval": ci,
                     "n_treated": e.get("n_treated"),
                     "n_control": e.get("n_control"),
-                    "_order": (
-                        keys.index(e["estimand"]) if keys is not None else 0,
-                        bool(e.get("naive")),
-                        not e.get("primary"),
-                    ),
+                    "_key": e["estimand"],
+                    "_order": (bool(e.get("naive")), not e.get("primary")),
                 }
             )
         if not rows:
             return self.na(self.t("geen schattingen in de resultaten", "no estimates stored"))
         frame = pd.DataFrame(rows)
-        frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
+        if keys is not None:
+            rank = {k: i for i, k in enumerate(keys)}
+        else:  # estimands with a primary estimate first, then in stored order
+            prim = {e["estimand"] for e in self.res.get("estimates", []) if e.get("primary")}
+            seen = list(dict.fromkeys(frame["_key"]))
+            rank = {k: (0 if k in prim else 1, i) for i, k in enumerate(seen)}
+        frame["_rank"] = frame["_key"].map(rank)
+        frame = frame.sort_values(["_rank", "_order"], kind="stable")
+        frame = frame.drop(columns=["_order", "_rank", "_key"])
         for c in ("n_treated", "n_control"):
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("Float64")
         md = markdown_table(
@@ -513,9 +605,11 @@ class Report:
             risk_set_columns=risks,
             policy=DisclosurePolicy(threshold=self.policy.threshold, secondary=False),
         )
+        log = (self.res.get("disclosure") or {}).get("log") or []
+        mask = suppressed_cells(df, [e for e in log if e.get("output") == f"table:{name}"])
         if columns is not None:
             keep = [c for c in columns if c in df.columns]
-            df = df[keep]
+            df, mask = df[keep], mask[keep]
         md = markdown_table(
             df,
             lang=self.lang,
@@ -524,17 +618,18 @@ class Report:
             decimals=decimals,
             marker=self.policy.marker,
             max_rows=max_rows,
+            suppressed=mask,
         )
         cap = caption or entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
         note = ""
-        if df.isna().any().any():
+        if mask.to_numpy().any():
             note = self.t(
                 f"{self.policy.marker}: minder dan {self.policy.threshold} personen; "
                 f"x: onderdrukt (groep kleiner dan {self.policy.threshold} personen).",
                 f"{self.policy.marker}: fewer than {self.policy.threshold} persons; "
                 f"x: suppressed (group under {self.policy.threshold} persons).",
             )
-        return _labelled_table(md, label if label is not None else f"tbl-{name}", cap, note)
+        return _labelled_table(md, label if label is not None else _label("tbl", name), cap, note)
 
     def figure(self, name: str, *, label: str | None = None, caption: str | None = None) -> str:
         """A stored figure as a Markdown image with a label, or "niet beschikbaar"."""
@@ -545,8 +640,21 @@ class Report:
             return self.na(self.t(f"figuur '{name}' ontbreekt", f"figure '{name}' is missing"))
         entry = self.res["figures"][name]
         cap = caption or entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
-        ident = label if label is not None else f"fig-{name}"
+        ident = label if label is not None else _label("fig", name)
         return f"\n![{cap}]({path.resolve().as_posix()}){{#{ident}}}\n"
+
+    def heading(self, level: int, nl: str, en: str | None = None) -> str:
+        """A Markdown heading in the report's language (blank lines around it)."""
+        return f"\n{'#' * int(level)} {self.t(nl, en or nl)}\n"
+
+    def ref(self, kind: str, name: str) -> str:
+        """``@fig-name``/``@tbl-name`` when that figure/table exists, else words saying it is
+        missing (so a missing output never breaks a cross-reference)."""
+        present = self.has_figure(name) if kind == "fig" else self.has_table(name)
+        if present:
+            return "@" + _label(kind, name)
+        what = {"fig": self.t("figuur", "figure"), "tbl": self.t("tabel", "table")}[kind]
+        return self.t(f"({what} niet beschikbaar)", f"({what} not available)")
 
     def has_table(self, name: str) -> bool:
         return self.res is not None and self.res.table(name) is not None
@@ -577,6 +685,10 @@ class Report:
         return "\n" + "\n".join(f"- {a}" for a in items) + "\n"
 
     # -- data flow --------------------------------------------------------------------------
+    @property
+    def has_flow(self) -> bool:
+        return self.res is not None and not self.res.flow.empty
+
     def flow_table(self, label: str | None = "tbl-dataflow") -> str:
         if self.res is None:
             return self.missing_results()
@@ -674,6 +786,10 @@ class Report:
         return _labelled_table(
             md, label, self.t("Logboek outputcontrole (onthullingscontrole)", "Output-check log")
         )
+
+
+def _label(kind: str, name: str) -> str:
+    return f"{kind}-" + name.replace("_", "-").replace(".", "-")
 
 
 def _bound_fmt(scale: str) -> Callable[..., str]:

@@ -445,9 +445,6 @@ class ResultsWriter:
         or ``min_count``, the smallest group or risk set it shows. Either under the threshold
         raises :class:`DisclosureError`.
         """
-        import matplotlib
-        import matplotlib.pyplot as plt
-
         if not _NAME.match(name):
             raise ValueError(f"figure name {name!r} must be letters, digits, '_', '-', '.'")
         if name in self.figures:
@@ -486,7 +483,6 @@ class ResultsWriter:
             "caption_nl": caption_nl,
             "caption_en": caption_en,
         }
-        del matplotlib, plt
 
     def add_assumption(self, text_nl: str, text_en: str = "", *, name: str = "") -> None:
         """An identifying assumption in plain words (Dutch; English optional)."""
