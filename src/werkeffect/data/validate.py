@@ -133,15 +133,10 @@ def _values(s: pd.Series, n: int = 5) -> str:
 
 
 def _as_string(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_string_dtype(s) and s.dtype != object:
-        return s.astype("string").str.strip()
-    if s.dtype == object:
-        mask = s.notna()
-        out = pd.Series(pd.NA, index=s.index, dtype="string")
-        if mask.any():
-            out[mask] = s[mask].map(str).str.strip()
-        return out
-    return s.astype("string").str.strip()
+    """Stripped strings (pandas ``string`` dtype); blank -> NA. Vectorised."""
+    from werkeffect.data.readers import strip_text
+
+    return strip_text(s).astype("string")
 
 
 def parse_dates(s: pd.Series) -> pd.Series:
