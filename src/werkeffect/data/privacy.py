@@ -37,6 +37,9 @@ import pandas as pd
 
 from werkeffect.exceptions import DataValidationError
 
+#: vectorised string functions (numpy >= 2: numpy.strings; older: numpy.char)
+_npstr = getattr(np, "strings", np.char)
+
 BSN_SHARE = 0.5
 PSEUDONYM_LENGTH = 16
 _WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
@@ -71,11 +74,11 @@ def is_bsn(values) -> np.ndarray:
     if not len(present):
         return out
     u = s.to_numpy(dtype=object)[present].astype(str)
-    n = np.strings.str_len(u)
-    cand = (n >= 8) & (n <= 9) & np.strings.isdigit(u)
+    n = _npstr.str_len(u)
+    cand = (n >= 8) & (n <= 9) & _npstr.isdigit(u)
     if not cand.any():
         return out
-    padded = np.strings.zfill(u[cand], 9).astype("<U9")
+    padded = _npstr.zfill(u[cand], 9).astype("<U9")
     d = padded.view(np.uint32).reshape(-1, 9).astype(np.int64) - 48
     ascii_digits = ((d >= 0) & (d <= 9)).all(axis=1)  # isdigit also accepts other scripts
     ok = ascii_digits & ((d @ _WEIGHTS) % 11 == 0) & (d.sum(axis=1) > 0)

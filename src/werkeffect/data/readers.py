@@ -40,6 +40,9 @@ import pandas as pd
 from werkeffect.data.schema import TABLES
 from werkeffect.exceptions import DataValidationError
 
+#: vectorised string functions (numpy >= 2: numpy.strings; older: numpy.char)
+_npstr = getattr(np, "strings", np.char)
+
 #: File extensions load reads, in order of preference when reporting.
 EXTENSIONS = (".csv", ".parquet", ".sav", ".dta")
 _DELIMITERS = (";", ",", "\t", "|")
@@ -55,9 +58,9 @@ def strip_text(s: pd.Series) -> pd.Series:
     out = np.full(len(values), np.nan, dtype=object)
     idx = np.flatnonzero(mask)
     if len(idx):
-        st = np.strings.strip(values[idx].astype(str))
+        st = _npstr.strip(values[idx].astype(str))
         out[idx] = st.astype(object)
-        out[idx[np.strings.str_len(st) == 0]] = np.nan
+        out[idx[_npstr.str_len(st) == 0]] = np.nan
     return pd.Series(out, index=s.index, name=s.name)
 
 
