@@ -73,7 +73,7 @@ def render(rows: list[dict], meta: dict) -> str:
         "(> 1: werkeffect is faster); agrees tells whether the tool's answer matches werkeffect's.",
         "",
         f"Machine: {meta.get('machine', '?')}. Last run: {meta.get('date', '?')}"
-        + (f", load average {meta['load']} at the start" if meta.get("load") else "")
+        + (f", load average {meta['load']}" if meta.get("load") else "")
         + ".",
         "On a shared machine wall time includes waiting for a core; notes give CPU seconds",
         "where the suite records them.",
@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         data = json.loads(RESULTS_JSON.read_text())
         RESULTS_MD.write_text(render(data["rows"], data["meta"]))
         return 0
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1/5/15 min) at the start"
     _setup_path()
     suites = discover()
     chosen = args.suite or list(suites)
