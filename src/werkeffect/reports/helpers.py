@@ -294,7 +294,7 @@ def markdown_table(
                 body[i].append("" if _missing(v) else _md_escape(str(v)))
     # the dashes set relative column widths when pandoc wraps a wide table
     widths = [
-        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 40) for r in body]) for j in range(len(cols))
+        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 28) for r in body]) for j in range(len(cols))
     ]
     align = [
         (":" + "-" * w if a.startswith(":") else "-" * w + ":")
@@ -572,7 +572,7 @@ class Report:
         md = markdown_table(
             frame,
             lang=self.lang,
-            labels={"groups": self.t("Aantallen (deeln. / vergel.)", "n (treated / comparison)")},
+            labels={"groups": self.t("n (deeln. / vergel.)", "n (treated / comparison)")},
         )
         cap = caption or self.t(
             "Schattingen met 95%-interval; de naïeve vergelijking staat ernaast",
