@@ -43,6 +43,7 @@ def test_sianesi_truth_matches_a_randomised_comparison():
         scenario="groningen-observables",
         seed=5,
         scale=2.0,
+        typed=False,
         beta_jobcoaching={},
         jobcoaching_calendar={2015: 1.0},
         base_jobcoaching=(0.02,) * 8,
