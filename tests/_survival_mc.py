@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 
 MONTH_DAYS = 365.25 / 12
-COVARIATES = ["age_lt27", "age_45_54", "age_55p", "laag", "hoog", "female", "single_parent",
-              "couple", "statushouder", "barrier_health", "barrier_language", "barrier_debts"]  # fmt: skip
+COVARIATES = [
+    "age_lt27", "age_45_54", "age_55p", "laag", "hoog", "female", "single_parent", "couple",
+    "statushouder", "barrier_health", "barrier_language", "barrier_debts",
+]  # fmt: skip
 
 
 def design(ep: pd.DataFrame, first_year: int, last_year: int) -> tuple[pd.DataFrame, list[str]]:
