@@ -46,25 +46,40 @@ def design(ep: pd.DataFrame, first_year: int, last_year: int) -> tuple[pd.DataFr
     return out, ["treated", *COVARIATES, *ycols]
 
 
-def one_replication(seed: int, scenario: str = "groningen-observables", scale=1.0) -> dict:
+def fit_jobcoaching(dataset, window: str = "2015-01-01", last_year: int = 2025):
+    """Cox fit of exit to work on the episodes of a simulated (or real) dataset."""
     from werkeffect.data.frames import episodes
-    from werkeffect.simulate import simulate
     from werkeffect.survival import CoxPH
 
-    ds, truth = simulate(scenario=scenario, seed=seed, scale=scale)
-    window = str(truth.params.get("window_start", "2015-01-01"))
-    ep = episodes(ds, programme="jobcoaching", window_start=window)
+    ep = episodes(dataset, programme="jobcoaching", window_start=window)
     # jobcoaching exists only in Groningen: spells elsewhere (WW inflow in the region) can
     # never be treated, so they are not a comparison group for it
-    gron = ds.persons.loc[ds.persons["municipality"] == "Groningen", "person_id"]
-    ep = ep[ep["person_id"].isin(gron)]
-    first_year = int(window[:4])
-    last_year = int(str(truth.params.get("extract_date", "2025-12-31"))[:4])
-    df, cov = design(ep, first_year, last_year)
+    persons = dataset.persons
+    if "municipality" in persons.columns:
+        gron = persons.loc[persons["municipality"] == "Groningen", "person_id"]
+        ep = ep[ep["person_id"].isin(gron)]
+    df, cov = design(ep, int(window[:4]), last_year)
     cov = [c for c in cov if df[c].std() > 0]
-    res = CoxPH(df, duration="stop", event="work", entry="start", covariates=cov,
-                cluster="person_id").fit()  # fmt: skip
-    b, se = float(res.params["treated"]), float(res.std_errors["treated"])
-    lhr = float(truth["jobcoaching.log_hazard_ratio"])
-    return {"seed": seed, "estimate": b, "std_error": se, "truth": lhr,
-            "covered": abs(b - lhr) <= 1.959963984540054 * se}  # fmt: skip
+    return CoxPH(df, duration="stop", event="work", entry="start", covariates=cov,
+                 cluster="person_id").fit()  # fmt: skip
+
+
+def hazard_ratio_estimator(dataset, seed: int = 0) -> tuple[float, float, float]:
+    """``(HR, lower, upper)`` for ``jobcoaching.hazard_ratio`` (validation.monte_carlo API)."""
+    from werkeffect.simulate.params import SimParams
+
+    p = SimParams()
+    res = fit_jobcoaching(dataset, str(p.window_start), int(str(p.extract_date)[:4]))
+    ci = res.conf_int().loc["treated"]
+    return (float(np.exp(res.params["treated"])), float(np.exp(ci["lower"])),
+            float(np.exp(ci["upper"])))  # fmt: skip
+
+
+def one_replication(seed: int, scenario: str = "groningen-observables", scale=1.0) -> dict:
+    from werkeffect.simulate import simulate
+
+    ds, truth = simulate(scenario=scenario, seed=seed, scale=scale)
+    hr, lo, hi = hazard_ratio_estimator(ds)
+    t = float(truth["jobcoaching.hazard_ratio"])
+    return {"seed": seed, "truth": t, "estimate": hr, "lower": lo, "upper": hi,
+            "covered": lo <= t <= hi}  # fmt: skip
