@@ -178,7 +178,7 @@ def _group_codes(df: pd.DataFrame, group: str | None, what: str) -> tuple[np.nda
                 "unused categories (Series.cat.remove_unused_categories()) or choose other groups"
             )
     codes, uniq = pd.factorize(s, sort=True)
-    return codes.astype(np.int64), list(uniq)
+    return codes.astype(np.int64), [v.item() if isinstance(v, np.generic) else v for v in uniq]
 
 
 def risk_table(
