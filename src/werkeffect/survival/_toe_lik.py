@@ -52,8 +52,11 @@ def linear_predictors(theta: np.ndarray, lay: Layout, data: ToEData, rows=None) 
     Xp = data.Xp if rows is None else data.Xp[rows]
     K = lay.Q - 1
     out = np.empty((X.shape[0], lay.Q))
-    for q in range(K):
-        out[:, q] = X @ theta[lay.beta_slice[q]]
+    if X.shape[1]:
+        B = np.column_stack([theta[lay.beta_slice[q]] for q in range(K)])
+        out[:, :K] = X @ B
+    else:
+        out[:, :K] = 0.0
     out[:, K] = Xp @ theta[lay.beta_slice[K]]
     return np.exp(out)
 
@@ -139,7 +142,8 @@ class Likelihood:
         gcell_x = d.E.T @ W[:, :K]  # (Cx, K)
         gcell_p = d.Ep.T @ W[:, K]
         lamw = Rs * L["lam"]
-        gbeta = [d.X.T @ lamw[:, k] for k in range(K)] + [d.Xp.T @ lamw[:, K]]
+        gx = d.X.T @ lamw[:, :K]  # (p, K)
+        gbeta = [gx[:, k] for k in range(K)] + [d.Xp.T @ lamw[:, K]]
         if self.has_trunc:
             wt = np.exp(den - lset[:, None])
             Rts = (wt @ eV)[d.trow]  # (n_t, Q)

@@ -517,7 +517,8 @@ class TimingOfEvents:
             id=id, spell=spell, start=start, entry=entry, covariates=covariates,
             programme_covariates=programme_covariates, baseline_cuts=list(cuts),
             programme_cuts=list(pcuts), effect_cuts=list(ecuts),
-            cause_of_interest=cause_of_interest,
+            cause_of_interest=cause_of_interest, programme_from_entry=bool(programme_from_entry),
+            max_mass_points=int(max_mass_points), criterion=criterion,
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------
