@@ -67,8 +67,8 @@ class ToEData:
     agg: sp.csr_matrix  # (n_persons, n) sums spells per person
     X: np.ndarray  # (n, p) exit covariates, standardised
     Xp: np.ndarray  # (n, pp) programme covariates, standardised
-    E: np.ndarray  # (n, Cx) exit exposure cells [0, T]
-    Ep: np.ndarray  # (n, Cp) programme exposure [0, min(T, ps)]
+    E: sp.csr_matrix  # (n, Cx) exit exposure cells [0, T]
+    Ep: sp.csr_matrix  # (n, Cp) programme exposure [p0, min(T, ps)]
     d: np.ndarray  # (n, K) exit cause indicators
     cell: np.ndarray  # (n,) exit event cell (any cause; meaningless if censored)
     dp: np.ndarray  # (n,) programme entry observed in spell (while the process is at risk)
@@ -80,8 +80,8 @@ class ToEData:
     tperson: np.ndarray  # (n_tp,) person index of the persons with a truncated spell
     tagg: sp.csr_matrix  # (n_tp, n_t)
     trow: np.ndarray  # (n_t,) row of each truncated spell in tagg
-    Et: np.ndarray  # (n_t, Cx) exposure cells on [0, entry]
-    Ept: np.ndarray  # (n_t, Cp)
+    Et: sp.csr_matrix  # (n_t, Cx) exposure cells on [0, entry]
+    Ept: sp.csr_matrix  # (n_t, Cp)
     dpt: np.ndarray  # (n_t,) programme entry before the entry time
     # raw
     T: np.ndarray
@@ -214,6 +214,7 @@ def build_data(
     ).reshape(len(trunc), len(pcuts) * C)
     if programme_from_entry:
         Ept[:] = 0.0
+    E, Ep, Et, Ept = (sp.csr_matrix(a) for a in (E, Ep, Et, Ept))  # exposure is sparse
     return ToEData(
         n_spells=n,
         n_persons=n_p,

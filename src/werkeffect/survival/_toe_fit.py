@@ -39,10 +39,10 @@ def start_values(lik: Likelihood, lay: Layout) -> np.ndarray:
     theta = np.zeros(lay.n_params)
     for q in range(lay.Q):
         E = d.E if q < lay.Q - 1 else d.Ep
-        expo = E.sum(axis=0)
+        expo = np.asarray(E.sum(axis=0)).ravel()
         if d.n_spells and len(d.trunc):
             Et = d.Et if q < lay.Q - 1 else d.Ept
-            expo = expo - Et.sum(axis=0)
+            expo = expo - np.asarray(Et.sum(axis=0)).ravel()
         G = lay.G[q]
         idx = lay.cell_slice[q]
         # baseline columns are the ones every cell loads on exactly once

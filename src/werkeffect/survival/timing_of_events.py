@@ -698,21 +698,20 @@ class TimingOfEvents:
             near = np.min(np.max(np.abs(cands[:, None, :] - V[None, :, :]), axis=2), axis=1)
             cands = cands[near >= 0.5]
             starts = []
-            for eps in (0.01, 0.05, 0.2):
+            for eps in (0.01, 0.05, 0.2, 0.5):
                 gains = lik.candidate_gain(current["theta"], lay, cands, eps)
-                i = int(np.argmax(gains))
-                starts.append((gains[i], eps, cands[i]))
-            starts.sort(key=lambda s: -s[0])
+                for i in np.argsort(-gains)[:2]:
+                    starts.append((gains[i], eps, cands[i]))
             big = lay.with_mass_points(lay.M + 1)
-            best_try = None
-            for _, eps, point in starts[:2]:
+            # a short optimisation from each start, then the best one to convergence
+            # (the likelihood of a mixture has local optima)
+            short = []
+            for _, eps, point in starts:
                 th0 = add_point_start(current["theta"], lay, point, eps)
-                th_try, ll_try, opt_try = optimise(lik, big, th0, maxiter)
-                if best_try is None or ll_try > best_try[1]:
-                    best_try = (th_try, ll_try, opt_try)
-                if ll_try - current["ll"] > tol:
-                    break
-            th, llb, optb = best_try
+                th_s, ll_s, _ = optimise(lik, big, th0, min(maxiter, 40))
+                short.append((ll_s, th_s))
+            th_best = max(short, key=lambda x: x[0])[1]
+            th, llb, optb = optimise(lik, big, th_best, maxiter)
             Vb, logpb = unpack_het(th, big)
             gain = llb - current["ll"]
             dist = np.min([np.max(np.abs(Vb[i] - Vb[j])) for i in range(big.M) for j in range(i)])
