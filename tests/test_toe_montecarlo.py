@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 BASELINE_CUTS = [0, 3, 6, 12, 24, 36, 60, 120]
+CALENDAR_CUTS = [f"{year}-01-01" for year in range(2016, 2026)]
 COVARIATES = [
     "age_lt27",
     "age_45_54",
@@ -88,6 +89,9 @@ def one_replication(seed: int) -> dict:
             covariates=COVARIATES,
             baseline_cuts=BASELINE_CUTS,
             programme_from_entry=True,  # jobcoaching exists from 2015 = the window start
+            # programme intensity and the labour market both move with the calendar year
+            calendar="spell_start_date",
+            calendar_cuts=CALENDAR_CUTS,
         ).fit()
     att = res.exit_probabilities
     ci = res.conf_int(0.95).loc["treatment"]
