@@ -353,6 +353,15 @@ class TimingOfEvents:
         conditioning event. ``True``: the programme process is at risk only from the entry
         time (the programme did not exist, or was not recorded, before the observation
         window — e.g. jobcoaching from 2015 with a 2015 window).
+    calendar, calendar_cuts
+        Calendar-period effects on every hazard (exits and programme entry): ``calendar`` is
+        the column with the calendar time at which the spell started (datetime, or a number
+        in months), ``calendar_cuts`` the starts of the calendar periods after the first
+        (dates, or numbers on the same scale). Each process gets a log hazard ratio per
+        period (first period = reference); exposure is split where a spell crosses a cut.
+        Use it when programme intensity and exit chances both move with calendar time (the
+        labour market, a programme scaled up in some years): otherwise calendar time
+        confounds the effect.
 
     Notes
     -----
@@ -384,6 +393,8 @@ class TimingOfEvents:
         max_mass_points: int = 6,
         criterion: str = "aic",
         programme_from_entry: bool = False,
+        calendar: str | None = None,
+        calendar_cuts: Sequence[Any] | None = None,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError("data must be a pandas DataFrame")
@@ -399,7 +410,7 @@ class TimingOfEvents:
         )
         outcome = cause if cause is not None else event
         needed = [duration, programme_start, outcome]
-        needed += [c for c in (id, spell, start, entry) if c is not None]
+        needed += [c for c in (id, spell, start, entry, calendar) if c is not None]
         needed += covariates + programme_covariates
         missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
         if missing:
@@ -413,7 +424,7 @@ class TimingOfEvents:
             else:
                 spell_df = self._collapse(
                     data, spell, start, duration, outcome, programme_start, id,
-                    covariates + programme_covariates,
+                    covariates + programme_covariates + ([calendar] if calendar else []),
                 )  # fmt: skip
             entry_col = "_entry"
         else:
@@ -499,6 +510,7 @@ class TimingOfEvents:
         cuts = self._cuts(baseline_cuts, "baseline_cuts")
         pcuts = cuts if programme_cuts is None else self._cuts(programme_cuts, "programme_cuts")
         ecuts = np.array([0.0]) if effect_cuts is None else self._cuts(effect_cuts, "effect_cuts")
+        calpos, cal_labels = self._calendar(spell_df, calendar, calendar_cuts)
         person = (
             np.arange(len(T))
             if id is None
@@ -508,6 +520,7 @@ class TimingOfEvents:
             person=person, T=T, entry=ent, cause=cause_idx, ps=ps, X=X, Xp=Xp,
             K=len(kinds), cuts=cuts, pcuts=pcuts, ecuts=ecuts,
             programme_from_entry=bool(programme_from_entry),
+            calpos=calpos, calendar_labels=cal_labels,
         )  # fmt: skip
         self._xinfo = (xnames, xm, xs, pnames, pm, pss)
         self.max_mass_points = int(max_mass_points)
@@ -517,7 +530,9 @@ class TimingOfEvents:
             id=id, spell=spell, start=start, entry=entry, covariates=covariates,
             programme_covariates=programme_covariates, baseline_cuts=list(cuts),
             programme_cuts=list(pcuts), effect_cuts=list(ecuts),
-            cause_of_interest=cause_of_interest,
+            cause_of_interest=cause_of_interest, programme_from_entry=bool(programme_from_entry),
+            max_mass_points=int(max_mass_points), criterion=criterion, calendar=calendar,
+            calendar_cuts=None if calendar_cuts is None else [str(c) for c in calendar_cuts],
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------
@@ -565,6 +580,31 @@ class TimingOfEvents:
                     )
             out = out.join(first)
         return out.reset_index()
+
+    @staticmethod
+    def _calendar(df, calendar, cuts):
+        """Elapsed duration at which each calendar cut falls, per spell (n, C-1)."""
+        if calendar is None:
+            if cuts is not None:
+                raise ValueError("calendar_cuts needs calendar= (the spell-start column)")
+            return np.zeros((len(df), 0)), []
+        if cuts is None or len(cuts) == 0:
+            raise ValueError("calendar= needs calendar_cuts= (starts of the later periods)")
+        col = df[calendar]
+        if col.isna().any():
+            raise DataValidationError(f"column '{calendar}': {int(col.isna().sum())} missing")
+        if pd.api.types.is_datetime64_any_dtype(col):
+            c = pd.to_datetime(pd.Series(list(cuts)))
+            if (c.diff().dropna() <= pd.Timedelta(0)).any():
+                raise ValueError("calendar_cuts must increase strictly")
+            start = col.to_numpy("datetime64[ns]")
+            days = (c.to_numpy("datetime64[ns]")[None, :] - start[:, None]) / np.timedelta64(1, "D")
+            return days / (365.25 / 12), [f"{x:%Y-%m-%d}" for x in c]
+        c = np.asarray(list(cuts), dtype=float)
+        if np.any(np.diff(c) <= 0):
+            raise ValueError("calendar_cuts must increase strictly")
+        v = pd.to_numeric(col, errors="coerce").to_numpy(float)
+        return c[None, :] - v[:, None], [f"{x:g}" for x in c]
 
     @staticmethod
     def _cuts(cuts, name) -> np.ndarray:
@@ -658,21 +698,20 @@ class TimingOfEvents:
             near = np.min(np.max(np.abs(cands[:, None, :] - V[None, :, :]), axis=2), axis=1)
             cands = cands[near >= 0.5]
             starts = []
-            for eps in (0.01, 0.05, 0.2):
+            for eps in (0.01, 0.05, 0.2, 0.5):
                 gains = lik.candidate_gain(current["theta"], lay, cands, eps)
-                i = int(np.argmax(gains))
-                starts.append((gains[i], eps, cands[i]))
-            starts.sort(key=lambda s: -s[0])
+                for i in np.argsort(-gains)[:2]:
+                    starts.append((gains[i], eps, cands[i]))
             big = lay.with_mass_points(lay.M + 1)
-            best_try = None
-            for _, eps, point in starts[:2]:
+            # a short optimisation from each start, then the best one to convergence
+            # (the likelihood of a mixture has local optima)
+            short = []
+            for _, eps, point in starts:
                 th0 = add_point_start(current["theta"], lay, point, eps)
-                th_try, ll_try, opt_try = optimise(lik, big, th0, maxiter)
-                if best_try is None or ll_try > best_try[1]:
-                    best_try = (th_try, ll_try, opt_try)
-                if ll_try - current["ll"] > tol:
-                    break
-            th, llb, optb = best_try
+                th_s, ll_s, _ = optimise(lik, big, th0, min(maxiter, 40))
+                short.append((ll_s, th_s))
+            th_best = max(short, key=lambda x: x[0])[1]
+            th, llb, optb = optimise(lik, big, th_best, maxiter)
             Vb, logpb = unpack_het(th, big)
             gain = llb - current["ll"]
             dist = np.min([np.max(np.abs(Vb[i] - Vb[j])) for i in range(big.M) for j in range(i)])
