@@ -263,6 +263,18 @@ class NearestNeighborMatch:
             )
             keep = support.keep.to_numpy()
         notes: list[str] = []
+        if p is not None and self.discard == "none" and self.caliper is None:
+            p0 = p[d == 0]
+            outside = int(np.sum((d == 1) & ((p < p0.min()) | (p > p0.max()))))
+            if outside:
+                warnings.warn(
+                    f"{outside:,} treated unit(s) have a propensity score outside the range of "
+                    f"the controls ({p0.min():.4f}..{p0.max():.4f}): no overlap for them; "
+                    "their matches are extrapolations (use discard='treated' or a caliper)",
+                    EstimationWarning,
+                    stacklevel=2,
+                )
+                notes.append(f"{outside} treated outside the controls' propensity range")
         if self.distance == "propensity":
             dist = np.log(p / (1 - p)) if self.link == "logit" else p
             cal = None
