@@ -490,15 +490,14 @@ class MatchResult:
     @property
     def match_matrix(self) -> pd.DataFrame:
         """Treated index label -> matched control index labels (MatchIt's match.matrix)."""
-        idx = self.df.index
+        labels = np.asarray(self.df.index, dtype=object)
         mm = self.match_rows
-        data = {
-            f"control_{j + 1}": pd.array(
-                [idx[r] if r >= 0 else pd.NA for r in mm[:, j]], dtype=object
-            )
-            for j in range(mm.shape[1])
-        }
-        return pd.DataFrame(data, index=idx[self.treated_rows])
+        data = {}
+        for j in range(mm.shape[1]):  # one column per match, vectorised over treated units
+            col = labels[np.maximum(mm[:, j], 0)].copy()
+            col[mm[:, j] < 0] = None
+            data[f"control_{j + 1}"] = col
+        return pd.DataFrame(data, index=self.df.index[self.treated_rows])
 
     @property
     def matched(self) -> pd.DataFrame:
