@@ -238,7 +238,8 @@ def episodes(
     inside = np.ones(len(cuts_s), dtype=bool)
     n2 = 2 * len(kept)
     inside[n2:] = (cuts_t[n2:] > entry[cuts_s[n2:]]) & (cuts_t[n2:] < stop[cuts_s[n2:]])
-    keys = np.unique(cuts_s[inside].astype(np.int64) * W + cuts_t[inside])
+    keys = np.sort(cuts_s[inside].astype(np.int64) * W + cuts_t[inside])
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # unique (sort-based; fast for int64)
     ks, kt = keys // W, keys % W
     same = ks[1:] == ks[:-1]
     r_spell = ks[:-1][same]

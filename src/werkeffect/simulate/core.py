@@ -13,7 +13,7 @@ from werkeffect.simulate.jobs import jobs_of, ladder_of
 from werkeffect.simulate.params import resolve_params
 from werkeffect.simulate.pilot import run_pilot
 from werkeffect.simulate.rng import Streams
-from werkeffect.simulate.spells import Context, simulate_chain
+from werkeffect.simulate.spells import Context, select, simulate_chain
 from werkeffect.simulate.tables import build_tables
 from werkeffect.simulate.truth import Truth, jobcoaching_truth, pilot_truth
 from werkeffect.simulate.world import Population, draw_inflow
@@ -60,8 +60,10 @@ def simulate(
     first = np.flatnonzero(np.isfinite(pop.entry) & (pop.entry < ctx.month_horizon))
     spells = simulate_chain(ctx, first, pop.entry[first])
     spells, pilot = run_pilot(ctx, spells)
-    jobs = jobs_of(ctx, spells)
-    ladder = ladder_of(ctx, spells)
+    # only spells the extract can see need jobs and ladder assessments
+    job_end = spells["t0"] + spells["T"] + np.where(spells["cause"] == 1, spells["R"], 0.0)
+    jobs = jobs_of(ctx, select(spells, job_end >= ctx.month_window))
+    ladder = ladder_of(ctx, select(spells, spells["t0"] + spells["T"] >= ctx.month_window))
     names = municipality_names(p)
     tables, _ = build_tables(ctx, spells, ww, pilot, jobs, ladder, names)
 

@@ -75,7 +75,7 @@ class SimParams:
     scale: float = 1.0  # multiplies every population size (1 = Groningen)
 
     # --- inflow of first-time entrants (persons per month at scale 1) ---------------------
-    inflow_rate: float = 97.0
+    inflow_rate: float = 98.0
     inflow_calendar: dict[int, float] = field(
         default_factory=lambda: {
             2015: 1.05, 2016: 1.12, 2017: 1.02, 2018: 0.95, 2019: 0.95, 2020: 1.08,
@@ -83,8 +83,8 @@ class SimParams:
         }
     )  # fmt: skip
     # composition of inflow
-    p_young: float = 0.43  # entry age 18-26
-    p_mid: float = 0.34  # entry age 27-44 (the rest 45-62)
+    p_young: float = 0.47  # entry age 18-26
+    p_mid: float = 0.31  # entry age 27-44 (the rest 45-62)
     p_female: float = 0.47
     p_sex_x: float = 0.005
     p_education: tuple[float, float, float] = (0.54, 0.35, 0.11)  # laag, middelbaar, hoog
@@ -109,6 +109,13 @@ class SimParams:
     frailty_on_return: float = 0.4
 
     # --- benefit-spell hazards (per month), piecewise constant on DURATION_BREAKS ---------
+    #: multipliers of the baseline hazards (work, education, other, return, jobcoaching);
+    #: the observables scenario uses them to keep the average hazard level when it switches
+    #: motivation and frailty off
+    baseline_scale: dict[str, float] = field(
+        default_factory=lambda: {"work": 1.0, "education": 1.0, "other": 1.0, "return": 1.0,
+                                 "jobcoaching": 1.0}
+    )  # fmt: skip
     base_work: tuple[float, ...] = (0.055, 0.060, 0.050, 0.033, 0.019, 0.0105, 0.0055, 0.0038)
     base_education: tuple[float, ...] = (0.005, 0.005, 0.004, 0.003, 0.002, 0.001, 5e-4, 3e-4)
     base_other: tuple[float, ...] = (0.015, 0.014, 0.011, 0.0085, 0.006, 0.0043, 0.003, 0.0026)
@@ -138,15 +145,15 @@ class SimParams:
             2016: 0.92,
             2017: 0.97,
             2018: 1.0,
-            2019: 1.06,
-            2020: 1.04,
+            2019: 1.03,
+            2020: 0.98,
             2021: 1.12,
             2022: 1.18,
             2023: 1.12,
             2024: 1.08,
             2025: 1.05,
         }
-    )  # fmt: skip  (years before 2015 use the 2015 value: steady state)
+    )  # years before 2015 use the 2015 value (steady state)
     p_parttime_exit: float = 0.15  # exits to work coded 'deeltijdwerk'
     other_reasons: dict[str, float] = field(
         default_factory=lambda: {"partner": 0.3, "verhuizing": 0.35, "overlijden": 0.05,
@@ -188,7 +195,7 @@ class SimParams:
     nazorg_months: tuple[float, float] = (6.0, 12.0)
 
     # --- part-time work while on benefit, job earnings, benefit amounts ------------------
-    parttime_rate: float = 0.0022  # per month on benefit
+    parttime_rate: float = 0.0033  # per month on benefit
     parttime_mean_months: float = 16.0
     earnings_work: tuple[float, float, float] = (1900.0, 2300.0, 2900.0)  # by education
     earnings_parttime_exit: float = 1350.0
@@ -227,7 +234,7 @@ class SimParams:
     # --- pilot statushouders bij stadsbeheer ---------------------------------------------
     pilot_size: int = 40
     pilot_dates: tuple[str, ...] = ("2021-03-01", "2021-09-01")
-    pilot_effect: float = math.log(2.5)  # log HR of exit to work from placement start
+    pilot_effect: float = math.log(5.0)  # log HR of exit to work from placement start
     pilot_months: float = 12.0  # placement length (ends earlier at exit)
     pilot_select_on_motivation: bool = False
     pilot_motivation_coef: float = 1.0
@@ -286,7 +293,16 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "frailty_on_other": 0.0,
         "frailty_on_return": 0.0,
         "frailty_on_jobcoaching": 0.0,
-    },
+        # E[exp(motivation and frailty terms)] at the groningen defaults, so the average
+        # hazard level at the start of a spell stays the same
+        "baseline_scale": {
+            "work": 0.712,
+            "education": 0.772,
+            "other": 0.883,
+            "return": 1.254,
+            "jobcoaching": 1.26,
+        },
+    },  # fmt: skip
 }
 
 #: Named scales: the multiplier of every population size.
@@ -296,6 +312,11 @@ SCALES = {"groningen": 1.0, "national": 38.6}
 def resolve_params(scenario: str, scale: str | float, **overrides: Any) -> SimParams:
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)}")
+    if isinstance(scale, str) and scale not in SCALES:
+        try:  # the CLI passes numbers as text
+            scale = float(scale)
+        except ValueError:
+            pass
     if isinstance(scale, str):
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)} or a number")
