@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from werkeffect.dynamic._engine import Prepared, Spec, estimate_once
+from werkeffect.dynamic._engine import OnePass, Prepared, Spec, estimate_once
 from werkeffect.dynamic.bootstrap import bootstrap
-from werkeffect.dynamic.hazard import TreatmentHazard
 from werkeffect.dynamic.results import DynamicResult
 from werkeffect.dynamic.risk_sets import SpellArrays, default_u_values, prepare_spells
 from werkeffect.exceptions import EstimationError, EstimationWarning
@@ -28,17 +27,20 @@ class _Replicate:
     arr: SpellArrays
     spec: Spec
     prep: Prepared
-    bins: np.ndarray
-    start: TreatmentHazard
+    first: OnePass
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
+        f = self.first
+        phi = f.hazard_phi if f.hazard_phi is not None and f.hazard_phi is not f.hazard else None
         one = estimate_once(
             self.arr,
             self.spec,
             w,
             prep=self.prep,
-            hazard_start=self.start,
-            bins=self.bins,
+            hazard_start=f.hazard,
+            bins=f.hazard.bins,
+            hazard_start_phi=phi,
+            bins_phi=None if phi is None else phi.bins,
             warn=False,
         )
         return np.r_[one.att.ravel(), one.att_avg]
@@ -253,7 +255,12 @@ class DynamicEstimator:
                 stacklevel=2,
             )
         reps = bootstrap(
-            _Replicate(arr, spec, prep, one.hazard.bins, one.hazard),
+            _Replicate(
+                arr,
+                spec,
+                prep,
+                OnePass(one.att, one.att_avg, one.n_treated, one.hazard, one.hazard_phi),
+            ),
             arr.cluster,
             arr.n_clusters,
             len(est),
@@ -288,9 +295,9 @@ class DynamicEstimator:
         )
         H = spec.horizon
         curves = []
-        for group, s_key, f_key, r_key in (
-            ("treated", "surv_t", "cif_t", "at_risk_t"),
-            ("control", "surv_c", "cif_c", "at_risk_c"),
+        for group, s_key, f_key in (
+            ("treated", "surv_t", "cif_t"),
+            ("control", "surv_c", "cif_c"),
         ):
             curves.append(
                 pd.DataFrame(
@@ -300,7 +307,6 @@ class DynamicEstimator:
                         "group": group,
                         "survival": one.curves[s_key].ravel(),
                         "cif": one.curves[f_key].ravel(),
-                        "at_risk": one.counts[r_key].ravel(),
                     }
                 )
             )

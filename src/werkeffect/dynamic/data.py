@@ -29,12 +29,12 @@ DEFAULT_COVARIATES = (
 )
 
 
-def months_between(start: pd.Series, end: pd.Series, clock: str = "calendar") -> np.ndarray:
+def months_between(start: pd.Series, end: pd.Series, clock: str = "days") -> np.ndarray:
     """Elapsed months from ``start`` to ``end``.
 
+    ``clock="days"`` (default, the project's convention): days / (365.25 / 12);
     ``clock="calendar"``: whole calendar months plus the fraction of a month in days (so
-    dates on the same day of the month are whole months apart, as in monthly records);
-    ``clock="days"``: days / (365.25 / 12).
+    dates on the same day of the month are whole months apart, as in monthly records).
     """
     s = pd.to_datetime(start)
     e = pd.to_datetime(end)
@@ -52,7 +52,7 @@ def spells_from_dataset(
     programme: str = "jobcoaching",
     window_start=None,
     available_from="first_start",
-    clock: str = "calendar",
+    clock: str = "days",
 ) -> pd.DataFrame:
     """One row per bijstand spell with what dynamic evaluation needs.
 

@@ -195,9 +195,9 @@ def fit_treatment_hazard(
         )
     if warn:
         p_cells = expit(alpha[b_cell] + (X @ beta)[sp])
-        if p_cells.size and (p_cells.max() > 0.5):
+        if p_cells.size and (p_cells.max() > 0.9):
             warnings.warn(
-                f"some start probabilities within a month exceed 0.5 (max "
+                f"some start probabilities within a month exceed 0.9 (max "
                 f"{p_cells.max():.2f}); check for a covariate that (nearly) determines "
                 "programme start",
                 EstimationWarning,
