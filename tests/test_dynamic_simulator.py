@@ -47,8 +47,7 @@ def _one(scenario: str, name: str, seed: int, n_boot: int) -> list[tuple]:
             n_boot=n_boot, seed=seed, progress=False
         )
     return [
-        (u, res.params[(u, 12)], res.std_errors[(u, 12)], truth.values[f"{key}.u{u}"])
-        for u in U
+        (u, res.params[(u, 12)], res.std_errors[(u, 12)], truth.values[f"{key}.u{u}"]) for u in U
     ]
 
 

@@ -75,6 +75,7 @@ class DynamicEstimator:
         followup: str | None = None,
         return_time: str | None = None,
         cluster: str | None = None,
+        calendar_start: str | None = None,
         horizons: Sequence[int] = (6, 12, 24),
         u_values: Sequence[int] | None = None,
         outcome: str = "work",
@@ -107,6 +108,7 @@ class DynamicEstimator:
             "followup": followup,
             "return_time": return_time,
             "cluster": cluster,
+            "calendar_start": calendar_start,
         }
         self.covariates = list(dict.fromkeys([*covariates, *history]))
         self.horizons = hs
@@ -129,6 +131,7 @@ class DynamicEstimator:
             return_time=return_time,
             cluster=cluster,
             work_cause=work_cause,
+            calendar_start=calendar_start,
         )
         if outcome == "durable":
             self.arrays_.outcome_arrays("durable")  # raises when the columns are missing
@@ -181,6 +184,7 @@ class DynamicEstimator:
         kwargs.setdefault("entry", "entry")
         kwargs.setdefault("followup", "followup")
         kwargs.setdefault("return_time", "return_time")
+        kwargs.setdefault("calendar_start", "spell_start_date")
         model = cls(frame, covariates=covariates, **kwargs)
         model.flow_ = getattr(frame, "attrs", {}).get("flow")
         return model

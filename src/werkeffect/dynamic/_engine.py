@@ -122,7 +122,6 @@ def estimate_once(
         warn=warn,
     )
     end, event, any_exit = arr.outcome_times(spec.outcome)
-    index = hz.index(arr.X)
 
     # -- starters at u, each followed from its own start time ------------------------------
     keep = w[prep.ti] > 0
@@ -137,13 +136,16 @@ def estimate_once(
         ci, cu = ci[keep], cu[keep]
         mult = _integer_weights(w[ci])
         rep = np.repeat(np.arange(len(ci)), mult)
-        sd = float(np.std(index[ci])) if len(ci) else 1.0
+        # logit propensity score within u (month effects are common within u)
+        t_score = hz.score(arr, ti, uv[tu])
+        c_score = hz.score(arr, ci, uv[cu])
+        sd = float(np.std(c_score)) if len(ci) else 1.0
         cal = None if spec.caliper is None else spec.caliper * max(sd, 1e-12)
         matches, _ = nn_match_within(
             tu,
-            index[ti],
+            t_score,
             cu[rep],
-            index[ci][rep],
+            c_score[rep],
             spec.n_neighbors,
             cal,
             t_time=anchor,
@@ -267,7 +269,7 @@ def _split_ipcw(
     sp = np.where(j == n_piece[rows] - 1, stop[rows], m + 1 - a[rows])
     # log P(no start in months floor(a)+1..m | x) for the comparison spell
     uc, inv = np.unique(c, return_inverse=True)
-    lg = hz.log_untreated(arr.X[uc])  # (n_unique, n_months)
+    lg = hz.log_untreated(arr, uc)  # (n_unique, n_months)
     mm = np.minimum(m, n_months - 1)
     m0c = np.minimum(m0[rows], n_months - 1)
     log_p = lg[inv[rows], mm] - lg[inv[rows], m0c]
@@ -303,14 +305,13 @@ def _weighted_counts(
     rows = np.flatnonzero(
         (w > 0) & (u_hi >= arr.entry_m) & (u_hi >= uv[0]) & (arr.entry_m <= uv[-1])
     )
-    X = arr.X[rows]
     lo, hi, uhi = arr.entry_m[rows], b_i[rows], u_hi[rows]
-    logit_u = hz.alpha[hz.bins[uv]][None, :] + hz.index(X)[:, None]  # (r, n_u)
+    logit_u = hz.logit(arr, rows[:, None], uv[None, :])  # (r, n_u)
     in_u = (uv[None, :] >= lo[:, None]) & (uv[None, :] <= uhi[:, None])
     months = np.arange(M)
     in_m = (months[None, :] >= lo[:, None]) & (months[None, :] <= hi[:, None])
     if spec.ipcw:
-        log_g = hz.log_untreated(X)[:, :M]  # (r, M)
+        log_g = hz.log_untreated(arr, rows)[:, :M]  # (r, M)
         A = np.where(in_u, w[rows][:, None] * np.exp(logit_u + log_g[:, uv]), 0.0)
         B = np.where(in_m, np.exp(-log_g), 0.0)
     else:

@@ -57,6 +57,7 @@ class SpellArrays:
     ps: np.ndarray | None = None
     entry: np.ndarray | None = None
     durable_end: np.ndarray | None = None
+    cal0: np.ndarray | None = None  # calendar time of spell start, decimal years
 
     def shift(self, phi: float) -> SpellArrays:
         """The same spells on a grid of months starting ``phi`` months after spell start."""
@@ -81,6 +82,7 @@ class SpellArrays:
             ps=ps,
             entry=e,
             durable_end=de,
+            cal0=None if self.cal0 is None else self.cal0 + phi / 12.0,
         )
 
     def outcome_times(self, outcome: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,6 +164,7 @@ def prepare_spells(
     return_time: str | None = None,
     cluster: str | None = None,
     work_cause: int = 1,
+    calendar_start: str | None = None,
     table: str = "spells",
 ) -> SpellArrays:
     """Validate a one-row-per-spell frame and put it on the monthly grid."""
@@ -169,7 +172,9 @@ def prepare_spells(
         raise DataValidationError(f"{table}: expected a pandas DataFrame, got {type(df)!r}")
     covariates = list(covariates)
     needed = [id, duration, cause, treatment_start, *covariates]
-    needed += [c for c in (spell, entry, followup, return_time, cluster) if c is not None]
+    needed += [
+        c for c in (spell, entry, followup, return_time, cluster, calendar_start) if c is not None
+    ]
     missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
     if missing:
         raise DataValidationError(
@@ -265,6 +270,18 @@ def prepare_spells(
         durable_end = fu - DURABLE_MONTHS
         durable_last = (np.ceil(durable_end - 1e-9) - 1).astype(np.int64)
         durable = (cause_i == work_cause) & (np.isnan(rt) | (rt > DURABLE_MONTHS))
+    cal0 = None
+    if calendar_start is not None:
+        cs = df[calendar_start]
+        if pd.api.types.is_datetime64_any_dtype(cs):
+            ts = pd.to_datetime(cs)
+            cal0 = (ts.dt.year + (ts.dt.dayofyear - 1) / 365.25).to_numpy(float)
+        else:
+            cal0 = pd.to_numeric(cs, errors="coerce").to_numpy(float)
+        if np.isnan(cal0).any():
+            raise DataValidationError(
+                f"{table}: column `{calendar_start}` has missing values in {_rows(np.isnan(cal0))}"
+            )
     clus_col = cluster if cluster is not None else id
     clus, n_clusters = _codes(df[clus_col])
     spell_ids = df[spell].to_numpy() if spell is not None else df.index.to_numpy()
@@ -286,6 +303,7 @@ def prepare_spells(
         ps=np.where(np.isnan(ps), np.inf, ps),
         entry=e,
         durable_end=durable_end,
+        cal0=cal0,
     )
 
 
