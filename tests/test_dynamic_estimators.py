@@ -102,7 +102,7 @@ def test_static_comparison_misses_the_true_effect(data):
 
 
 def test_truth_matches_simulation():
-    sim = simulated_att(3, 12, n=80_000, seed=3)
+    sim = simulated_att(3, 12, n=50_000, seed=3)
     tr = true_att((3,), (12,))
     se = np.sqrt(0.25 / sim["n"]) * 2  # conservative SE of a difference of shares
     assert abs(sim["sianesi"] - tr["sianesi"][(3, 12)]) < 3 * se

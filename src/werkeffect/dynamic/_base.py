@@ -199,6 +199,7 @@ class DynamicEstimator:
         progress: bool | None = None,
         ci: str = "normal",
         level: float = 0.95,
+        resampling: str | None = None,
     ) -> DynamicResult:
         """Estimate ATT(u, h) for all u and h, with a cluster bootstrap over persons.
 
@@ -215,7 +216,17 @@ class DynamicEstimator:
             Show a progress bar (default: when ``n_boot >= 50``).
         ci
             ``"normal"`` (estimate ± z·bootstrap SE) or ``"percentile"`` intervals.
+        resampling
+            ``"bootstrap"`` (persons drawn with replacement; default for weighting) or
+            ``"half"`` (half-sampling: half of the persons drawn without replacement; the
+            spread around the full-sample estimate is the sampling variance; default for
+            nearest-neighbour matching, for which the ordinary bootstrap overstates the
+            variance — Abadie & Imbens 2008).
         """
+        if resampling is None:
+            resampling = "half" if self.weighting == "nn" else "bootstrap"
+        if resampling not in ("bootstrap", "half"):
+            raise ValueError("resampling must be 'bootstrap' or 'half'")
         if ci not in ("normal", "percentile"):
             raise ValueError("ci must be 'normal' or 'percentile'")
         arr, spec = self.arrays_, self.spec_
@@ -272,8 +283,15 @@ class DynamicEstimator:
             seed=seed,
             n_jobs=n_jobs,
             progress=progress,
+            scheme=resampling,
         )
-        if len(reps):
+        if len(reps) and resampling == "half":
+            # deviations from the full-sample estimate, scaled by sqrt(m / (n - m))
+            m = arr.n_clusters // 2
+            scale = np.sqrt(m / (arr.n_clusters - m))
+            reps = est + scale * (reps - est)
+            se = np.sqrt(np.nanmean((reps - est) ** 2, axis=0))
+        elif len(reps):
             se = np.nanstd(reps, axis=0, ddof=1)
         else:
             se = np.full(len(est), np.nan)
@@ -322,7 +340,8 @@ class DynamicEstimator:
             + "to work within h months after elapsed month u (Aalen–Johansen curves, "
             "right-censoring at the extract date as in Kaplan–Meier, other exits competing).",
             "'ATT' rows average ATT(u, h) over the distribution of u among the starters used.",
-            f"Bootstrap over {arr.n_clusters:,} clusters, {len(reps)} replications"
+            ("Half-sampling" if resampling == "half" else "Bootstrap")
+            + f" over {arr.n_clusters:,} clusters, {len(reps)} replications"
             + (
                 f", seed {seed}"
                 if seed is not None and not isinstance(seed, np.random.SeedSequence)
@@ -366,6 +385,7 @@ class DynamicEstimator:
                 "n_boot": n_boot,
                 "seed": seed if not isinstance(seed, np.random.SeedSequence) else None,
                 "ci": ci,
+                "resampling": resampling,
                 "start_model_converged": bool(one.hazard.converged),
             },
         )
