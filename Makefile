@@ -22,7 +22,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/werkeffect report all --to html,pdf --results $(RESULTS)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2
 
 test-slow: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider -m slow

@@ -1,19 +1,52 @@
-"""Exceptions and warnings shared by werkeffect modules."""
+"""Exceptions and warnings of werkeffect (kept tiny on purpose)."""
 
 from __future__ import annotations
 
 
 class WerkeffectError(Exception):
-    """Base class of werkeffect errors."""
+    """Base class of every error werkeffect raises on purpose."""
 
 
 class DataValidationError(WerkeffectError):
-    """The data do not have the columns, types or values an analysis needs."""
+    """An extract breaks the data model. ``problems`` lists every problem found.
+
+    The message lists, per problem, table, column, count and up to five example rows.
+    """
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 class EstimationError(WerkeffectError, ValueError):
-    """An estimate cannot be computed (no overlap, no events, separation, ...)."""
+    """An estimator cannot give an honest answer on these data (no overlap, no events, ...)."""
 
 
 class EstimationWarning(UserWarning):
-    """An estimate was computed but deserves caution (thin overlap, few events, ...)."""
+    """An estimate exists but needs care (few clusters, weak overlap, ...)."""
+
+
+class DisclosureError(WerkeffectError):
+    """An output would allow a person to be recognised and cannot be made safe by suppression.
+
+    The message names the output (table, figure or estimate), the column and rows.
+    """
+
+
+class RenderError(WerkeffectError):
+    """A report could not be rendered (names the document, the chunk and the cause)."""
+
+
+class UnsupportedFeatureError(RenderError):
+    """A Quarto feature the built-in engine does not implement (it is refused, never dropped)."""
+
+
+__all__ = [
+    "DataValidationError",
+    "DisclosureError",
+    "EstimationError",
+    "EstimationWarning",
+    "RenderError",
+    "UnsupportedFeatureError",
+    "WerkeffectError",
+]

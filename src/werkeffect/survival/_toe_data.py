@@ -1,0 +1,383 @@
+"""Data preparation for the timing-of-events model.
+
+Turns one row per benefit spell (duration, exit cause, programme start, entry time,
+covariates) into the piecewise exposure arrays the likelihood needs, so that a likelihood
+evaluation is a handful of matrix products:
+
+* exit processes: exposure per spell in *cells* = (baseline interval j) x (treatment state r),
+  where r = 0 is "not (yet) in the programme" and r = 1 + m is "piece m of time since
+  programme start";
+* programme entry: exposure per spell in the programme's baseline intervals, from the spell
+  start until programme start or the end of the spell;
+* the same exposures up to the entry time of left-truncated spells (the conditioning event of
+  the conditional likelihood).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from werkeffect.exceptions import EstimationError, EstimationWarning
+
+
+def interval_labels(cuts: np.ndarray) -> list[str]:
+    hi = list(cuts[1:]) + [np.inf]
+    return [f"[{lo:g},{h:g})" for lo, h in zip(cuts, hi, strict=True)]
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Length of [a, b] inside each interval [cuts[j], cuts[j+1]) -> (n, J)."""
+    lo = cuts
+    hi = np.append(cuts[1:], np.inf)
+    out = np.minimum(b[:, None], hi[None, :]) - np.maximum(a[:, None], lo[None, :])
+    return np.clip(out, 0.0, None)
+
+
+def _locate(t: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Interval (c_j, c_{j+1}] holding t (events at a cut belong to the interval they end)."""
+    return np.clip(np.searchsorted(cuts, t, side="left") - 1, 0, len(cuts) - 1)
+
+
+def merge_empty(counts: np.ndarray) -> np.ndarray:
+    """Group consecutive intervals so that every group has at least one event.
+
+    Returns the group index of each interval (groups numbered 0..G-1); an interval without
+    events joins the previous group (the first ones join the next non-empty group).
+    Returns an empty array if there is no event at all.
+    """
+    counts = np.asarray(counts)
+    if counts.sum() == 0:
+        return np.array([], dtype=int)
+    group = np.cumsum(counts > 0) - 1
+    group[group < 0] = 0
+    return group.astype(int)
+
+
+@dataclass
+class ToEData:
+    """Arrays for the likelihood (all internal; covariates standardised)."""
+
+    n_spells: int
+    n_persons: int
+    person: np.ndarray  # (n,) person index 0..n_persons-1
+    agg: sp.csr_matrix  # (n_persons, n) sums spells per person
+    X: np.ndarray  # (n, p) exit covariates, standardised
+    Xp: np.ndarray  # (n, pp) programme covariates, standardised
+    E: np.ndarray  # (n, Cx) exit exposure cells [0, T]
+    Ep: np.ndarray  # (n, Cp) programme exposure [0, min(T, ps)]
+    d: np.ndarray  # (n, K) exit cause indicators
+    cell: np.ndarray  # (n,) exit event cell (any cause; meaningless if censored)
+    dp: np.ndarray  # (n,) programme entry observed in spell (while the process is at risk)
+    has_programme: np.ndarray  # (n,) bool: programme started before the spell ended
+    cellp: np.ndarray  # (n,) programme event interval
+    dp_post: np.ndarray  # (n,) programme entry observed after the entry time
+    # left truncation
+    trunc: np.ndarray  # indices of spells with entry > 0
+    tperson: np.ndarray  # (n_tp,) person index of the persons with a truncated spell
+    tagg: sp.csr_matrix  # (n_tp, n_t)
+    trow: np.ndarray  # (n_t,) row of each truncated spell in tagg
+    Et: np.ndarray  # (n_t, Cx) exposure cells on [0, entry]
+    Ept: np.ndarray  # (n_t, Cp)
+    dpt: np.ndarray  # (n_t,) programme entry before the entry time
+    # raw
+    T: np.ndarray
+    entry: np.ndarray
+    ps: np.ndarray  # programme start if observed in spell (< T) else NaN
+    cuts: np.ndarray
+    pcuts: np.ndarray
+    ecuts: np.ndarray
+    K: int
+
+    @property
+    def n_states(self) -> int:
+        return 1 + len(self.ecuts)
+
+    @property
+    def treated(self) -> np.ndarray:
+        return np.flatnonzero(self.has_programme)
+
+
+def _exit_cells(upper, ps, cuts, ecuts):
+    """Exposure cells (n, J*(1+M)) of the exit process on [0, upper]."""
+    n = len(upper)
+    J, M = len(cuts), len(ecuts)
+    has = ~np.isnan(ps)
+    untreated_end = np.where(has, np.minimum(ps, upper), upper)
+    out = np.zeros((n, J, 1 + M))
+    out[:, :, 0] = _overlap(np.zeros(n), untreated_end, cuts)
+    ps0 = np.where(has, ps, np.inf)
+    e_hi = np.append(ecuts[1:], np.inf)
+    for m in range(M):
+        a = np.minimum(ps0 + ecuts[m], upper)
+        b = np.minimum(ps0 + e_hi[m], upper)
+        a = np.where(has, a, 0.0)
+        b = np.where(has, b, 0.0)
+        out[:, :, 1 + m] = _overlap(a, b, cuts)
+    return out.reshape(n, J * (1 + M))
+
+
+def build_data(
+    *,
+    person: np.ndarray,
+    T: np.ndarray,
+    entry: np.ndarray,
+    cause: np.ndarray,
+    ps: np.ndarray,
+    X: np.ndarray,
+    Xp: np.ndarray,
+    K: int,
+    cuts: np.ndarray,
+    pcuts: np.ndarray,
+    ecuts: np.ndarray,
+    programme_from_entry: bool = False,
+) -> ToEData:
+    n = len(T)
+    ps = np.where(ps < T, ps, np.nan)  # programme observed only before the spell ends
+    _, pidx = np.unique(person, return_inverse=True)
+    n_p = int(pidx.max()) + 1 if n else 0
+    agg = sp.csr_matrix((np.ones(n), (pidx, np.arange(n))), shape=(n_p, n))
+    E = _exit_cells(T, ps, cuts, ecuts)
+    has = ~np.isnan(ps)
+    # the programme process is at risk from p0: the spell start, or the entry time when the
+    # programme did not exist / was not recorded before observation started
+    p0 = entry if programme_from_entry else np.zeros(n)
+    Ep = _overlap(p0, np.where(has, ps, T), pcuts)
+    d = np.zeros((n, K))
+    ev = cause > 0
+    d[np.flatnonzero(ev), cause[ev] - 1] = 1.0
+    j = _locate(T, cuts)
+    r = np.zeros(n, dtype=int)
+    since = np.where(has, T - np.where(has, ps, 0.0), 0.0)
+    r[has] = 1 + _locate(since[has], ecuts)
+    cell = j * (1 + len(ecuts)) + r
+    dp = (has & (np.where(has, ps, 0.0) >= p0)).astype(float)
+    cellp = np.where(has, _locate(np.where(has, ps, 0.0), pcuts), 0)
+    trunc = np.flatnonzero(entry > 0)
+    dpt = (has[trunc] & (ps[trunc] < entry[trunc])).astype(float)
+    if programme_from_entry:
+        dpt[:] = 0.0
+    dp_post = dp.copy()
+    dp_post[trunc[dpt > 0]] = 0.0
+    tp_unique, tinv = np.unique(pidx[trunc], return_inverse=True)
+    tagg = sp.csr_matrix(
+        (np.ones(len(trunc)), (tinv, np.arange(len(trunc)))), shape=(len(tp_unique), len(trunc))
+    )
+    Et = _exit_cells(entry[trunc], ps[trunc], cuts, ecuts)
+    Ept = _overlap(
+        np.zeros(len(trunc)),
+        np.where(has[trunc], np.minimum(ps[trunc], entry[trunc]), entry[trunc]),
+        pcuts,
+    )
+    if programme_from_entry:
+        Ept[:] = 0.0
+    return ToEData(
+        n_spells=n,
+        n_persons=n_p,
+        person=pidx,
+        agg=agg,
+        X=X,
+        Xp=Xp,
+        E=E,
+        Ep=Ep,
+        d=d,
+        cell=cell,
+        dp=dp,
+        has_programme=has,
+        cellp=cellp,
+        dp_post=dp_post,
+        trunc=trunc,
+        tperson=tp_unique,
+        tagg=tagg,
+        trow=tinv,
+        Et=Et,
+        Ept=Ept,
+        dpt=dpt,
+        T=T,
+        entry=entry,
+        ps=ps,
+        cuts=cuts,
+        pcuts=pcuts,
+        ecuts=ecuts,
+        K=K,
+    )
+
+
+@dataclass
+class Layout:
+    """Where each parameter sits in the parameter vector, and the cell design matrices."""
+
+    names: list[str]  # internal parameter names (structural + heterogeneity)
+    G: list[np.ndarray]  # per process q: (cells_q, n_cellpar_q) design matrix
+    cell_slice: list[slice]
+    beta_slice: list[slice]
+    baseline_index: list[np.ndarray]  # per process: parameter indices of baseline groups
+    effect_index: list[np.ndarray]  # per exit process: param index per piece (-1 = fixed 0)
+    n_struct: int
+    Q: int  # number of processes (K exits + programme)
+    M: int  # mass points
+    labels: list[str]  # process labels
+
+    def het_slices(self) -> tuple[slice, slice]:
+        v = slice(self.n_struct, self.n_struct + (self.M - 1) * self.Q)
+        w = slice(v.stop, v.stop + self.M - 1)
+        return v, w
+
+    @property
+    def n_params(self) -> int:
+        return self.n_struct + (self.M - 1) * (self.Q + 1)
+
+    def with_mass_points(self, M: int) -> Layout:
+        names = self.names[: self.n_struct]
+        for m in range(2, M + 1):
+            names += [f"het:v{m}:{lab}" for lab in self.labels]
+        names += [f"het:logit_p{m}" for m in range(2, M + 1)]
+        return Layout(
+            names=names,
+            G=self.G,
+            cell_slice=self.cell_slice,
+            beta_slice=self.beta_slice,
+            baseline_index=self.baseline_index,
+            effect_index=self.effect_index,
+            n_struct=self.n_struct,
+            Q=self.Q,
+            M=M,
+            labels=self.labels,
+        )
+
+
+def build_layout(
+    data: ToEData,
+    *,
+    exit_labels: list[str],
+    exit_cov_names: list[str],
+    prog_cov_names: list[str],
+    interest: int,
+    treatment_name: str = "treatment",
+) -> Layout:
+    """Parameters per process: baseline groups, treatment pieces, covariate coefficients.
+
+    Baseline intervals (and treatment pieces) without any event are merged with their
+    neighbour, with a warning, so that no log hazard runs off to minus infinity.
+    """
+    K, J, S = data.K, len(data.cuts), data.n_states
+    names: list[str] = []
+    G: list[np.ndarray] = []
+    cell_slice, beta_slice, base_idx, eff_idx = [], [], [], []
+    blabels = interval_labels(data.cuts)
+    jcell = np.repeat(np.arange(J), S)
+    rcell = np.tile(np.arange(S), J)
+    ev_j = data.cell // S
+    ev_r = data.cell % S
+    for k in range(K):
+        lab = exit_labels[k]
+        dk = data.d[:, k] > 0
+        counts = np.bincount(ev_j[dk], minlength=J)
+        if counts.sum() == 0:
+            raise EstimationError(
+                f"no exits of cause '{lab}' in the data: drop the cause or merge it with another"
+            )
+        bgroup = merge_empty(counts)
+        if len(np.unique(bgroup)) < J:
+            warnings.warn(
+                f"exit '{lab}': baseline intervals without exits were merged with a neighbour "
+                f"({', '.join(b for b, c in zip(blabels, counts, strict=True) if c == 0)})",
+                EstimationWarning,
+                stacklevel=4,
+            )
+        pcounts = np.bincount(ev_r[dk & (ev_r > 0)] - 1, minlength=S - 1)
+        start = len(names)
+        nb = int(bgroup.max()) + 1
+        for g in range(nb):
+            members = np.flatnonzero(bgroup == g)
+            lo = data.cuts[members[0]]
+            hi = data.cuts[members[-1] + 1] if members[-1] + 1 < J else np.inf
+            names.append(f"exit:{lab}:baseline[{lo:g},{hi:g})")
+        if pcounts.sum() == 0:
+            if k == interest:
+                raise EstimationError(
+                    f"no exits to '{lab}' after programme start: the programme effect on this "
+                    "exit cannot be estimated"
+                )
+            warnings.warn(
+                f"no exits to '{lab}' after programme start: its treatment effect is fixed at 0",
+                EstimationWarning,
+                stacklevel=4,
+            )
+            egroup = np.full(S - 1, -1)
+        else:
+            egroup = merge_empty(pcounts)
+            if len(np.unique(egroup)) < S - 1:
+                warnings.warn(
+                    f"exit '{lab}': pieces of time since programme start without exits were "
+                    "merged with a neighbour",
+                    EstimationWarning,
+                    stacklevel=4,
+                )
+        ne = 0 if (egroup < 0).all() else int(egroup.max()) + 1
+        base_name = treatment_name if k == interest else f"{treatment_name}:{lab}"
+        for g in range(ne):
+            members = np.flatnonzero(egroup == g)
+            if g == 0:
+                names.append(base_name)
+            else:
+                lo = data.ecuts[members[0]]
+                hi = data.ecuts[members[-1] + 1] if members[-1] + 1 < S - 1 else np.inf
+                names.append(f"{base_name}[{lo:g},{hi:g})")
+        ncp = nb + ne
+        Gk = np.zeros((J * S, ncp))
+        Gk[np.arange(J * S), bgroup[jcell]] = 1.0
+        treated_cells = np.flatnonzero(rcell > 0)
+        eg = egroup[rcell[treated_cells] - 1]
+        ok = eg >= 0
+        Gk[treated_cells[ok], nb + eg[ok]] = 1.0
+        G.append(Gk)
+        cell_slice.append(slice(start, start + ncp))
+        base_idx.append(start + np.arange(nb))
+        eff_idx.append(np.where(egroup >= 0, start + nb + egroup, -1))
+        names += [f"exit:{lab}:{c}" for c in exit_cov_names]
+        beta_slice.append(slice(start + ncp, start + ncp + len(exit_cov_names)))
+    # programme entry
+    Jp = len(data.pcuts)
+    counts = np.bincount(data.cellp[data.dp_post > 0], minlength=Jp)
+    if counts.sum() == 0:
+        raise EstimationError(
+            "no programme entries observed after the start of observation: the timing-of-events "
+            "model needs programme starts during the observed spells"
+        )
+    bgroup = merge_empty(counts)
+    if len(np.unique(bgroup)) < Jp:
+        warnings.warn(
+            "programme entry: baseline intervals without entries were merged with a neighbour",
+            EstimationWarning,
+            stacklevel=4,
+        )
+    start = len(names)
+    nb = int(bgroup.max()) + 1
+    for g in range(nb):
+        members = np.flatnonzero(bgroup == g)
+        lo = data.pcuts[members[0]]
+        hi = data.pcuts[members[-1] + 1] if members[-1] + 1 < Jp else np.inf
+        names.append(f"programme:baseline[{lo:g},{hi:g})")
+    Gp = np.zeros((Jp, nb))
+    Gp[np.arange(Jp), bgroup] = 1.0
+    G.append(Gp)
+    cell_slice.append(slice(start, start + nb))
+    base_idx.append(start + np.arange(nb))
+    names += [f"programme:{c}" for c in prog_cov_names]
+    beta_slice.append(slice(start + nb, start + nb + len(prog_cov_names)))
+    return Layout(
+        names=names,
+        G=G,
+        cell_slice=cell_slice,
+        beta_slice=beta_slice,
+        baseline_index=base_idx,
+        effect_index=eff_idx,
+        n_struct=len(names),
+        Q=K + 1,
+        M=1,
+        labels=list(exit_labels) + ["programme"],
+    )

@@ -1,0 +1,914 @@
+"""The timing-of-events model (Abbring & Van den Berg 2003).
+
+Two (or more) hazards in continuous monthly time share unobserved heterogeneity:
+
+* exit from benefit, optionally split into competing causes k (work, education, other):
+  ``theta_k(t | x, V) = lambda_k(t) exp(x'beta_k + delta_k(t - t_p) 1{t > t_p}) V_k``;
+* entry into the programme: ``theta_p(t | x, V) = lambda_p(t) exp(x'beta_p) V_p`` until the
+  programme starts (at ``t_p``) or the spell ends.
+
+``lambda`` are piecewise constant on user-chosen intervals; ``delta_k`` (the programme
+effect, a log hazard ratio) may be piecewise constant in time since programme start. The
+joint distribution of ``(V_1..V_K, V_p)`` is discrete with an unknown number of points
+(NPMLE): points are added one at a time (Gaure, Roed & Zhang 2007) until the likelihood stops
+improving, and the number is chosen by AIC or BIC. All spells of a person share V.
+
+Identification (Abbring & Van den Berg 2003) rests on: (i) **no anticipation** — the exit
+hazard does not react to a programme start before it happens; (ii) the **mixed proportional
+hazard** structure (baseline x covariates x V, with the effect multiplicative); (iii)
+**variation in the timing** of programme starts and in covariates; (iv) V independent of x.
+Selection on unobservables (caseworkers picking "the people who want") is allowed: it is
+what V_p and V_k absorb through their joint distribution.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
+from werkeffect.results.base import EstimationResult
+from werkeffect.survival._toe_data import ToEData, build_data, build_layout
+from werkeffect.survival._toe_fit import (
+    add_point_start,
+    candidate_points,
+    exit_geometry,
+    exit_probabilities,
+    newton_polish,
+    optimise,
+    start_values,
+)
+from werkeffect.survival._toe_lik import Likelihood, unpack_het
+
+DEFAULT_CAUSE_LABELS = {1: "work", 2: "education", 3: "other"}
+
+ASSUMPTIONS = (
+    "No anticipation: the exit hazard does not change before the programme actually starts.",
+    "Mixed proportional hazards: exit and programme-entry hazards are baseline x exp(x'b) x V, "
+    "and the programme multiplies the exit hazard by exp(delta) from its start.",
+    "Unobserved heterogeneity V is independent of the covariates and shared by all spells of a "
+    "person; its distribution is discrete (estimated with a finite number of mass points).",
+    "Variation in the timing of programme starts identifies the effect separately from "
+    "selection on V (selection on unobserved motivation is allowed).",
+    "Left-truncated spells: the likelihood conditions on survival in benefit (and the "
+    "programme history) up to the entry time, integrating over V with the population "
+    "distribution.",
+)
+
+
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class TimingOfEventsResult(EstimationResult):
+    """Result of :class:`TimingOfEvents`.
+
+    Extra attributes
+    ----------------
+    mass_points
+        The selected discrete distribution of V: probability (with standard error) and, per
+        process, the location ``v`` (log scale, relative to mass point 1) and ``exp(v)``.
+    path
+        One row per number of mass points tried: log-likelihood, parameters, AIC, BIC,
+        whether accepted, and the stopping reason.
+    exit_probabilities
+        :class:`EstimationResult` with, per horizon h, the treated's probability of exit to
+        the cause of interest within h months after programme start with the programme
+        (``p_programme_{h}m``), without it (``p_no_programme_{h}m``) and the difference
+        (``att_exit_{cause}_{h}m``), integrating over their posterior heterogeneity.
+    no_heterogeneity
+        :class:`EstimationResult` of the same model with one mass point (the naive model).
+    diagnostics
+        Convergence: optimiser message, iterations, max |gradient|, Newton decrement,
+        Hessian eigenvalues, parameters at bounds, ``converged``.
+    cov
+        Covariance matrix of ``params`` (NaN rows for parameters fixed at a bound).
+    """
+
+    mass_points: pd.DataFrame | None = None
+    path: pd.DataFrame | None = None
+    exit_probabilities: EstimationResult | None = None
+    no_heterogeneity: EstimationResult | None = None
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    cov: pd.DataFrame | None = None
+    loglik: float = np.nan
+    n_mass_points: int = 1
+    _state: Any = field(default=None, repr=False)
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.diagnostics.get("converged", False))
+
+    def att(
+        self,
+        horizons: Sequence[float] = (6, 12, 24),
+        method: str = "delta",
+        n_boot: int = 500,
+        seed: int = 0,
+        level: float = 0.95,
+    ) -> EstimationResult:
+        """Exit probabilities after programme start for other horizons or with a parametric
+        bootstrap (``method="bootstrap"``); see ``exit_probabilities``."""
+        return self._state.exit_result(
+            horizons=horizons, method=method, n_boot=n_boot, seed=seed, level=level
+        )
+
+    def summary(self, level: float = 0.95) -> str:
+        ci = self.conf_int(level)
+        pct = f"{level * 100:g}%"
+        rule = "=" * 78
+        lines = [rule, self.method, f"Estimand: {self.estimand}"]
+        lines.append("  ".join(f"{k}={v:,}" for k, v in self.n.items()))
+        lines.append(
+            f"log-likelihood {self.loglik:.3f}   mass points {self.n_mass_points}   "
+            f"converged {self.converged}"
+        )
+        lines.append("-" * 78)
+        lines.append(
+            f"{'':<34}{'estimate':>10}{'std.err':>10}{'lower ' + pct:>12}{'upper ' + pct:>12}"
+        )
+        for name in self.params.index:
+            lines.append(
+                f"{name[:34]:<34}{self.params[name]:>10.4f}{self.std_errors[name]:>10.4f}"
+                f"{ci.loc[name, 'lower']:>12.4f}{ci.loc[name, 'upper']:>12.4f}"
+            )
+        if self.no_heterogeneity is not None:
+            eff = [i for i in self.params.index if str(i).startswith("treatment")]
+            nh = self.no_heterogeneity
+            nci = nh.conf_int(level)
+            lines.append("-" * 78)
+            lines.append("Programme effect (log hazard ratio): with vs without heterogeneity")
+            for name in eff:
+                lines.append(
+                    f"  {name[:30]:<30} ToE {self.params[name]:>8.4f} "
+                    f"[{ci.loc[name, 'lower']:.3f}, {ci.loc[name, 'upper']:.3f}]   "
+                    f"no V {nh.params[name]:>8.4f} "
+                    f"[{nci.loc[name, 'lower']:.3f}, {nci.loc[name, 'upper']:.3f}]"
+                )
+        if self.mass_points is not None:
+            lines.append("-" * 78)
+            lines.append("Mass points of V (v relative to point 1, log scale):")
+            lines.append(self.mass_points.to_string(float_format=lambda v: f"{v:.4f}"))
+        if self.path is not None:
+            lines.append("-" * 78)
+            lines.append("Search path (mass points added one at a time):")
+            cols = ["mass_points", "loglik", "n_params", "aic", "bic", "accepted", "note"]
+            lines.append(self.path[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        if self.exit_probabilities is not None:
+            ep = self.exit_probabilities
+            eci = ep.conf_int(level)
+            lines.append("-" * 78)
+            lines.append("Treated: probability of exit after programme start (posterior V):")
+            for name in ep.params.index:
+                lines.append(
+                    f"  {name:<30}{ep.params[name]:>10.4f}{ep.std_errors[name]:>10.4f}"
+                    f"{eci.loc[name, 'lower']:>12.4f}{eci.loc[name, 'upper']:>12.4f}"
+                )
+        lines.append(rule)
+        if self.assumptions:
+            lines.append("Assumptions:")
+            lines += [f"  - {a}" for a in self.assumptions]
+        if self.notes:
+            lines.append("Notes:")
+            lines += [f"  - {a}" for a in self.notes]
+        return "\n".join(lines)
+
+    def plot(self, ax=None, level: float = 0.95, horizon: float = 24.0):
+        """Treated's cumulative probability of exit to the cause of interest after programme
+        start, with and without the programme (posterior heterogeneity)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        hs = np.linspace(0.5, horizon, 48)
+        p1, p0 = self._state.mean_probabilities(hs)
+        ax.plot(hs, p1, color="#00468b", label="with programme")
+        ax.plot(hs, p0, color="#ed0000", ls="--", label="without programme")
+        ax.set_xlabel("months since programme start")
+        ax.set_ylabel(f"P(exit to {self._state.interest_label})")
+        ax.set_title(self.method)
+        ax.legend()
+        return ax
+
+
+# ----------------------------------------------------------------------------------------
+class _State:
+    """What the result needs to recompute exit probabilities (internal parametrisation)."""
+
+    def __init__(self, model, lik, lay, theta, cov_int, free, interest, interest_label):
+        self.model = model
+        self.lik = lik
+        self.lay = lay
+        self.theta = theta
+        self.cov_int = cov_int  # covariance of theta[free]
+        self.free = free
+        self.interest = interest
+        self.interest_label = interest_label
+
+    def mean_probabilities(self, horizons):
+        p1, p0, _ = exit_probabilities(
+            self.theta, self.lay, self.lik.data, np.asarray(horizons, float), self.interest
+        )
+        return p1.mean(axis=0), p0.mean(axis=0)
+
+    def _stats(self, theta, horizons, geom=None):
+        return exit_probabilities(
+            theta, self.lay, self.lik.data, horizons, self.interest, geom=geom
+        )
+
+    def exit_result(self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95):
+        h = np.asarray(horizons, dtype=float)
+        if np.any(h <= 0):
+            raise ValueError("horizons must be positive (months)")
+        geom = exit_geometry(self.lik.data, h)
+        p1, p0, rows = self._stats(self.theta, h, geom)
+        tau = p1 - p0
+        est = np.concatenate([p1.mean(0), p0.mean(0), tau.mean(0)])
+        # sampling variation of the average over the treated (clustered by person)
+        person = self.lik.data.person[rows]
+        n_t = len(rows)
+        dev = np.column_stack([p1 - p1.mean(0), p0 - p0.mean(0), tau - tau.mean(0)])
+        dev_p = pd.DataFrame(dev).groupby(person).sum().to_numpy()
+        var_sample = (dev_p**2).sum(axis=0) / n_t**2
+
+        def fun(th_free):
+            th = self.theta.copy()
+            th[self.free] = th_free
+            a, b, _ = self._stats(th, h, geom)
+            return np.concatenate([a.mean(0), b.mean(0), (a - b).mean(0)])
+
+        base = self.theta[self.free]
+        intervals = None
+        if method == "delta":
+            J = np.empty((len(est), len(base)))
+            for i in range(len(base)):
+                step = 1e-5 * max(1.0, abs(base[i]))
+                e = np.zeros(len(base))
+                e[i] = step
+                J[:, i] = (fun(base + e) - fun(base - e)) / (2 * step)
+            var = np.einsum("ij,jk,ik->i", J, self.cov_int, J) + var_sample
+            se = np.sqrt(np.maximum(var, 0))
+        elif method == "bootstrap":
+            rng = np.random.default_rng(seed)
+            chol = np.linalg.cholesky(self.cov_int + 1e-12 * np.eye(len(base)))
+            draws = np.array(
+                [fun(base + chol @ rng.standard_normal(len(base))) for _ in range(n_boot)]
+            )
+            draws = draws + rng.standard_normal(draws.shape) * np.sqrt(var_sample)[None, :]
+            se = draws.std(axis=0, ddof=1)
+            alpha = (1 - level) / 2
+            intervals = pd.DataFrame(
+                {
+                    "lower": np.quantile(draws, alpha, axis=0),
+                    "upper": np.quantile(draws, 1 - alpha, axis=0),
+                }
+            )
+        else:
+            raise ValueError("method must be 'delta' or 'bootstrap'")
+        lab = self.interest_label
+        hs = [f"{x:g}" for x in h]
+        names = (
+            [f"p_programme_{x}m" for x in hs]
+            + [f"p_no_programme_{x}m" for x in hs]
+            + [f"att_exit_{lab}_{x}m" for x in hs]
+        )
+        if intervals is not None:
+            intervals.index = names
+        return EstimationResult(
+            params=pd.Series(est, index=names),
+            std_errors=pd.Series(se, index=names),
+            method=f"Timing-of-events: exit probabilities after programme start ({method})",
+            estimand=(
+                f"treated's probability of exit to {lab} within h months after programme "
+                "start with and without the programme (ATT), integrating over the posterior "
+                "distribution of V given survival to and entry at programme start"
+            ),
+            n={"n_treated": int(n_t)},
+            intervals=intervals,
+            interval_level=level,
+            notes=(
+                "Interval includes the sampling variation of the average over the treated "
+                "(clustered by person) and the estimation uncertainty of the model parameters.",
+            ),
+        )
+
+
+# ----------------------------------------------------------------------------------------
+class TimingOfEvents:
+    """Timing-of-events model with NPMLE heterogeneity (Abbring & Van den Berg 2003).
+
+    Parameters
+    ----------
+    data
+        One row per benefit spell, or start–stop rows (as from :func:`werkeffect.episodes`)
+        when ``start`` and ``spell`` are given — rows are then collapsed per spell (entry =
+        first ``start``, duration = last ``stop``, exit cause of the last row); covariates must
+        be constant within a spell.
+    duration
+        Column with the elapsed duration (months) at exit or censoring (``stop``).
+    programme_start
+        Column with the elapsed duration (months) at the first programme start in the spell,
+        NaN if none. Starts at or after the end of the spell are ignored (the programme process
+        is observed up to min(exit, censoring)).
+    event, cause
+        Either ``event`` (0/1, one exit) or ``cause`` (0 = censored, 1, 2, ... competing exits;
+        werkeffect's episodes use 1 work, 2 education, 3 other).
+    id
+        Person column: spells of one person share V. ``None``: every spell is its own person.
+    spell, start
+        For start–stop data: spell identifier and episode start column.
+    entry
+        One-row-per-spell data: elapsed duration at which observation of the spell starts
+        (left truncation, stock sample); default 0.
+    covariates
+        Time-constant covariates of the exit hazards; non-numeric columns are dummy-coded.
+    programme_covariates
+        Covariates of the programme-entry hazard (default: ``covariates``).
+    baseline_cuts
+        Left ends of the piecewise-constant baseline intervals of the exit hazards (months,
+        starting at 0; the last interval is open).
+    programme_cuts
+        The same for the programme-entry hazard (default: ``baseline_cuts``).
+    effect_cuts
+        Left ends of the pieces of time since programme start on which the effect may differ
+        (default: one constant effect). ``params["treatment"]`` is the effect in the first
+        piece, ``params["treatment[a,b)"]`` in the later ones.
+    cause_of_interest
+        The exit cause whose effect is ``params["treatment"]`` and for which exit
+        probabilities are computed (default 1, work). Effects on the other causes are
+        ``treatment:<label>``.
+    cause_labels
+        Mapping code -> label (default 1 work, 2 education, 3 other for ``cause``; "exit" for
+        ``event``).
+    max_mass_points
+        Largest number of mass points tried (1: no unobserved heterogeneity).
+    criterion
+        ``"aic"`` or ``"bic"``: chooses the number of mass points among the accepted fits.
+    programme_from_entry
+        ``False`` (default): the programme could start from the beginning of the spell, and
+        for left-truncated spells the programme history before entry is part of the
+        conditioning event. ``True``: the programme process is at risk only from the entry
+        time (the programme did not exist, or was not recorded, before the observation
+        window — e.g. jobcoaching from 2015 with a 2015 window).
+
+    Notes
+    -----
+    Estimand: ``delta`` (``params["treatment"]``), the log of the factor by which the
+    programme multiplies the exit hazard (to the cause of interest) of a participant from
+    the moment the programme starts, holding V and x fixed; and the ATT on the probability of
+    exit within 6/12/24 months after programme start (``result.exit_probabilities``).
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        duration: str,
+        programme_start: str,
+        event: str | None = None,
+        cause: str | None = None,
+        id: str | None = None,
+        spell: str | None = None,
+        start: str | None = None,
+        entry: str | None = None,
+        covariates: Sequence[str] = (),
+        programme_covariates: Sequence[str] | None = None,
+        baseline_cuts: Sequence[float] = (0, 3, 6, 12, 24, 48),
+        programme_cuts: Sequence[float] | None = None,
+        effect_cuts: Sequence[float] | None = None,
+        cause_of_interest: int = 1,
+        cause_labels: Mapping[int, str] | None = None,
+        max_mass_points: int = 6,
+        criterion: str = "aic",
+        programme_from_entry: bool = False,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError("data must be a pandas DataFrame")
+        if (event is None) == (cause is None):
+            raise ValueError("give exactly one of event= (0/1) or cause= (0 censored, 1, 2, ...)")
+        if criterion not in ("aic", "bic"):
+            raise ValueError("criterion must be 'aic' or 'bic'")
+        if int(max_mass_points) < 1:
+            raise ValueError("max_mass_points must be at least 1")
+        covariates = list(covariates)
+        programme_covariates = (
+            list(covariates) if programme_covariates is None else list(programme_covariates)
+        )
+        outcome = cause if cause is not None else event
+        needed = [duration, programme_start, outcome]
+        needed += [c for c in (id, spell, start, entry) if c is not None]
+        needed += covariates + programme_covariates
+        missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
+        if missing:
+            raise DataValidationError(f"TimingOfEvents: data lack column(s) {missing}")
+        if start is not None and entry is not None:
+            raise ValueError("give entry= for one row per spell, or start= for start–stop rows")
+        if start is not None or spell is not None:
+            if spell is None:
+                spell_df = data.copy()
+                spell_df["_entry"] = data[start]
+            else:
+                spell_df = self._collapse(
+                    data, spell, start, duration, outcome, programme_start, id,
+                    covariates + programme_covariates,
+                )  # fmt: skip
+            entry_col = "_entry"
+        else:
+            spell_df = data
+            entry_col = entry
+        self.spells = spell_df
+        self.n_rows_input = len(data)
+
+        T = pd.to_numeric(spell_df[duration], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(T) | (T <= 0)
+        if bad.any():
+            raise DataValidationError(
+                f"column '{duration}': {int(bad.sum())} spell(s) with missing or non-positive "
+                "duration"
+            )
+        ent = (
+            np.zeros(len(T))
+            if entry_col is None
+            else pd.to_numeric(spell_df[entry_col], errors="coerce").to_numpy(float)
+        )
+        bad = ~np.isfinite(ent) | (ent < 0) | (ent >= T)
+        if bad.any():
+            raise DataValidationError(
+                f"entry times: {int(bad.sum())} spell(s) with missing, negative or entry >= "
+                "duration"
+            )
+        ps = pd.to_numeric(spell_df[programme_start], errors="coerce").to_numpy(float)
+        if np.any(ps[np.isfinite(ps)] < 0):
+            raise DataValidationError(f"column '{programme_start}': negative programme starts")
+        raw = spell_df[outcome]
+        if raw.isna().any():
+            raise DataValidationError(f"column '{outcome}': {int(raw.isna().sum())} missing")
+        codes = raw.to_numpy().astype(int)
+        if event is not None:
+            if not set(np.unique(codes)) <= {0, 1}:
+                raise DataValidationError(f"column '{event}' must be 0/1")
+            labels = {1: "exit"} if cause_labels is None else dict(cause_labels)
+        else:
+            if np.any(codes < 0):
+                raise DataValidationError(f"column '{cause}': negative codes")
+            labels = dict(DEFAULT_CAUSE_LABELS)
+            labels.update(cause_labels or {})
+        kinds = sorted(int(c) for c in np.unique(codes) if c > 0)
+        if not kinds:
+            raise EstimationError("no exits in the data: nothing to estimate")
+        if cause_of_interest not in kinds:
+            raise EstimationError(
+                f"cause_of_interest={cause_of_interest} does not occur in column '{outcome}' "
+                f"(codes present: {kinds})"
+            )
+        self.kinds = kinds
+        self.labels = [labels.get(k, str(k)) for k in kinds]
+        self.interest = kinds.index(int(cause_of_interest))
+        cause_idx = np.zeros(len(codes), dtype=int)
+        for i, k in enumerate(kinds):
+            cause_idx[codes == k] = i + 1
+
+        observed = np.isfinite(ps) & (ps < T)
+        if programme_from_entry:
+            observed &= ps >= ent
+        if not observed.any():
+            raise EstimationError(
+                f"no programme entries: column '{programme_start}' has no programme start "
+                "before the end of a spell; the timing-of-events model needs participants"
+            )
+        if np.unique(ps[observed]).size == 1:
+            raise EstimationError(
+                f"all {int(observed.sum())} programme entries happen at the same duration "
+                f"({ps[observed][0]:g} months): the timing-of-events model is identified from "
+                "variation in the timing of programme starts"
+            )
+        n_after = int((observed & (ps >= ent)).sum())
+        if n_after < 20:
+            warnings.warn(
+                f"only {n_after} programme entries after the start of observation: the "
+                "programme-entry hazard and the effect rest on very few events",
+                EstimationWarning,
+                stacklevel=2,
+            )
+
+        X, xnames, xm, xs = self._design(spell_df, covariates, "covariates")
+        Xp, pnames, pm, pss = self._design(spell_df, programme_covariates, "programme_covariates")
+        cuts = self._cuts(baseline_cuts, "baseline_cuts")
+        pcuts = cuts if programme_cuts is None else self._cuts(programme_cuts, "programme_cuts")
+        ecuts = np.array([0.0]) if effect_cuts is None else self._cuts(effect_cuts, "effect_cuts")
+        person = (
+            np.arange(len(T))
+            if id is None
+            else pd.factorize(spell_df[id].to_numpy())[0].astype(np.int64)
+        )
+        self._arrays = dict(
+            person=person, T=T, entry=ent, cause=cause_idx, ps=ps, X=X, Xp=Xp,
+            K=len(kinds), cuts=cuts, pcuts=pcuts, ecuts=ecuts,
+            programme_from_entry=bool(programme_from_entry),
+        )  # fmt: skip
+        self._xinfo = (xnames, xm, xs, pnames, pm, pss)
+        self.max_mass_points = int(max_mass_points)
+        self.criterion = criterion
+        self.spec = dict(
+            duration=duration, programme_start=programme_start, event=event, cause=cause,
+            id=id, spell=spell, start=start, entry=entry, covariates=covariates,
+            programme_covariates=programme_covariates, baseline_cuts=list(cuts),
+            programme_cuts=list(pcuts), effect_cuts=list(ecuts),
+            cause_of_interest=cause_of_interest,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------------------------
+    @classmethod
+    def from_episodes(
+        cls,
+        episodes: pd.DataFrame,
+        *,
+        covariates: Sequence[str] = (),
+        cause: str | None = "cause",
+        **kwargs: Any,
+    ) -> TimingOfEvents:
+        """Build from :func:`werkeffect.episodes` output (start–stop rows, months).
+
+        Uses ``person_id``, ``spell_id``, ``start``, ``stop``, ``cause`` (or ``event`` with
+        ``cause=None``) and ``programme_start``.
+        """
+        kw: dict[str, Any] = dict(
+            duration="stop", programme_start="programme_start", id="person_id",
+            spell="spell_id", start="start",
+        )  # fmt: skip
+        if cause is None:
+            kw["event"] = "event"
+        else:
+            kw["cause"] = cause
+        kw.update(kwargs)
+        return cls(episodes, covariates=covariates, **kw)
+
+    @staticmethod
+    def _collapse(data, spell, start, stop, outcome, ps, id_, covs):
+        df = data.sort_values([spell, stop], kind="stable")
+        g = df.groupby(spell, sort=False)
+        out = g[[stop, outcome]].last()
+        out["_entry"] = g[start].min()
+        out[ps] = g[ps].min()
+        keep = list(dict.fromkeys(([id_] if id_ else []) + covs))
+        if keep:
+            first = g[keep].first()
+            if covs:
+                varying = [c for c in dict.fromkeys(covs) if (g[c].nunique(dropna=False) > 1).any()]
+                if varying:
+                    raise DataValidationError(
+                        f"covariates {varying} vary within spells: the timing-of-events model "
+                        "takes time-constant covariates per spell"
+                    )
+            out = out.join(first)
+        return out.reset_index()
+
+    @staticmethod
+    def _cuts(cuts, name) -> np.ndarray:
+        c = np.asarray(list(cuts), dtype=float)
+        if c.size == 0 or c[0] != 0 or np.any(np.diff(c) <= 0):
+            raise ValueError(f"{name} must start at 0 and increase strictly, got {list(cuts)}")
+        return c
+
+    @staticmethod
+    def _design(df, cols, what):
+        if not cols:
+            n = len(df)
+            return np.zeros((n, 0)), [], np.zeros(0), np.ones(0)
+        frame = df[list(cols)]
+        na = frame.isna().sum()
+        if na.any():
+            bad = {c: int(v) for c, v in na.items() if v}
+            raise DataValidationError(f"{what}: missing values in {bad} (rows must be complete)")
+        non_num = [c for c in cols if not pd.api.types.is_numeric_dtype(frame[c])]
+        if non_num:
+            frame = pd.get_dummies(frame, columns=non_num, drop_first=True, prefix_sep="=")
+        X = frame.to_numpy(dtype=float)
+        names = [str(c) for c in frame.columns]
+        m = X.mean(axis=0)
+        s = X.std(axis=0)
+        const = [n for n, v in zip(names, s, strict=True) if v == 0]
+        if const:
+            raise DataValidationError(f"{what}: {const} do not vary (drop them)")
+        return (X - m) / s, names, m, s
+
+    # ------------------------------------------------------------------------------------
+    def fit(
+        self,
+        *,
+        cov_type: str = "hessian",
+        horizons: Sequence[float] = (6, 12, 24),
+        att_method: str = "delta",
+        n_boot: int = 500,
+        seed: int = 0,
+        maxiter: int = 3000,
+        tol: float = 0.01,
+        patience: int | None = 2,
+        level: float = 0.95,
+    ) -> TimingOfEventsResult:
+        """Estimate by maximum likelihood with NPMLE heterogeneity.
+
+        Parameters
+        ----------
+        cov_type
+            ``"hessian"`` (inverse of the observed information) or ``"robust"`` (sandwich,
+            clustered by person).
+        horizons
+            Months after programme start for the exit probabilities / ATT.
+        att_method
+            ``"delta"`` or ``"bootstrap"`` (parametric bootstrap of the parameters).
+        maxiter
+            Iteration limit of the optimiser (per number of mass points).
+        tol
+            A new mass point is kept if it raises the log-likelihood by more than ``tol``.
+        patience
+            Also stop adding points once the criterion (AIC/BIC) has worsened ``patience``
+            times in a row (the points added afterwards could not be chosen anyway unless
+            the likelihood jumps); ``None``: add points until the likelihood stops improving
+            (Gaure, Roed & Zhang 2007) or ``max_mass_points`` is reached.
+        """
+        if cov_type not in ("hessian", "robust"):
+            raise ValueError("cov_type must be 'hessian' or 'robust'")
+        xnames, xm, xs, pnames, pm, pss = self._xinfo
+        data: ToEData = build_data(**self._arrays)
+        lay1 = build_layout(
+            data,
+            exit_labels=self.labels,
+            exit_cov_names=xnames,
+            prog_cov_names=pnames,
+            interest=self.interest,
+        )
+        lik = Likelihood(data)
+        rng = np.random.default_rng(seed)
+        n_p = data.n_persons
+        fits: list[dict[str, Any]] = []
+
+        theta, ll, opt = optimise(lik, lay1, start_values(lik, lay1), maxiter)
+        fits.append(dict(M=1, theta=theta, ll=ll, opt=opt, lay=lay1, accepted=True, note="start"))
+        current = fits[0]
+        while current["M"] < self.max_mass_points:
+            lay = current["lay"]
+            V, logp = unpack_het(current["theta"], lay)
+            centre = np.exp(logp) @ V
+            cands = candidate_points(lay.Q, centre, rng)
+            # candidates away from the existing points (a copy of a point is a saddle point)
+            near = np.min(np.max(np.abs(cands[:, None, :] - V[None, :, :]), axis=2), axis=1)
+            cands = cands[near >= 0.5]
+            starts = []
+            for eps in (0.01, 0.05, 0.2):
+                gains = lik.candidate_gain(current["theta"], lay, cands, eps)
+                i = int(np.argmax(gains))
+                starts.append((gains[i], eps, cands[i]))
+            starts.sort(key=lambda s: -s[0])
+            big = lay.with_mass_points(lay.M + 1)
+            best_try = None
+            for _, eps, point in starts[:2]:
+                th0 = add_point_start(current["theta"], lay, point, eps)
+                th_try, ll_try, opt_try = optimise(lik, big, th0, maxiter)
+                if best_try is None or ll_try > best_try[1]:
+                    best_try = (th_try, ll_try, opt_try)
+                if ll_try - current["ll"] > tol:
+                    break
+            th, llb, optb = best_try
+            Vb, logpb = unpack_het(th, big)
+            gain = llb - current["ll"]
+            dist = np.min([np.max(np.abs(Vb[i] - Vb[j])) for i in range(big.M) for j in range(i)])
+            note = ""
+            ok = True
+            if gain <= tol:
+                ok, note = False, f"log-likelihood gain {gain:.4f} <= tol"
+            elif np.exp(logpb).min() < 1e-5:
+                ok, note = False, "a mass point got probability ~0 (collapsed)"
+            elif dist < 0.02:
+                ok, note = False, "two mass points coincide (collapsed)"
+            fits.append(dict(M=big.M, theta=th, ll=llb, opt=optb, lay=big, accepted=ok, note=note))
+            if not ok:
+                break
+            current = fits[-1]
+            if patience is not None:
+                crit = [self._criterion(f, n_p) for f in fits]
+                best_so_far = int(np.argmin(crit))
+                if len(crit) - 1 - best_so_far >= patience:
+                    current["note"] = (
+                        f"{self.criterion.upper()} worse than with {fits[best_so_far]['M']} "
+                        f"point(s) {patience} times in a row: search stopped"
+                    )
+                    break
+
+        accepted = [f for f in fits if f["accepted"]]
+        for f in fits:
+            k = f["lay"].n_params
+            f["aic"] = -2 * f["ll"] + 2 * k
+            f["bic"] = -2 * f["ll"] + np.log(n_p) * k
+        chosen = min(accepted, key=lambda f: f[self.criterion])
+        if self.max_mass_points > 1 and chosen["M"] == 1:
+            warnings.warn(
+                "the mass points collapsed to one: the data show no unobserved heterogeneity "
+                f"({fits[-1]['note'] or self.criterion + ' prefers one point'}); the estimate "
+                "equals the proportional hazards model without heterogeneity",
+                EstimationWarning,
+                stacklevel=2,
+            )
+
+        final = self._finish(lik, chosen, cov_type)
+        naive = final if chosen["M"] == 1 else self._finish(lik, fits[0], cov_type)
+        if not final["converged"]:
+            warnings.warn(
+                "the timing-of-events model did not converge "
+                f"({final['diagnostics']['message']}; Newton decrement "
+                f"{final['diagnostics']['newton_decrement']:.2e}); estimates are unreliable — "
+                "raise maxiter, simplify the baseline or reduce max_mass_points",
+                EstimationWarning,
+                stacklevel=2,
+            )
+
+        # back to the original covariate scale
+        params, cov = self._to_original(final, xm, xs, pm, pss)
+        se = pd.Series(np.sqrt(np.diag(cov)), index=params.index)
+        nparams, ncov = self._to_original(naive, xm, xs, pm, pss)
+        nse = pd.Series(np.sqrt(np.diag(ncov)), index=nparams.index)
+
+        state = _State(
+            self,
+            lik,
+            chosen["lay"],
+            final["theta"],
+            final["cov_free"],
+            final["free"],
+            self.interest,
+            self.labels[self.interest],
+        )
+        exitp = state.exit_result(
+            horizons=horizons, method=att_method, n_boot=n_boot, seed=seed, level=level
+        )
+        lay = chosen["lay"]
+        V, logp = unpack_het(final["theta"], lay)
+        mp = pd.DataFrame({"probability": np.exp(logp)}, index=pd.RangeIndex(1, lay.M + 1))
+        mp["prob_std_error"] = self._prob_se(final, lay)
+        for q, lab in enumerate(lay.labels):
+            mp[f"v:{lab}"] = V[:, q]
+        for q, lab in enumerate(lay.labels):
+            mp[f"exp_v:{lab}"] = np.exp(V[:, q])
+        mp.index.name = "mass_point"
+        path = pd.DataFrame(
+            {
+                "mass_points": [f["M"] for f in fits],
+                "loglik": [f["ll"] for f in fits],
+                "n_params": [f["lay"].n_params for f in fits],
+                "aic": [f["aic"] for f in fits],
+                "bic": [f["bic"] for f in fits],
+                "accepted": [f["accepted"] for f in fits],
+                "chosen": [f is chosen for f in fits],
+                "treatment": [f["theta"][f["lay"].names.index("treatment")] for f in fits],
+                "optimiser_iterations": [int(f["opt"].nit) for f in fits],
+                "note": [f["note"] for f in fits],
+            }
+        )
+        n_info = {
+            "n_spells": int(data.n_spells),
+            "n_persons": int(n_p),
+            "n_treated": int(data.has_programme.sum()),
+            "n_control": int(data.n_spells - data.has_programme.sum()),
+            "n_events": int(data.d.sum()),
+            "n_left_truncated": int(len(data.trunc)),
+        }
+        notes = [
+            f"{lay.M} mass point(s) chosen by {self.criterion.upper()} out of "
+            f"{len(fits)} fit(s); standard errors: {cov_type}"
+            + (" (clustered by person)" if cov_type == "robust" else "")
+            + ".",
+        ]
+        fixed = [n for n, f in zip(lay.names, final["free"], strict=True) if not f]
+        if fixed:
+            notes.append(
+                f"parameters at their bound (no standard error): {fixed}; a mass point with a "
+                "location at the bound means a group that (almost) never exits / enters"
+            )
+        nh = EstimationResult(
+            params=nparams,
+            std_errors=nse,
+            method="Piecewise-constant proportional hazards without heterogeneity",
+            estimand="log hazard ratio of the programme, no unobserved heterogeneity",
+            n=n_info,
+        )
+        return TimingOfEventsResult(
+            params=params,
+            std_errors=se,
+            method=f"Timing-of-events model (NPMLE, {lay.M} mass points)",
+            estimand=(
+                f"delta = log hazard ratio of exit to {self.labels[self.interest]} from "
+                "programme start (params['treatment']); ATT on exit within 6/12/24 months in "
+                "exit_probabilities"
+            ),
+            n=n_info,
+            assumptions=ASSUMPTIONS,
+            notes=tuple(notes),
+            mass_points=mp,
+            path=path,
+            exit_probabilities=exitp,
+            no_heterogeneity=nh,
+            diagnostics=final["diagnostics"],
+            cov=cov,
+            loglik=float(final["ll"]),
+            n_mass_points=int(lay.M),
+            extra={"specification": self.spec},
+            _state=state,
+        )
+
+    # ------------------------------------------------------------------------------------
+    def _criterion(self, fit, n_p):
+        k = fit["lay"].n_params
+        pen = 2.0 if self.criterion == "aic" else np.log(n_p)
+        return -2 * fit["ll"] + pen * k
+
+    def _finish(self, lik, fit, cov_type):
+        lay = fit["lay"]
+        opt = fit["opt"]
+        theta = fit["theta"]
+        ll = fit["ll"]
+        if opt.success:
+            theta, ll, g, H, free, dec = newton_polish(lik, lay, theta)
+        else:
+            theta, ll, g, H, free, dec = newton_polish(lik, lay, theta, max_steps=0)
+        Hf = -H[np.ix_(free, free)]
+        eig = np.linalg.eigvalsh(Hf)
+        P = len(theta)
+        cov_full = np.full((P, P), np.nan)
+        if eig.min() > 0:
+            cov_f = np.linalg.inv(Hf)
+            if cov_type == "robust":
+                S = lik.scores(theta, lay)[:, free]
+                cov_f = cov_f @ (S.T @ S) @ cov_f
+        else:
+            cov_f = np.linalg.pinv(Hf)
+        cov_full[np.ix_(free, free)] = cov_f
+        converged = bool(
+            (opt.success or dec < 1e-8) and np.isfinite(dec) and dec < 1e-6 and eig.min() > 0
+        )
+        diagnostics = {
+            "converged": converged,
+            "message": str(opt.message),
+            "optimiser_success": bool(opt.success),
+            "iterations": int(opt.nit),
+            "max_abs_gradient": float(np.max(np.abs(g[free]))) if free.any() else 0.0,
+            "newton_decrement": float(dec),
+            "hessian_min_eigenvalue": float(eig.min()),
+            "hessian_condition": float(eig.max() / eig.min()) if eig.min() > 0 else np.inf,
+            "at_bounds": [n for n, f in zip(lay.names, free, strict=True) if not f],
+            "loglik": float(ll),
+        }
+        return dict(
+            theta=theta,
+            ll=ll,
+            cov=cov_full,
+            cov_free=cov_f,
+            free=free,
+            lay=lay,
+            diagnostics=diagnostics,
+            converged=converged,
+        )
+
+    @staticmethod
+    def _to_original(fin, xm, xs, pm, pss):
+        """Parameters and covariance on the original covariate scale (linear map)."""
+        lay = fin["lay"]
+        P = lay.n_params
+        A = np.eye(P)
+        for q in range(lay.Q):
+            m, s = (pm, pss) if q == lay.Q - 1 else (xm, xs)
+            b = np.arange(P)[lay.beta_slice[q]]
+            if len(b) == 0:
+                continue
+            A[b, b] = 1.0 / s
+            for g in lay.baseline_index[q]:
+                A[g, b] = -m / s
+        theta = A @ fin["theta"]
+        cov = fin["cov"]
+        free = fin["free"]
+        cov0 = np.where(np.isnan(cov), 0.0, cov)
+        covo = A @ cov0 @ A.T
+        # parameters fixed at a bound have no standard error
+        fixed = ~free
+        covo[fixed, :] = np.nan
+        covo[:, fixed] = np.nan
+        names = lay.names
+        return pd.Series(theta, index=names), pd.DataFrame(covo, index=names, columns=names)
+
+    @staticmethod
+    def _prob_se(fin, lay):
+        if lay.M == 1:
+            return np.array([0.0])
+        _, ws = lay.het_slices()
+        _, logp = unpack_het(fin["theta"], lay)
+        p = np.exp(logp)
+        J = (np.diag(p) - np.outer(p, p))[:, 1:]  # d p / d omega_2..M
+        C = fin["cov"][ws, ws]
+        if np.isnan(C).any():
+            return np.full(lay.M, np.nan)
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, C, J), 0))
+
+
+__all__ = ["TimingOfEvents", "TimingOfEventsResult"]

@@ -1,0 +1,64 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from werkeffect.costs import CostAssumptions, cost_benefit
+
+Z = stats.norm.ppf(0.975)
+
+
+def test_money_arithmetic_and_interval_carried_over():
+    a = CostAssumptions(monthly_benefit=1_500.0, programme_cost_per_participant=2_000.0)
+    res = cost_benefit(2.0, 0.5, 100, assumptions=a)
+    p = res.params
+    assert p["months_avoided_total"] == pytest.approx(200.0)
+    assert p["benefit_saved_eur"] == pytest.approx(2.0 * 100 * 1_500)
+    assert p["programme_cost_eur"] == pytest.approx(200_000)
+    assert p["net_benefit_eur"] == pytest.approx(300_000 - 200_000)
+    ci = res.conf_int()
+    # the net-benefit interval is the months interval scaled and shifted
+    assert ci.loc["net_benefit_eur", "lower"] == pytest.approx((2 - Z * 0.5) * 150_000 - 200_000)
+    assert ci.loc["net_benefit_eur", "upper"] == pytest.approx((2 + Z * 0.5) * 150_000 - 200_000)
+
+
+def test_cost_per_extra_exit_uses_reciprocal_of_exit_interval():
+    a = CostAssumptions(monthly_benefit=1_000.0, programme_cost_per_participant=1_000.0)
+    res = cost_benefit(1.0, 0.1, 200, att_exit_work=0.10, att_exit_work_se=0.02, assumptions=a)
+    assert res.params["extra_exits_work"] == pytest.approx(20.0)
+    assert res.params["cost_per_extra_exit_eur"] == pytest.approx(200_000 / 20)
+    ci = res.conf_int().loc["cost_per_extra_exit_eur"]
+    assert ci["lower"] == pytest.approx(200_000 / ((0.10 + Z * 0.02) * 200))
+    assert ci["upper"] == pytest.approx(200_000 / ((0.10 - Z * 0.02) * 200))
+
+
+def test_cost_per_extra_exit_unbounded_when_effect_may_be_zero():
+    res = cost_benefit(1.0, 0.1, 50, att_exit_work=0.02, att_exit_work_se=0.02)
+    assert np.isinf(res.conf_int().loc["cost_per_extra_exit_eur", "upper"])
+
+
+def test_household_mix_weights_benefit():
+    a = CostAssumptions(monthly_benefit={"alleenstaand": 1_000.0, "paar": 2_000.0})
+    assert a.benefit_per_month({"alleenstaand": 3, "paar": 1}) == pytest.approx(1_250.0)
+    with pytest.raises(ValueError, match="household type"):
+        a.benefit_per_month({"onbekend": 1})
+
+
+def test_break_even_horizon_and_its_interval():
+    a = CostAssumptions(monthly_benefit=1_000.0, programme_cost_per_participant=1_500.0)
+    curve = pd.DataFrame(
+        {"horizon": [6, 12, 18, 24], "rmst_difference": [0.5, 1.2, 1.8, 2.5], "std_error": 0.2}
+    )
+    res = cost_benefit(2.5, 0.2, 10, rmst_curve=curve, assumptions=a)
+    assert res.params["break_even_horizon_months"] == 18
+    lo, hi = res.conf_int().loc["break_even_horizon_months"]
+    assert lo == 12  # 1.2 + 1.96*0.2 = 1.59 months -> €1,590 >= €1,500
+    assert hi == 24  # 1.8 - 1.96*0.2 = 1.41 -> not yet at 18
+    assert res.plot() is not None
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="participants"):
+        cost_benefit(1.0, 0.1, 0)
+    with pytest.raises(ValueError, match="att_exit_work_se"):
+        cost_benefit(1.0, 0.1, 10, att_exit_work=0.1)

@@ -1,0 +1,155 @@
+"""Clear errors and warnings of the timing-of-events model, and the input formats."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
+from werkeffect.survival import TimingOfEvents
+
+
+def homogeneous(n=1500, seed=2, delta=0.3):
+    """No unobserved heterogeneity at all."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    he = 0.04 * np.exp(0.3 * x)
+    tp = rng.exponential(1 / (0.03 * np.exp(-0.2 * x)))
+    e = rng.exponential(size=n)
+    T = np.where(e < he * tp, e / he, tp + (e - he * tp) / (he * np.exp(delta)))
+    event = (T <= 30).astype(int)
+    T = np.minimum(T, 30.0)
+    return pd.DataFrame({"T": T, "event": event, "ps": np.where(tp < T, tp, np.nan), "x": x})
+
+
+def spec(**kw):
+    out = dict(
+        duration="T",
+        event="event",
+        programme_start="ps",
+        covariates=["x"],
+        baseline_cuts=[0, 6, 12],
+    )
+    out.update(kw)
+    return out
+
+
+def test_no_programme_entries_raises():
+    df = homogeneous()
+    df["ps"] = np.nan
+    with pytest.raises(EstimationError, match="no programme entries"):
+        TimingOfEvents(df, **spec())
+    # programme starts only after the spells ended do not count either
+    df["ps"] = df["T"] + 1
+    with pytest.raises(EstimationError, match="no programme entries"):
+        TimingOfEvents(df, **spec())
+
+
+def test_all_entries_at_same_duration_raises():
+    df = homogeneous()
+    df["ps"] = np.where(df["T"] > 3, 3.0, np.nan)
+    with pytest.raises(EstimationError, match="same duration"):
+        TimingOfEvents(df, **spec())
+
+
+def test_non_convergence_warns_and_is_reported():
+    df = homogeneous()
+    with pytest.warns(EstimationWarning, match="did not converge"):
+        res = TimingOfEvents(df, **spec(max_mass_points=1)).fit(maxiter=2)
+    assert not res.converged
+    assert res.diagnostics["newton_decrement"] > 1e-6
+
+
+def test_mass_points_collapsing_to_one_warns():
+    df = homogeneous()
+    with pytest.warns(EstimationWarning, match="collapsed to one"):
+        res = TimingOfEvents(df, **spec(max_mass_points=3)).fit()
+    assert res.n_mass_points == 1
+    # and the estimate is then the one of the model without heterogeneity
+    assert res.params["treatment"] == pytest.approx(
+        res.no_heterogeneity.params["treatment"], abs=1e-8
+    )
+    assert abs(res.params["treatment"] - 0.3) < 3 * res.std_errors["treatment"]
+
+
+def test_missing_columns_and_bad_values():
+    df = homogeneous()
+    with pytest.raises(DataValidationError, match="lack column"):
+        TimingOfEvents(df, **spec(covariates=["age"]))
+    bad = df.copy()
+    bad.loc[3, "T"] = -1
+    with pytest.raises(DataValidationError, match="non-positive"):
+        TimingOfEvents(bad, **spec())
+    bad = df.copy()
+    bad.loc[3, "x"] = np.nan
+    with pytest.raises(DataValidationError, match="missing values"):
+        TimingOfEvents(bad, **spec())
+    with pytest.raises(ValueError, match="start at 0"):
+        TimingOfEvents(df, **spec(baseline_cuts=[1, 6]))
+    with pytest.raises(ValueError, match="exactly one"):
+        TimingOfEvents(df, **spec(cause="event"))
+
+
+def test_empty_baseline_interval_is_merged_with_warning():
+    df = homogeneous()
+    with pytest.warns(EstimationWarning, match="merged"):
+        res = TimingOfEvents(df, **spec(baseline_cuts=[0, 6, 12, 100], max_mass_points=1)).fit()
+    assert "exit:exit:baseline[12,inf)" in res.params.index
+
+
+def test_start_stop_rows_give_the_same_fit_as_one_row_per_spell():
+    """episodes()-style rows (split at programme start) are collapsed per spell."""
+    df = homogeneous(n=800).reset_index(names="spell_id")
+    df["person_id"] = df["spell_id"] // 2
+    df["cause"] = df["event"]
+    rows = []
+    for r in df.itertuples(index=False):
+        cuts = [0.0] + ([r.ps] if not np.isnan(r.ps) else []) + [r.T]
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            rows.append(
+                {
+                    "person_id": r.person_id,
+                    "spell_id": r.spell_id,
+                    "start": a,
+                    "stop": b,
+                    "event": int(b == r.T and r.event == 1),
+                    "cause": int(b == r.T) * r.cause,
+                    "programme_start": r.ps,
+                    "x": r.x,
+                }
+            )
+    ep = pd.DataFrame(rows).sample(frac=1.0, random_state=1)  # order must not matter
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        a = TimingOfEvents.from_episodes(ep, covariates=["x"], baseline_cuts=[0, 6, 12]).fit()
+        b = TimingOfEvents(
+            df, **spec(id="person_id", cause="cause", event=None, duration="T")
+        ).fit()
+    np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), atol=1e-6)
+    varying = ep.copy()
+    varying["x"] = np.arange(len(varying), dtype=float)
+    with pytest.raises(DataValidationError, match="vary within spells"):
+        TimingOfEvents.from_episodes(varying, covariates=["x"])
+
+
+def test_result_interface():
+    df = homogeneous()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        res = TimingOfEvents(df, **spec(max_mass_points=1)).fit()
+    frame = res.to_frame()
+    assert {"term", "estimate", "std_error", "lower", "upper", "p_value"} <= set(frame.columns)
+    ci = res.conf_int(0.9)
+    assert ci.loc["treatment", "lower"] < res.params["treatment"] < ci.loc["treatment", "upper"]
+    boot = res.att(horizons=(12,), method="bootstrap", n_boot=200, seed=1)
+    delta = res.att(horizons=(12,))
+    assert boot.params["att_exit_exit_12m"] == pytest.approx(delta.params["att_exit_exit_12m"])
+    assert boot.std_errors.iloc[-1] == pytest.approx(delta.std_errors.iloc[-1], rel=0.2)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = res.plot()
+    assert ax.get_xlabel() == "months since programme start"
