@@ -15,6 +15,8 @@ CAUSE_CODES = {"work": 1, "education": 2, "other": 3}
 #: Covariates used by ``from_dataset`` when none are given (those present in the data).
 DEFAULT_COVARIATES = (
     "age",
+    "age_lt27",
+    "age_55p",
     "sex",
     "education",
     "household",
@@ -29,12 +31,12 @@ DEFAULT_COVARIATES = (
 )
 
 
-def months_between(start: pd.Series, end: pd.Series, clock: str = "calendar") -> np.ndarray:
+def months_between(start: pd.Series, end: pd.Series, clock: str = "days") -> np.ndarray:
     """Elapsed months from ``start`` to ``end``.
 
+    ``clock="days"`` (default, the project's convention): days / (365.25 / 12);
     ``clock="calendar"``: whole calendar months plus the fraction of a month in days (so
-    dates on the same day of the month are whole months apart, as in monthly records);
-    ``clock="days"``: days / (365.25 / 12).
+    dates on the same day of the month are whole months apart, as in monthly records).
     """
     s = pd.to_datetime(start)
     e = pd.to_datetime(end)
@@ -52,7 +54,7 @@ def spells_from_dataset(
     programme: str = "jobcoaching",
     window_start=None,
     available_from="first_start",
-    clock: str = "calendar",
+    clock: str = "days",
 ) -> pd.DataFrame:
     """One row per bijstand spell with what dynamic evaluation needs.
 
@@ -65,7 +67,8 @@ def spells_from_dataset(
     (months from exit to the person's next spell, NaN if none), and covariates fixed at
     spell start: ``age`` (years), ``sex``, ``education``, ``household``, ``statushouder``,
     barrier flags, ``ladder_intake`` (missing set to the median, with ``ladder_missing``),
-    ``previous_spells`` and ``start_year``.
+    ``previous_spells`` and ``start_year``. Spells of persons in municipalities without any
+    participation in ``programme`` are dropped (they cannot start it).
 
     ``available_from``: a date, ``"first_start"`` (the first start of the programme in the
     data; months before it cannot be treated and are not used as comparison months) or
@@ -153,6 +156,20 @@ def spells_from_dataset(
     else:
         out["entry"] = 0.0
 
+    # only spells in municipalities where the programme ran at all (others cannot start it)
+    if "municipality" in persons.columns and len(p):
+        offered = persons.loc[persons["person_id"].isin(p["person_id"]), "municipality"]
+        offered = set(offered.dropna().unique())
+        muni = out["person_id"].map(persons.set_index("person_id")["municipality"])
+        n2 = len(out)
+        out = out[muni.isin(offered).to_numpy()].copy()
+        flow.add(
+            "programme offered",
+            "spells",
+            n2,
+            len(out),
+            f"person lives in a municipality without any {programme} participation",
+        )
     cols = [
         "person_id",
         "birth_date",
@@ -170,6 +187,8 @@ def spells_from_dataset(
     if "birth_date" in out.columns:
         out["age"] = (out["spell_start_date"] - pd.to_datetime(out["birth_date"])).dt.days / 365.25
         out = out.drop(columns="birth_date")
+        out["age_lt27"] = (out["age"] < 27).astype(float)
+        out["age_55p"] = (out["age"] >= 55).astype(float)
     for b in ("statushouder", "barrier_health", "barrier_language", "barrier_debts"):
         if b in out.columns:
             out[b] = out[b].astype(float)
