@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +40,21 @@ class Evaluation:
     seed: int
     args: argparse.Namespace
 
+    @property
+    def n_boot(self) -> int:
+        return int(self.args.n_boot)
+
     def rng(self, stream: int = 0) -> np.random.Generator:
         """A generator for step ``stream`` of this evaluation, reproducible from the seed."""
         return np.random.default_rng(np.random.SeedSequence([self.seed, stream]))
+
+    @contextmanager
+    def step(self, what: str) -> Iterator[None]:
+        """Report a step and its duration on stderr (progress for long evaluations)."""
+        t0 = time.perf_counter()
+        print(f"[{self.name}] {what} ...", file=sys.stderr, flush=True)
+        yield
+        print(f"[{self.name}] {what}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
     def require(self, tables: Iterable[str]) -> None:
         """Raise :class:`MissingDataError` naming every required table that is empty."""
@@ -58,6 +72,7 @@ def parse_args(name: str, argv: Sequence[str] | None = None) -> argparse.Namespa
     p.add_argument("--out", default="results", help="results root folder")
     p.add_argument("--seed", type=int, default=2026, help="seed for bootstraps and simulations")
     p.add_argument("--threshold", type=int, default=10, help="disclosure threshold")
+    p.add_argument("--n-boot", type=int, default=199, help="bootstrap replications")
     p.add_argument("--debug", action="store_true", help="show the traceback on errors")
     return p.parse_args(argv)
 

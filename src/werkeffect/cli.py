@@ -30,7 +30,11 @@ def _cmd_pseudonymise(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from werkeffect.simulate import simulate, write_simulation
 
-    dataset, truth = simulate(scenario=args.scenario, seed=args.seed, scale=args.scale)
+    try:
+        scale: str | float = float(args.scale)
+    except ValueError:
+        scale = args.scale
+    dataset, truth = simulate(scenario=args.scenario, seed=args.seed, scale=scale)
     write_simulation(dataset, truth, args.out, fmt=args.format)
     print(f"Simulated '{args.scenario}' (seed {args.seed}): {dataset!r} -> {args.out}")
     return 0
@@ -74,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scenario", default="groningen")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", required=True)
-    c.add_argument("--scale", default="groningen", help="'groningen' (default) or 'national'")
+    c.add_argument(
+        "--scale",
+        default="groningen",
+        help="'groningen' (default), 'national' or a factor such as 0.25",
+    )
     c.add_argument("--format", default="parquet", choices=["parquet", "csv"])
     c.set_defaults(func=_cmd_simulate)
 

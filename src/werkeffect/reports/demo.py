@@ -26,8 +26,8 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "jobcoaching.att_u12.u6",
             "jobcoaching.att_u12.u12",
             "jobcoaching.att_u12.u24",
-            "jobcoaching.att_durable_exit_12m",
-            "jobcoaching.nazorg_return_hr",
+            "jobcoaching.att_durable_12m",
+            "nazorg.hazard_ratio_return",
             "jobcoaching.costs.months_avoided_per_participant",
             "jobcoaching.costs.extra_exits_work",
             "jobcoaching.costs.benefit_saved_eur",
@@ -254,7 +254,7 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
             label_en=f"Effect when starting after {u} months",
         )
     w.add_estimate(
-        "jobcoaching.att_durable_exit_12m",
+        "jobcoaching.att_durable_12m",
         estimate=0.038,
         std_error=0.015,
         lower=0.009,
@@ -267,7 +267,7 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
         label_en="Extra durable exits (no return within 12 months)",
     )
     w.add_estimate(
-        "jobcoaching.nazorg_return_hr",
+        "nazorg.hazard_ratio_return",
         estimate=0.81,
         std_error=0.08,
         lower=0.66,
