@@ -20,7 +20,7 @@ CONTROLS = ["never", "notyet"]
 
 @pytest.fixture(scope="module")
 def sim_panel():
-    df, truth = staggered_panel(600, 6, seed=11, covariate_trend=0.3)
+    df, truth = staggered_panel(250, 5, seed=11, covariate_trend=0.3)
     return df, truth
 
 
@@ -121,7 +121,7 @@ def test_identical_to_differences(sim_panel, method, control, covariates):
 @pytest.mark.parametrize("control", CONTROLS)
 @pytest.mark.parametrize("method", METHODS)
 def test_repeated_cross_sections_identical_to_csdid(method, control):
-    df, _ = staggered_panel(300, 5, seed=5, covariate_trend=0.3)
+    df, _ = staggered_panel(150, 4, seed=5, covariate_trend=0.3)
     df = df.sample(frac=0.7, random_state=2).reset_index(drop=True)
     df["obs"] = np.arange(len(df))
     res = CallawaySantAnna(

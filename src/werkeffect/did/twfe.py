@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from werkeffect.did._checks import group_codes, numeric_column, require_columns
-from werkeffect.did.wild_bootstrap import wild_cluster_bootstrap
+from werkeffect.did.wild_bootstrap import wild_cluster_bootstrap, wild_wald_test
 from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
 from werkeffect.results.base import EstimationResult
 
@@ -186,11 +186,13 @@ class EventStudy:
         *,
         covariates: Sequence[str] | None = None,
         bin_endpoints: bool = True,
+        bootstrap_cluster: str | None = None,
     ) -> None:
         if leads < 0 or lags < 0:
             raise ValueError("leads and lags must be >= 0")
         covariates = list(covariates or [])
-        require_columns(df, [outcome, unit, time, group, cluster, *covariates])
+        require_columns(df, [outcome, unit, time, group, cluster, bootstrap_cluster, *covariates])
+        self.bootstrap_cluster = bootstrap_cluster
         self.df, self.outcome, self.unit, self.time, self.group = df, outcome, unit, time, group
         self.leads, self.lags = int(leads), int(lags)
         self.cluster = cluster
@@ -291,6 +293,24 @@ class EventStudy:
                 "f_p_value": float(stats.f.sf(w / q, q, max(g - 1, 1))),
             }
         intervals, wild = None, None
+        bc = (
+            None
+            if self.bootstrap_cluster is None
+            else pd.factorize(self.df[self.bootstrap_cluster], sort=True)[0]
+        )
+        if use_wild and pretrend is not None:
+            wt = wild_wald_test(
+                fit.xt,
+                fit.yt,
+                fit.cluster,
+                leads_idx,
+                weights=weights,
+                n_boot=n_boot,
+                seed=seed,
+                bootstrap_cluster=bc,
+            )
+            pretrend["wild_p_value"] = wt["p_value"]
+            pretrend["wild_weights"] = wt["weights"]
         if use_wild:
             wild = {}
             lows, ups = [], []
@@ -304,6 +324,7 @@ class EventStudy:
                     n_boot=n_boot,
                     level=level,
                     seed=seed,
+                    bootstrap_cluster=bc,
                 )
                 wild[name] = r
                 lows.append(r.lower)
@@ -370,8 +391,9 @@ class TWFE:
         bootstrap_cluster: str | None = None,
     ):
         covariates = list(covariates or [])
-        require_columns(df, [outcome, unit, time, treatment, cluster, bootstrap_cluster,
-                             *covariates])
+        require_columns(
+            df, [outcome, unit, time, treatment, cluster, bootstrap_cluster, *covariates]
+        )
         self.bootstrap_cluster = bootstrap_cluster
         self.df, self.outcome, self.unit, self.time = df, outcome, unit, time
         self.treatment, self.cluster, self.covariates = treatment, cluster, covariates
