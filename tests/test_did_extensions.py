@@ -142,3 +142,16 @@ def test_ww_inflow_frame_on_small_dataset():
     assert steps[0].rows_in == 4 and steps[0].rows_out == 3
     m = ww_inflow_frame(ds, 12, level="municipality")
     assert set(m.columns) >= {"municipality", "period", "group", "treated", "inflow", "n"}
+
+
+def test_plots_smoke(event_studies):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from werkeffect.did import bacon_decomposition
+
+    es, _ = event_studies
+    assert es.plot() is not None
+    assert honest_bounds(es, M=[0.5, 1.0], n_draws=50).plot() is not None
+    df, _ = staggered_panel(200, 5, seed=1)
+    assert bacon_decomposition(df, "y", "unit", "time", "group").plot() is not None

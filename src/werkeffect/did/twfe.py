@@ -38,13 +38,21 @@ FEW_CLUSTERS_WILD = 12
 
 
 def demean_two_way(
-    cols: np.ndarray, uid: np.ndarray, tid: np.ndarray, balanced: bool, tol: float = 1e-12
+    cols: np.ndarray,
+    uid: np.ndarray,
+    tid: np.ndarray,
+    balanced: bool,
+    tol: float = 1e-12,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Remove unit and period means from each column of ``cols`` (in place; returned)."""
+    """Remove unit and period (weighted) means from each column of ``cols`` (in place)."""
     n_u = int(uid.max()) + 1
     n_t = int(tid.max()) + 1
-    cu = np.bincount(uid, minlength=n_u).astype(float)
-    ct = np.bincount(tid, minlength=n_t).astype(float)
+    w = np.ones(len(uid)) if weights is None else np.asarray(weights, dtype=float)
+    if weights is not None:
+        balanced = False
+    cu = np.bincount(uid, weights=w, minlength=n_u)
+    ct = np.bincount(tid, weights=w, minlength=n_t)
     for k in range(cols.shape[1]):
         v = cols[:, k]
         if balanced:
@@ -57,12 +65,12 @@ def demean_two_way(
             continue
         scale = max(np.abs(v).max(), 1.0)
         for _ in range(10_000):
-            v -= (np.bincount(uid, weights=v, minlength=n_u) / cu)[uid]
-            mt = np.bincount(tid, weights=v, minlength=n_t) / ct
+            v -= (np.bincount(uid, weights=w * v, minlength=n_u) / cu)[uid]
+            mt = np.bincount(tid, weights=w * v, minlength=n_t) / ct
             v -= mt[tid]
             if (
                 np.abs(mt).max() < tol * scale
-                and np.abs(np.bincount(uid, weights=v, minlength=n_u) / cu).max() < tol * scale
+                and np.abs(np.bincount(uid, weights=w * v, minlength=n_u) / cu).max() < tol * scale
             ):
                 break
         else:  # pragma: no cover
@@ -90,6 +98,7 @@ def within_ols(
     *,
     small_sample: bool = True,
     overwrite: bool = False,
+    weights: np.ndarray | None = None,
 ) -> WithinFit:
     """OLS after two-way demeaning with cluster-robust covariance.
 
@@ -107,8 +116,14 @@ def within_ols(
         if (overwrite and x.flags.f_contiguous and x.dtype == float)
         else np.array(x, dtype=float, order="F")
     )
-    xt = demean_two_way(xt, uid, tid, balanced)
-    yt = demean_two_way(np.array(y, dtype=float)[:, None], uid, tid, balanced)[:, 0]
+    xt = demean_two_way(xt, uid, tid, balanced, weights=weights)
+    yt = demean_two_way(np.array(y, dtype=float)[:, None], uid, tid, balanced, weights=weights)[
+        :, 0
+    ]
+    if weights is not None:  # WLS as OLS on sqrt(w)-scaled demeaned data
+        sw = np.sqrt(np.asarray(weights, dtype=float))
+        xt *= sw[:, None]
+        yt *= sw
     xtx = xt.T @ xt
     if np.linalg.matrix_rank(xtx) < xt.shape[1]:
         raise EstimationError(
@@ -376,6 +391,9 @@ class TWFE:
 
     ``treatment`` is a 0/1 column (absorbing or not). ``fit()`` returns ``params["ATT"]``
     (the TWFE coefficient) with cluster-robust or wild-bootstrap inference.
+    ``obs_weights``: column of observation weights (e.g. the number of people behind a
+    municipality x period rate: the weighted fit then equals the individual-level one).
+    ``bootstrap_cluster``: finer level for the wild (subcluster) bootstrap weights.
     """
 
     def __init__(
@@ -389,12 +407,15 @@ class TWFE:
         covariates: Sequence[str] | None = None,
         *,
         bootstrap_cluster: str | None = None,
+        obs_weights: str | None = None,
     ):
         covariates = list(covariates or [])
         require_columns(
-            df, [outcome, unit, time, treatment, cluster, bootstrap_cluster, *covariates]
+            df,
+            [outcome, unit, time, treatment, cluster, bootstrap_cluster, obs_weights, *covariates],
         )
         self.bootstrap_cluster = bootstrap_cluster
+        self.obs_weights = obs_weights
         self.df, self.outcome, self.unit, self.time = df, outcome, unit, time
         self.treatment, self.cluster, self.covariates = treatment, cluster, covariates
 
@@ -413,7 +434,8 @@ class TWFE:
         uid = pd.factorize(df[self.unit], sort=False)[0]
         tid = pd.factorize(df[self.time], sort=True)[0]
         cl = uid if self.cluster is None else pd.factorize(df[self.cluster], sort=True)[0]
-        fit = within_ols(y, x, uid, tid, cl)
+        ow = None if self.obs_weights is None else numeric_column(df, self.obs_weights)
+        fit = within_ols(y, x, uid, tid, cl, weights=ow)
         g = fit.n_clusters
         if g < FEW_CLUSTERS_WARN:
             warnings.warn(
