@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from werkeffect.did._checks import group_codes, numeric_column, require_columns
-from werkeffect.did.wild_bootstrap import wild_cluster_bootstrap, wild_wald_test
+from werkeffect.did.wild_bootstrap import fe_leverage, wild_cluster_bootstrap, wild_wald_test
 from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
 from werkeffect.results.base import EstimationResult
 
@@ -271,6 +271,7 @@ class EventStudy:
         """Estimate; ``inference`` "auto" (wild bootstrap below 12 clusters), "analytic", "wild"."""
         y, x, uid, tid, cl, ev = self._design()
         names = ev + list(self.covariates)
+        x_raw = x.copy() if (self.bootstrap_cluster is not None and len(y) <= 20_000) else None
         fit = within_ols(y, x, uid, tid, cl, small_sample=small_sample, overwrite=True)
         del x
         g = fit.n_clusters
@@ -313,6 +314,14 @@ class EventStudy:
             if self.bootstrap_cluster is None
             else pd.factorize(self.df[self.bootstrap_cluster], sort=True)[0]
         )
+        small = bc is not None and x_raw is not None
+
+        def _lev(drop: list[int]):
+            if not small:
+                return None
+            keep = [i for i in range(x_raw.shape[1]) if i not in drop]
+            return fe_leverage(x_raw[:, keep], uid, tid)
+
         if use_wild and pretrend is not None:
             wt = wild_wald_test(
                 fit.xt,
@@ -323,6 +332,7 @@ class EventStudy:
                 n_boot=n_boot,
                 seed=seed,
                 bootstrap_cluster=bc,
+                leverage=_lev(leads_idx),
             )
             pretrend["wild_p_value"] = wt["p_value"]
             pretrend["wild_weights"] = wt["weights"]
@@ -340,6 +350,7 @@ class EventStudy:
                     level=level,
                     seed=seed,
                     bootstrap_cluster=bc,
+                    leverage=_lev([j]),
                 )
                 wild[name] = r
                 lows.append(r.lower)
@@ -447,6 +458,9 @@ class TWFE:
         names = ["ATT", *self.covariates]
         intervals, notes, wild = None, [], None
         if inference == "wild" or (inference == "auto" and g < FEW_CLUSTERS_WILD):
+            lev = None
+            if self.bootstrap_cluster is not None and len(y) <= 20_000:
+                lev = fe_leverage(x[:, 1:], uid, tid, ow)
             r = wild_cluster_bootstrap(
                 fit.xt,
                 fit.yt,
@@ -459,6 +473,7 @@ class TWFE:
                 bootstrap_cluster=None
                 if self.bootstrap_cluster is None
                 else pd.factorize(df[self.bootstrap_cluster], sort=True)[0],
+                leverage=lev,
             )
             wild = r
             intervals = pd.DataFrame(
