@@ -311,6 +311,9 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "return": 1.254,
             "jobcoaching": 1.583,
         },
+        # programme starts independent of calendar time: the calendar year acts on the work
+        # hazard, so a calendar-dependent start rate would confound analyses that ignore it
+        "jobcoaching_calendar": {2015: 1.35},
     },  # fmt: skip
 }
 
