@@ -109,12 +109,15 @@ class TimingOfEventsResult(EstimationResult):
         n_boot: int = 500,
         seed: int = 0,
         level: float = 0.95,
+        target: str = "sample",
     ) -> EstimationResult:
-        """Exit probabilities after programme start for other horizons or with a parametric
-        bootstrap (``method="bootstrap"``); see ``exit_probabilities``."""
+        """Exit probabilities after programme start for other horizons, another target or
+        with a parametric bootstrap (``method="bootstrap"``); see ``exit_probabilities``
+        and :meth:`TimingOfEvents.fit` for ``target``."""
         return self._state.exit_result(
-            horizons=horizons, method=method, n_boot=n_boot, seed=seed, level=level
-        )
+            horizons=horizons, method=method, n_boot=n_boot, seed=seed, level=level,
+            target=target,
+        )  # fmt: skip
 
     def summary(self, level: float = 0.95) -> str:
         ci = self.conf_int(level)
@@ -219,20 +222,37 @@ class _State:
             theta, self.lay, self.lik.data, horizons, self.interest, geom=geom
         )
 
-    def exit_result(self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95):
+    def exit_result(
+        self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95,
+        target="sample",
+    ):  # fmt: skip
         h = np.asarray(horizons, dtype=float)
         if np.any(h <= 0):
             raise ValueError("horizons must be positive (months)")
+        if target not in ("sample", "population"):
+            raise ValueError("target must be 'sample' or 'population'")
         geom = exit_geometry(self.lik.data, h)
         p1, p0, rows = self._stats(self.theta, h, geom)
         tau = p1 - p0
         est = np.concatenate([p1.mean(0), p0.mean(0), tau.mean(0)])
-        # sampling variation of the average over the treated (clustered by person)
-        person = self.lik.data.person[rows]
         n_t = len(rows)
-        dev = np.column_stack([p1 - p1.mean(0), p0 - p0.mean(0), tau - tau.mean(0)])
-        dev_p = pd.DataFrame(dev).groupby(person).sum().to_numpy()
-        var_sample = (dev_p**2).sum(axis=0) / n_t**2
+        if target == "population":
+            # the treated as a sample from a population of treated spells (clustered by
+            # person): variance of the average of their expected outcomes
+            person = self.lik.data.person[rows]
+            dev = np.column_stack([p1 - p1.mean(0), p0 - p0.mean(0), tau - tau.mean(0)])
+            dev_p = pd.DataFrame(dev).groupby(person).sum().to_numpy()
+            var_sample = (dev_p**2).sum(axis=0) / n_t**2
+        else:
+            # the realised outcomes of these treated: the average of the 0/1 outcomes
+            # scatters around the average of their probabilities (for the ATT: no one exits
+            # to work later because of the programme, so Var(Y1 - Y0) = tau (1 - tau))
+            var_sample = (
+                np.concatenate(
+                    [(p1 * (1 - p1)).sum(0), (p0 * (1 - p0)).sum(0), (tau * (1 - tau)).sum(0)]
+                )
+                / n_t**2
+            )
 
         def fun(th_free):
             th = self.theta.copy()
@@ -290,8 +310,14 @@ class _State:
             intervals=intervals,
             interval_level=level,
             notes=(
-                "Interval includes the sampling variation of the average over the treated "
-                "(clustered by person) and the estimation uncertainty of the model parameters.",
+                "Interval includes the estimation uncertainty of the model parameters and "
+                + (
+                    "the scatter of the treated's realised outcomes around their expected "
+                    "values (target: the ATT of these participants)."
+                    if target == "sample"
+                    else "the sampling variation of the average over the treated, clustered "
+                    "by person (target: the population of participants)."
+                ),
             ),
         )
 
@@ -642,6 +668,7 @@ class TimingOfEvents:
         cov_type: str = "hessian",
         horizons: Sequence[float] = (6, 12, 24),
         att_method: str = "delta",
+        att_target: str = "sample",
         n_boot: int = 500,
         seed: int = 0,
         maxiter: int = 3000,
@@ -660,6 +687,10 @@ class TimingOfEvents:
             Months after programme start for the exit probabilities / ATT.
         att_method
             ``"delta"`` or ``"bootstrap"`` (parametric bootstrap of the parameters).
+        att_target
+            ``"sample"``: the ATT of the participants in the data (their realised outcomes
+            with and without the programme); ``"population"``: the mean effect in a
+            population of participants like them.
         maxiter
             Iteration limit of the optimiser (per number of mass points).
         tol
@@ -781,8 +812,9 @@ class TimingOfEvents:
             self.labels[self.interest],
         )
         exitp = state.exit_result(
-            horizons=horizons, method=att_method, n_boot=n_boot, seed=seed, level=level
-        )
+            horizons=horizons, method=att_method, n_boot=n_boot, seed=seed, level=level,
+            target=att_target,
+        )  # fmt: skip
         lay = chosen["lay"]
         V, logp = unpack_het(final["theta"], lay)
         mp = pd.DataFrame({"probability": np.exp(logp)}, index=pd.RangeIndex(1, lay.M + 1))
