@@ -370,8 +370,9 @@ class TWFE:
         bootstrap_cluster: str | None = None,
     ):
         covariates = list(covariates or [])
-        require_columns(df, [outcome, unit, time, treatment, cluster, bootstrap_cluster,
-                             *covariates])
+        require_columns(
+            df, [outcome, unit, time, treatment, cluster, bootstrap_cluster, *covariates]
+        )
         self.bootstrap_cluster = bootstrap_cluster
         self.df, self.outcome, self.unit, self.time = df, outcome, unit, time
         self.treatment, self.cluster, self.covariates = treatment, cluster, covariates
