@@ -36,7 +36,8 @@ ESTIMATORS = {
 
 
 def _one(scenario: str, name: str, seed: int, n_boot: int) -> list[tuple]:
-    from werkeffect import dynamic, simulate
+    from werkeffect import dynamic
+    from werkeffect.simulate import simulate
 
     key, kw = ESTIMATORS[name]
     cls = getattr(dynamic, name.split("-")[0])

@@ -68,7 +68,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "pilot.att_employed_12m",  # primary (matching + randomisation inference) + naive
             "pilot.att_employed_24m",
             "pilot.att_benefit_exit_12m",
-            "pilot.ladder_step_diff",
+            "pilot.att_ladder_step_12m",
         ],
         "values": [
             "pilot_size",
@@ -657,7 +657,7 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
     )
     # a subgroup that is too small: suppressed by the disclosure rules
     w.add_estimate(
-        "pilot.ladder_step_diff",
+        "pilot.att_ladder_step_12m",
         estimate=0.4,
         std_error=0.3,
         lower=-0.2,
