@@ -73,6 +73,7 @@ def parse_args(name: str, argv: Sequence[str] | None = None) -> argparse.Namespa
     p.add_argument("--seed", type=int, default=2026, help="seed for bootstraps and simulations")
     p.add_argument("--threshold", type=int, default=10, help="disclosure threshold")
     p.add_argument("--n-boot", type=int, default=199, help="bootstrap replications")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address for parallel work")
     p.add_argument("--debug", action="store_true", help="show the traceback on errors")
     return p.parse_args(argv)
 
@@ -106,10 +107,16 @@ def open_evaluation(
 
 def run_main(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None):
     """Run an evaluation's ``main`` with one clear message (no traceback) on failure."""
+    from werkeffect.parallel import compute_backend
+
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--scheduler", default=None)
+    scheduler = pre.parse_known_args(argv)[0].scheduler
     try:
-        main(argv)
+        with compute_backend(scheduler):
+            main(argv)
     except (WerkeffectError, FileNotFoundError, ValueError) as exc:
         if "--debug" in argv:
             raise
