@@ -92,7 +92,10 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
             if rec["primary"]:
                 assert covers, (name, key, rec["method"], rec["lower"], rec["upper"])
                 checked += 1
-            if rec["naive"]:
+            # jobcoaching is where the simulated world makes the trap real (selection on
+            # motivation); its WW and pilot worlds have small municipality, calendar and
+            # selection effects, so their naive comparisons may land near the truth
+            if rec["naive"] and name == "jobcoaching":
                 assert not covers, (name, key, rec["method"])
     assert checked >= 4
 
