@@ -53,6 +53,21 @@ def design(ep: pd.DataFrame) -> pd.DataFrame:
     return ep
 
 
+def analysis_sample(ds, ep: pd.DataFrame) -> pd.DataFrame:
+    """Spells at risk of jobcoaching: Groningen residents of bijstand age (18-66).
+
+    Jobcoaching is offered in Groningen only (the extract also holds the bijstand spells of
+    WW exhaustees in the comparison municipalities); participants of the stadsbeheer pilot
+    get another programme; bijstand ends at the state-pension (AOW) age, so spells that
+    (in the simulator) start at 67 or later are outside the target group.
+    """
+    persons = ds.persons.set_index("person_id")
+    muni = persons["municipality"].reindex(ep["person_id"]).to_numpy()
+    pilot = ds.programmes.loc[ds.programmes["programme"] == "stadsbeheer", "person_id"]
+    keep = (muni == "Groningen") & ~ep["person_id"].isin(set(pilot)) & (ep["age"] < 67)
+    return ep[keep.to_numpy() if hasattr(keep, "to_numpy") else keep]
+
+
 def cox_time_varying(ep: pd.DataFrame) -> float:
     """Cox (exit to work) with time-varying treatment and delayed entry."""
     try:
@@ -81,7 +96,8 @@ def one_replication(seed: int) -> dict:
     from werkeffect.survival import TimingOfEvents
 
     ds, truth = simulate("groningen", seed=seed)
-    ep = design(episodes(ds, programme="jobcoaching", window_start="2015-01-01"))
+    ep = analysis_sample(ds, episodes(ds, programme="jobcoaching", window_start="2015-01-01"))
+    ep = design(ep)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = TimingOfEvents.from_episodes(

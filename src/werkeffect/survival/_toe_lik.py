@@ -241,9 +241,13 @@ class Likelihood:
         num = self.D @ V.T - lam_i @ np.exp(V).T + logp
         return np.exp(num - logsumexp(num, axis=1)[:, None])
 
-    def candidate_gain(self, theta, lay, cands: np.ndarray, eps: float) -> np.ndarray:
-        """LL after adding each candidate location with probability eps, others fixed."""
+    def candidate_gain(self, theta, lay, cands: np.ndarray, eps) -> np.ndarray:
+        """LL after adding each candidate location with probability eps, others fixed.
+
+        ``eps`` may be a sequence: returns (len(eps), n_candidates).
+        """
         d = self.data
+        eps_arr = np.atleast_1d(np.asarray(eps, dtype=float))
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)
@@ -255,13 +259,17 @@ class Likelihood:
             lam_t = np.asarray(d.tagg @ L["lamt"])
             den = self.Dt @ V.T - lam_t @ eV.T + logp
             lset = logsumexp(den, axis=1)
-        out = np.empty(len(cands))
+        out = np.empty((len(eps_arr), len(cands)))
         for s in range(0, len(cands), 64):
             C = cands[s : s + 64]
             new = self.D @ C.T - lam_i @ np.exp(C).T  # (n_p, c)
-            tot = np.logaddexp(np.log1p(-eps) + lse[:, None], np.log(eps) + new).sum(axis=0)
             if self.has_trunc:
                 newt = self.Dt @ C.T - lam_t @ np.exp(C).T
-                tot -= np.logaddexp(np.log1p(-eps) + lset[:, None], np.log(eps) + newt).sum(axis=0)
-            out[s : s + 64] = c + tot
-        return out
+            for e, ep in enumerate(eps_arr):
+                tot = np.logaddexp(np.log1p(-ep) + lse[:, None], np.log(ep) + new).sum(axis=0)
+                if self.has_trunc:
+                    tot -= np.logaddexp(np.log1p(-ep) + lset[:, None], np.log(ep) + newt).sum(
+                        axis=0
+                    )
+                out[e, s : s + 64] = c + tot
+        return out if np.ndim(eps) else out[0]

@@ -729,10 +729,11 @@ class TimingOfEvents:
             near = np.min(np.max(np.abs(cands[:, None, :] - V[None, :, :]), axis=2), axis=1)
             cands = cands[near >= 0.5]
             starts = []
-            for eps in (0.01, 0.05, 0.2, 0.5):
-                gains = lik.candidate_gain(current["theta"], lay, cands, eps)
-                for i in np.argsort(-gains)[:2]:
-                    starts.append((gains[i], eps, cands[i]))
+            eps_grid = (0.01, 0.05, 0.2, 0.5)
+            gains = lik.candidate_gain(current["theta"], lay, cands, eps_grid)
+            for e, eps in enumerate(eps_grid):
+                i = int(np.argmax(gains[e]))
+                starts.append((gains[e, i], eps, cands[i]))
             big = lay.with_mass_points(lay.M + 1)
             # a short optimisation from each start, then the best one to convergence
             # (the likelihood of a mixture has local optima)
