@@ -87,25 +87,30 @@ def test_ww_single_treated_municipality_wcr_is_conservative():
 
 
 def _trend_rep(seed: int, trend: float) -> dict:
-    from werkeffect.did import EventStudy, honest_bounds
+    from werkeffect.did import CallawaySantAnna, EventStudy, honest_bounds, ww_inflow_frame
 
     ds, _ = _simulate(seed, ww_trend_diff=trend)
+    ind = ww_inflow_frame(ds, 6)
     fm = _frame(ds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        es = EventStudy(
-            fm,
+        # pre-trend test: Wald test of the pre-period ATT(g,t) (individual WW records,
+        # repeated cross sections, analytic influence-function covariance)
+        cs = CallawaySantAnna(
+            ind,
             outcome="inflow",
-            unit="municipality",
+            unit="ww_id",
             time="period",
             group="group",
-            leads=6,
-            lags=3,
-            bootstrap_cluster="cell",
-        ).fit(n_boot=999, seed=seed)
+            method="reg",
+            panel=False,
+        ).fit()
+        es = EventStudy(
+            fm, outcome="inflow", unit="municipality", time="period", group="group", leads=6, lags=3
+        ).fit(inference="analytic")
     h = honest_bounds(es, M=[1.0], n_draws=300, seed=seed)
     return {
-        "p": es.pretrend["wild_p_value"],
+        "p": cs.pretest["p_value"],
         "width": float(h.table.loc[0, "upper"] - h.table.loc[0, "lower"]),
     }
 
