@@ -186,6 +186,15 @@ class EventStudy:
     bin_endpoints
         Bin event times beyond the window into the end points (default) or drop them from
         the dummies (treating them like the reference period).
+    bootstrap_cluster
+        Optional finer level (nested in ``cluster``) at which the wild bootstrap draws its
+        weights (wild subcluster bootstrap; residuals HC2-rescaled for small designs).
+
+    With fewer than 12 clusters ``fit()`` uses the restricted wild cluster bootstrap for
+    each coefficient and adds ``pretrend["wild_p_value"]`` (bootstrap Wald test of the
+    leads). With a single treated cluster every cluster-based method is unreliable (the
+    WCR is very conservative, the CR1 Wald test over-rejects); see the WW notes in the
+    final report / module docs.
     """
 
     def __init__(
