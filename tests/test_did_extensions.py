@@ -14,11 +14,13 @@ def test_sun_abraham_equals_cs_post_periods():
     """Never-treated controls, balanced, no covariates: IW(l>=0) = CS dynamic (e>=0)."""
     df, _ = staggered_panel(1200, 6, seed=3)
     sa = SunAbraham(df, "y", "unit", "time", "group").fit()
-    cs = CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group",
-                          method="reg").fit().aggregate("dynamic")
+    cs = (
+        CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group", method="reg")
+        .fit()
+        .aggregate("dynamic")
+    )
     post = [e for e in sa.params.index if e >= 0]
-    np.testing.assert_allclose(sa.params[post].to_numpy(), cs.params[post].to_numpy(),
-                               atol=1e-10)
+    np.testing.assert_allclose(sa.params[post].to_numpy(), cs.params[post].to_numpy(), atol=1e-10)
 
 
 def test_sun_abraham_matches_pyfixest_sunab_catt():
@@ -30,7 +32,7 @@ def test_sun_abraham_matches_pyfixest_sunab_catt():
     catt = sa.extra["catt"]
     d = df.copy()
     names = []
-    for (e, l_) in catt.index:
+    for e, l_ in catt.index:
         nm = f"c{int(e)}_{'m' if l_ < 0 else 'p'}{abs(int(l_))}"
         d[nm] = ((d["group"] == e) & (d["time"] - d["group"] == l_)).astype(float)
         names.append(nm)
@@ -41,12 +43,12 @@ def test_sun_abraham_matches_pyfixest_sunab_catt():
 @pytest.fixture(scope="module")
 def event_studies():
     df, _ = staggered_panel(3000, 8, seed=8, dynamic=0.0, first_cohort=5)
-    es = EventStudy(df, outcome="y", unit="unit", time="time", group="group", leads=3,
-                    lags=2).fit()
+    es = EventStudy(df, outcome="y", unit="unit", time="time", group="group", leads=3, lags=2).fit()
     df2 = df.copy()
     df2["y"] += 0.15 * (df2["group"] > 0) * df2["time"]
-    es2 = EventStudy(df2, outcome="y", unit="unit", time="time", group="group", leads=3,
-                     lags=2).fit()
+    es2 = EventStudy(
+        df2, outcome="y", unit="unit", time="time", group="group", leads=3, lags=2
+    ).fit()
     return es, es2
 
 
@@ -102,22 +104,33 @@ def test_ww_inflow_frame_on_small_dataset():
     from werkeffect.did import ww_inflow_frame
 
     ts = pd.Timestamp
-    ww = pd.DataFrame({
-        "ww_id": [1, 2, 3, 4],
-        "person_id": [10, 11, 12, 13],
-        "municipality": ["Groningen", "Groningen", "Veendam", "Veendam"],
-        "ww_start": [ts("2019-01-01")] * 4,
-        "ww_max_end": [ts("2019-03-10"), ts("2020-08-01"), ts("2019-03-01"), ts("2020-09-01")],
-        "ww_end": [ts("2019-03-10"), ts("2020-08-01"), ts("2019-03-01"), pd.NaT],
-        "contact_date": [pd.NaT, ts("2020-02-01"), pd.NaT, pd.NaT],
-    })
-    spells = pd.DataFrame({
-        "spell_id": [1, 2], "person_id": [10, 11],
-        "start_date": [ts("2019-05-01"), ts("2021-06-01")],
-        "end_date": [pd.NaT, pd.NaT], "exit_reason": [None, None],
-    })
-    ds = Dataset(persons=pd.DataFrame(), spells=spells, programmes=pd.DataFrame(), ww=ww,
-                 extract_date=ts("2024-12-31"))
+    ww = pd.DataFrame(
+        {
+            "ww_id": [1, 2, 3, 4],
+            "person_id": [10, 11, 12, 13],
+            "municipality": ["Groningen", "Groningen", "Veendam", "Veendam"],
+            "ww_start": [ts("2019-01-01")] * 4,
+            "ww_max_end": [ts("2019-03-10"), ts("2020-08-01"), ts("2019-03-01"), ts("2020-09-01")],
+            "ww_end": [ts("2019-03-10"), ts("2020-08-01"), ts("2019-03-01"), pd.NaT],
+            "contact_date": [pd.NaT, ts("2020-02-01"), pd.NaT, pd.NaT],
+        }
+    )
+    spells = pd.DataFrame(
+        {
+            "spell_id": [1, 2],
+            "person_id": [10, 11],
+            "start_date": [ts("2019-05-01"), ts("2021-06-01")],
+            "end_date": [pd.NaT, pd.NaT],
+            "exit_reason": [None, None],
+        }
+    )
+    ds = Dataset(
+        persons=pd.DataFrame(),
+        spells=spells,
+        programmes=pd.DataFrame(),
+        ww=ww,
+        extract_date=ts("2024-12-31"),
+    )
     f = ww_inflow_frame(ds, 6)
     assert list(f["ww_id"]) == [1, 2, 3]  # record 4 still running
     assert list(f["inflow"]) == [1, 0, 0]  # person 11 enters after 10 months
