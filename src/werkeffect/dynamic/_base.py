@@ -18,6 +18,9 @@ from werkeffect.dynamic.risk_sets import SpellArrays, default_u_values, prepare_
 from werkeffect.exceptions import EstimationError, EstimationWarning
 
 OUTCOMES = ("work", "durable")
+#: Newton steps of the start model in each resample, started from the full-sample estimate
+#: (a k-step bootstrap, first-order equivalent to full re-estimation: Andrews 2002)
+BOOTSTRAP_NEWTON_STEPS = 2
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class _Replicate:
             hazard_start_phi=phi,
             bins_phi=None if phi is None else phi.bins,
             warn=False,
+            hazard_steps=BOOTSTRAP_NEWTON_STEPS,
         )
         return np.r_[one.att.ravel(), one.att_avg]
 

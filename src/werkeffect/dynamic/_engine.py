@@ -104,6 +104,7 @@ def estimate_once(
     bins_phi: np.ndarray | None = None,
     full: bool = False,
     warn: bool = True,
+    hazard_steps: int = 50,
 ) -> OnePass:
     if prep is None:
         prep = Prepared.build(arr, spec)
@@ -120,6 +121,7 @@ def estimate_once(
         bins=bins,
         start=hazard_start,
         warn=warn,
+        max_iter=hazard_steps,
     )
     end, event, any_exit = arr.outcome_times(spec.outcome)
 
@@ -181,19 +183,10 @@ def estimate_once(
         c_weights = (tu[p_t], p_w)
     else:
         arr_phi = prep.arr_phi
-        if prep.phi == 0:
-            hz_phi = hz
-        else:
-            hz_phi = fit_treatment_hazard(
-                arr_phi,
-                spec.n_months,
-                w,
-                cells=prep.cells_phi,
-                min_events=spec.min_events,
-                bins=bins_phi,
-                start=hazard_start_phi,
-                warn=warn,
-            )
+        # the start model of the unshifted grid serves the grid shifted by phi (< 1 month):
+        # month effects are evaluated at the shifted month, calendar effects at the shifted
+        # calendar time
+        hz_phi = hz
         n_r, e_r, x_r, n_used = _weighted_counts(arr_phi, spec, hz_phi, w)
         s_c, f_c = aalen_johansen(n_r, e_r, x_r)
         n_controls_used = n_used

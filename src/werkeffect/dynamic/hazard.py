@@ -79,7 +79,7 @@ class TreatmentHazard:
 
     def score(self, arr: SpellArrays, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
         """Logit propensity score up to the month level: ``delta + x' beta``."""
-        return self.calendar(arr, rows, months) + arr.X[rows] @ self.beta
+        return self.calendar(arr, rows, months) + (arr.X @ self.beta)[rows]
 
     def logit(self, arr: SpellArrays, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
         return self.alpha[self.bins[months]] + self.score(arr, rows, months)
@@ -87,7 +87,7 @@ class TreatmentHazard:
     def log_untreated(self, arr: SpellArrays, rows: np.ndarray) -> np.ndarray:
         """``log prod_{k<=m} (1 - h_k)`` for months ``m = 0..n_months-1``, shape (rows, M)."""
         months = np.arange(self.n_months)
-        eta = self.alpha[self.bins][None, :] + (arr.X[rows] @ self.beta)[:, None]
+        eta = self.alpha[self.bins][None, :] + (arr.X @ self.beta)[rows][:, None]
         eta = eta + self.calendar(arr, rows[:, None], months[None, :])
         # log(1 - expit(eta)) = -log1p(exp(eta)), computed stably
         return np.cumsum(-np.logaddexp(0.0, eta), axis=1)
