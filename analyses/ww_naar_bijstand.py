@@ -112,7 +112,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     flow = individual.attrs.get("flow")
     if flow is not None:
         ds.flow.extend(flow)
-        w._flow_raw = ds.flow.to_records()
     treated_records = int(individual["treated"].sum())
     control_records = int(len(individual) - treated_records)
     groups = individual.loc[individual["group"] > 0, "group"]

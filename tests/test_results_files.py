@@ -185,3 +185,17 @@ def test_packaged_schema_is_the_documented_one():
     docs = (root / "docs" / "results.schema.json").read_bytes()
     packaged = (root / "src" / "werkeffect" / "results" / "schema.json").read_bytes()
     assert docs == packaged, "copy docs/results.schema.json to src/werkeffect/results/"
+
+
+def test_flow_steps_added_after_the_writer_opened_are_written(tmp_path):
+    from werkeffect.data.flow import DataFlow
+    from werkeffect.results.files import ResultsWriter, read_results
+
+    flow = DataFlow()
+    flow.add("read", "spells", 500, 500, "read spells.parquet")
+    w = ResultsWriter("flowtest", tmp_path, flow=flow, fingerprint="0" * 64)
+    flow.add("population", "spells", 500, 420, "spells of persons living in Groningen")
+    w.write()
+    steps = read_results(tmp_path / "flowtest").flow
+    assert list(steps["step"]) == ["read", "population"]
+    assert int(steps.loc[1, "rows_out"]) == 420

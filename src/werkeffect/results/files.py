@@ -240,6 +240,8 @@ class ResultsWriter:
         else:
             flow_records = [dict(r) for r in (flow or [])]
         self._flow_raw = flow_records
+        # a DataFlow is read when the file is written, so steps added later are included
+        self._flow_live = flow if isinstance(flow, DataFlow) else None
         self.estimates: list[dict[str, Any]] = []
         self.tables: dict[str, dict[str, Any]] = {}
         self.figures: dict[str, dict[str, Any]] = {}
@@ -498,7 +500,8 @@ class ResultsWriter:
 
     # -- output ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        flow = check_flow(self._flow_raw, policy=self.policy, log=self.log)
+        raw = self._flow_live.to_records() if self._flow_live is not None else self._flow_raw
+        flow = check_flow(raw, policy=self.policy, log=self.log)
         return {
             "schema_version": 1,
             "name": self.name,
