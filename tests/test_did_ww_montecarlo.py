@@ -22,13 +22,13 @@ import pytest
 pytestmark = pytest.mark.slow
 
 SCALE = 0.25
-TREND = 0.03  # differential trend in Groningen, probability points per half-year
+TREND = 0.06  # differential trend in Groningen (probability per half-year): a clear violation
 
 
-def _simulate(seed: int, **params):
+def _simulate(seed: int, scale: float = SCALE, **params):
     from werkeffect.simulate import simulate
 
-    return simulate(seed=seed, scale=SCALE, **params)
+    return simulate(seed=seed, scale=scale, **params)
 
 
 def _frame(ds):
@@ -89,7 +89,7 @@ def test_ww_single_treated_municipality_wcr_is_conservative():
 def _trend_rep(seed: int, trend: float) -> dict:
     from werkeffect.did import CallawaySantAnna, EventStudy, honest_bounds, ww_inflow_frame
 
-    ds, _ = _simulate(seed, ww_trend_diff=trend)
+    ds, _ = _simulate(seed, scale=1.0, ww_trend_diff=trend)  # Groningen scale
     ind = ww_inflow_frame(ds, 6)
     ind = ind[ind["period"] >= 1]  # a handful of records end before 2017 (period 0)
     fm = _frame(ds)
