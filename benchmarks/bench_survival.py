@@ -97,7 +97,7 @@ def _peak_mb(fn: Callable[[], object]) -> float:
 
 
 def _row(task, tool, size, seconds, peak, agrees, note):
-    return {
+    row = {
         "suite": SUITE,
         "task": task,
         "tool": tool,
@@ -107,6 +107,8 @@ def _row(task, tool, size, seconds, peak, agrees, note):
         "agrees": agrees,
         "note": note,
     }
+    print(row, flush=True)  # progress: long runs on a shared machine
+    return row
 
 
 def ours_cox(df: pd.DataFrame) -> np.ndarray:
@@ -206,5 +208,4 @@ def run(size: int | None = None) -> list[dict]:
 
 if __name__ == "__main__":
     arg = int(sys.argv[1]) if len(sys.argv) > 1 else None
-    for r in run(arg):
-        print(r)
+    run(arg)
