@@ -56,6 +56,8 @@ def design(ep: pd.DataFrame) -> pd.DataFrame:
 def analysis_sample(ds, ep: pd.DataFrame) -> pd.DataFrame:
     """Spells at risk of jobcoaching: Groningen residents of bijstand age (18-66).
 
+    Exits at the AOW age are censored.
+
     Jobcoaching is offered in Groningen only (the extract also holds the bijstand spells of
     WW exhaustees in the comparison municipalities); participants of the stadsbeheer pilot
     get another programme; bijstand ends at the state-pension (AOW) age, so spells that
@@ -65,7 +67,11 @@ def analysis_sample(ds, ep: pd.DataFrame) -> pd.DataFrame:
     muni = persons["municipality"].reindex(ep["person_id"]).to_numpy()
     pilot = ds.programmes.loc[ds.programmes["programme"] == "stadsbeheer", "person_id"]
     keep = (muni == "Groningen") & ~ep["person_id"].isin(set(pilot)) & (ep["age"] < 67)
-    return ep[keep.to_numpy() if hasattr(keep, "to_numpy") else keep]
+    ep = ep[keep.to_numpy() if hasattr(keep, "to_numpy") else keep].copy()
+    # reaching the AOW age ends bijstand administratively: censoring, not a behavioural exit
+    exit_age = ep["age"] + ep.groupby("spell_id")["stop"].transform("max") / 12
+    ep.loc[(exit_age >= 66.95) & (ep["cause"] > 0), ["cause", "event"]] = 0
+    return ep
 
 
 def cox_time_varying(ep: pd.DataFrame) -> float:
