@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class WerkeffectError(Exception):
-    """Base class of all werkeffect errors."""
+    """Base class of every error werkeffect raises on purpose."""
 
 
 class DataValidationError(WerkeffectError):
@@ -19,11 +19,34 @@ class DataValidationError(WerkeffectError):
 
 
 class EstimationError(WerkeffectError, ValueError):
-    """An estimator cannot produce an honest answer (no overlap, no events, ...)."""
+    """An estimator cannot give an honest answer on these data (no overlap, no events, ...)."""
 
 
 class EstimationWarning(UserWarning):
-    """An estimate exists but deserves caution (few clusters, weak overlap, ...)."""
+    """An estimate exists but needs care (few clusters, weak overlap, ...)."""
 
 
-__all__ = ["DataValidationError", "EstimationError", "EstimationWarning", "WerkeffectError"]
+class DisclosureError(WerkeffectError):
+    """An output would allow a person to be recognised and cannot be made safe by suppression.
+
+    The message names the output (table, figure or estimate), the column and rows.
+    """
+
+
+class RenderError(WerkeffectError):
+    """A report could not be rendered (names the document, the chunk and the cause)."""
+
+
+class UnsupportedFeatureError(RenderError):
+    """A Quarto feature the built-in engine does not implement (it is refused, never dropped)."""
+
+
+__all__ = [
+    "DataValidationError",
+    "DisclosureError",
+    "EstimationError",
+    "EstimationWarning",
+    "RenderError",
+    "UnsupportedFeatureError",
+    "WerkeffectError",
+]

@@ -2,5 +2,21 @@
 
 from werkeffect.data.dataset import Dataset
 from werkeffect.data.flow import DataFlow, FlowStep
+from werkeffect.data.frames import episodes, person_months
+from werkeffect.data.io import check, load
+from werkeffect.data.privacy import is_bsn, pseudonymise_folder
+from werkeffect.data.validate import DataValidationError, validate
 
-__all__ = ["DataFlow", "Dataset", "FlowStep"]
+__all__ = [
+    "DataFlow",
+    "DataValidationError",
+    "Dataset",
+    "FlowStep",
+    "check",
+    "episodes",
+    "is_bsn",
+    "load",
+    "person_months",
+    "pseudonymise_folder",
+    "validate",
+]

@@ -241,6 +241,109 @@ TABLES: dict[str, Table] = {
 }
 
 
+READING_EXTRACTS = """
+## Reading extracts
+
+`werkeffect.load(path, mapping=None)` reads a folder with one file per table, named
+`<table>.<ext>` (`persons.csv`, `spells.sav`, ...; ext `csv`, `parquet`, `sav`, `dta`), and an
+optional `extract.json` `{"extract_date": "YYYY-MM-DD"}`. Without an extract date, the latest
+date in the data is used and noted in the data flow. `werkeffect check PATH` loads an extract,
+prints the tables, row counts, date ranges and data flow, or every problem found (exit code 1).
+
+### The Dutch CSV dialect
+
+- Delimiter detected from the header line: `;` (Dutch Excel), `,`, tab or `|`.
+- Encoding detected from the bytes: UTF-8 with or without byte-order mark, UTF-16,
+  otherwise Windows-1252 (the superset of latin-1 Dutch Windows systems write).
+- Decimal comma: a numeric column in which any value has a comma is read as Dutch notation,
+  `.` being the thousands separator in all its values (`1.234,56` = 1234.56). Otherwise `.` is
+  the decimal mark.
+- Dates: `dd-mm-yyyy`, `dd/mm/yyyy`, `dd.mm.yyyy`, ISO `yyyy-mm-dd` (optionally with a time)
+  and `yyyymmdd`, mixed within a column. Anything else is reported as a wrong type.
+- Yes/no columns accept `1/0`, `ja/nee`, `j/n`, `true/false`, `waar/onwaar`, `yes/no`.
+- Codes are matched case-insensitively (`WERK` is read as `werk`).
+- Blank fields are missing values.
+
+### SPSS and Stata value labels
+
+Value labels are applied to the category columns (`sex`, `education`, `household`,
+`exit_reason`, `programme`): a label that equals a code (`V`) or a code's meaning (`vrouw`)
+gives that code; when the label matches nothing but the stored value is itself a code, the
+value is kept; otherwise the label is used and reported as an unknown code. Other columns keep
+their stored values.
+
+### Mapping files
+
+Extracts with other column names are read through a mapping file (YAML or JSON) that renames
+columns per table before anything else:
+
+```yaml
+persons:
+  PERSOON_ID: person_id
+  GESLACHT: sex
+spells:
+  UITKERING_ID: spell_id
+  BEGINDATUM: start_date
+  EINDDATUM: end_date
+  REDEN_UITSTROOM: exit_reason
+```
+
+`werkeffect check PATH --mapping mapping.yaml`. Column names that differ from the schema only
+in upper/lower case are matched without a mapping.
+
+### Validation
+
+All problems are found in one pass and reported together in one `DataValidationError`, per
+problem: table, column, rule, count and up to five example rows (1-based record numbers within
+the file, header not counted; in a CSV file, line = row + 1). Rules: missing tables or
+columns, unreadable or empty files, wrong types, missing values, identical duplicate rows
+(dropped only with `repair=True` / `--repair`, recorded in the data flow), duplicate keys, end
+before start, overlapping spells of one person, `jobcoaching`/`scholing`/`praktijkleren`
+participations that start outside every bijstand spell of the person (`nazorg`, `stadsbeheer`
+and `ww_naar_bijstand` need not lie within a spell), ids absent from persons, an age under 15
+or over 100 at a spell start, dates after the extract date (except `ww_max_end`) or before
+1900, numbers out of range, unknown codes, and an exit reason on a running spell.
+
+### The BSN guard
+
+An analysis extract must never contain a BSN. `load` refuses an extract in which 50% or more
+of a column's non-empty values look like BSNs: 9 digits (or 8, a leading zero lost) passing the
+*elfproef* (9·d1 + 8·d2 + … + 2·d8 − d9 divisible by 11). About 1 in 11 random 9-digit numbers
+pass, so pseudonymous numeric ids do not trip the guard. The message names table and column and
+tells the user to pseudonymise.
+
+### Pseudonymisation
+
+```sh
+werkeffect pseudonymise RAW_FOLDER --out PSEUDO_FOLDER --key-file ~/secure/werkeffect.key
+```
+
+replaces every `*_id` column (or those named with `--columns`) in every table by an
+HMAC-SHA256 keyed hash of the id, the first 16 hex characters (64 bits; with n ids the chance
+of any collision is about n²/2⁶⁵, 3·10⁻⁸ for a million ids). The same id gives the same
+pseudonym in every table, so joins keep working, and the same key gives the same pseudonyms for
+later extracts. Numeric ids are normalised first (`012345678`, `12345678` and `12345678.0` are
+one id). The key is read from the key file, which is created with a random 256-bit key and
+permissions 600 when it does not exist; keep it private and outside the output folder (a key
+file inside the output folder is refused). Neither the key nor the original ids are written
+anywhere; if another column still looks like BSNs afterwards, nothing is written. Tables keep
+their format (CSV, Parquet, SPSS, Stata); `extract.json` is copied, other files are not.
+
+### Analysis frames
+
+`werkeffect.episodes(dataset, programme="jobcoaching", window_start=None)` gives start–stop
+rows per spell, split where the programme starts and ends, with times in months of
+365.25/12 days since the spell's start (a spell is at risk from its first to the end of its
+last day; running spells are censored at the end of the extract date). A participation
+belongs to the spell in which it starts; `treated` switches on at the first start (absorbing),
+`in_programme` while a participation runs. With `window_start`, spells already running enter
+at their elapsed duration (left truncation) and spells ended before it are dropped.
+`werkeffect.person_months(dataset)` gives one row per person per calendar month (on benefit,
+completed months in the spell, exit and cause, treated, employed and earnings from `jobs`,
+the last ladder step). Both carry the data-flow record in `frame.attrs["flow"]`.
+"""
+
+
 def render_markdown() -> str:
     """The data model as Markdown (for ``docs/data.md``)."""
     out = ["# The werkeffect data model", "", __doc__.strip(), ""]
@@ -250,8 +353,10 @@ def render_markdown() -> str:
         out += ["| column | type | required | empty allowed | meaning |", "|---|---|---|---|---|"]
         for c in t.columns:
             meaning = c.description
-            if c.min is not None or c.max is not None:
-                meaning += f" (range {c.min:g}–{c.max:g})" if c.max is not None else ""
+            if c.min is not None and c.max is not None:
+                meaning += f" (range {c.min:g}–{c.max:g})"
+            elif c.min is not None:
+                meaning += f" (at least {c.min:g})"
             out.append(
                 f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | "
                 f"{'yes' if c.nullable else 'no'} | {meaning} |"
@@ -261,6 +366,8 @@ def render_markdown() -> str:
                 out += ["", f"Codes of `{c.name}`:", ""]
                 out += [f"- `{k}`: {v}" for k, v in c.codes.items()]
         out.append("")
+    out.append(READING_EXTRACTS.strip())
+    out.append("")
     return "\n".join(out)
 
 

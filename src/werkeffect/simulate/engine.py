@@ -55,6 +55,15 @@ class CalendarTable:
                 vals[i] = d[y] if y in d else d[max(k for k in years if k <= y)]
         return cls(lo, vals)
 
+    def change_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Calendar months where the value changes (with a final ``inf``) and the values
+        on the segments between them."""
+        v = self.values
+        ch = [i for i in range(1, len(v)) if v[i] != v[i - 1]]
+        cb = np.array([(self.first_year + i - 2000) * 12.0 for i in ch] + [np.inf])
+        vals = np.array([v[0]] + [v[i] for i in ch])
+        return cb, vals
+
     def at(self, calendar_month: np.ndarray) -> np.ndarray:
         year = np.floor(calendar_month / 12.0).astype(np.int64) + 2000
         i = np.clip(year - self.first_year, 0, len(self.values) - 1)
@@ -72,6 +81,18 @@ class ExitModel:
     pilot_effect: float
 
     @property
+    def next_change(self) -> np.ndarray:
+        if not hasattr(self, "_next"):
+            self._next = next_change_table(self.base)
+        return self._next
+
+    @property
+    def cal_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not hasattr(self, "_cal"):
+            self._cal = self.cal_work.change_arrays()
+        return self._cal
+
+    @property
     def constant_effect(self) -> bool:
         return len(self.effect_values) == 1 or bool(
             np.all(self.effect_values == self.effect_values[0])
@@ -82,7 +103,7 @@ class ExitModel:
         return self.effect_values[np.clip(i, 0, len(self.effect_values) - 1)]
 
 
-def exit_times(
+def exit_times_monthly(
     model: ExitModel,
     t0: np.ndarray,
     tmax: np.ndarray,
@@ -154,7 +175,8 @@ def exit_times(
             cut1 = c1
             if not const:  # the effect changes at U + j: cut at the fractional part of U
                 ub = Ui[b]
-                cut1 = np.where(ub < m + 1, ub - np.floor(ub), c1)
+                with np.errstate(invalid="ignore"):
+                    cut1 = np.where(ub < m + 1, ub - np.floor(ub), c1)
             lo_, hi_ = np.minimum(cut1, c2), np.maximum(cut1, c2)
             cuts = (np.zeros(b.size), lo_, hi_, np.ones(b.size))
             for j in range(3):
@@ -215,7 +237,7 @@ def _piece(ii, m, start, length, rw, re, ro, Erem, T, cause, uc, exited, local):
     Erem[ii[~out]] = er[~out] - H[~out]
 
 
-def start_times(
+def start_times_monthly(
     base: np.ndarray,
     cal: CalendarTable,
     t0: np.ndarray,
@@ -265,3 +287,144 @@ def start_times(
 
 def calendar_month_of(date: str) -> float:
     return to_months(date)
+
+
+def next_change_table(table: np.ndarray) -> np.ndarray:
+    """For each month m, the first month m' > m at which any row of ``table`` changes
+    (``inf`` if none)."""
+    t = np.atleast_2d(table)
+    n = t.shape[1]
+    out = np.full(n, np.inf)
+    nxt = np.inf
+    for m in range(n - 2, -1, -1):
+        if np.any(t[:, m + 1] != t[:, m]):
+            nxt = float(m + 1)
+        out[m] = nxt
+    return out
+
+
+def _calendar_segment(cb, vals, t0, mi):
+    """Calendar value during elapsed month ``mi`` and the next elapsed month it changes."""
+    ci = np.searchsorted(cb[:-1], t0 + mi + 1e-9, side="right")
+    nxt = np.maximum(np.ceil(cb[ci] - t0 - 1e-9), mi + 1.0)
+    return vals[ci], nxt
+
+
+def exit_times(
+    model: ExitModel,
+    t0: np.ndarray,
+    tmax: np.ndarray,
+    tmax_is_aow: np.ndarray,
+    a: np.ndarray,
+    U: np.ndarray,
+    P: np.ndarray,
+    E: np.ndarray,
+    uc: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exit time (elapsed months, ``inf`` if censored at the horizon) and cause (0-3).
+
+    Segment version: jumps from one change point of the hazard to the next (duration
+    breaks, calendar-year changes, programme starts and effect breaks), which is exact for
+    piecewise-constant hazards and gives the same result as :func:`exit_times_monthly`.
+    ``a`` is (3, n): the proportional factors of the work, education and other hazards.
+    """
+    n = t0.shape[0]
+    T = np.full(n, np.inf)
+    cause = np.zeros(n, dtype=np.int8)
+    Erem = E.astype(float).copy()
+    cur = np.zeros(n)
+    base = model.base
+    nmax = base.shape[1]
+    nxt_dur = model.next_change
+    cb, cvals = model.cal_arrays
+    eb = np.append(model.effect_breaks, np.inf)
+    const = model.constant_effect
+    eff0 = float(np.exp(model.effect_values[0]))
+    piv = float(np.exp(model.pilot_effect))
+    idx = np.flatnonzero(tmax > 0)
+    while idx.size:
+        c = cur[idx]
+        ti0 = t0[idx]
+        mi = np.floor(c + 1e-12).astype(np.int64)
+        if mi.max() >= nmax:
+            raise RuntimeError("spell longer than the baseline table")
+        calv, ncal = _calendar_segment(cb, cvals, ti0, mi)
+        end = np.minimum(np.minimum(nxt_dur[mi], ncal), tmax[idx])
+        Ui, Pi = U[idx], P[idx]
+        trU = c >= Ui
+        end = np.minimum(end, np.where(trU, np.inf, Ui))
+        trP = c >= Pi
+        end = np.minimum(end, np.where(trP, np.inf, Pi))
+        fw = np.where(trU, eff0, 1.0)
+        if not const and trU.any():
+            k = np.floor(c[trU] - Ui[trU] + 1e-9)
+            fw[trU] = np.exp(model.effect(k))
+            j = np.searchsorted(eb, c[trU] - Ui[trU] + 1e-9, side="right")
+            end[trU] = np.minimum(end[trU], Ui[trU] + eb[j])
+        if trP.any():
+            fw = np.where(trP, fw * piv, fw)
+        rw = base[0, mi] * calv * a[0, idx] * fw
+        re = base[1, mi] * a[1, idx]
+        ro = base[2, mi] * a[2, idx]
+        tot = rw + re + ro
+        H = tot * (end - c)
+        er = Erem[idx]
+        out = er < H
+        if out.any():
+            io = idx[out]
+            T[io] = c[out] + er[out] / tot[out]
+            u = uc[io] * tot[out]
+            cause[io] = np.where(u < rw[out], 1, np.where(u < rw[out] + re[out], 2, 3))
+        stay = ~out
+        ist = idx[stay]
+        Erem[ist] = er[stay] - H[stay]
+        cur[ist] = end[stay]
+        done = end[stay] >= tmax[ist]
+        if done.any():
+            idn = ist[done]
+            aow = tmax_is_aow[idn]
+            T[idn[aow]] = tmax[idn[aow]]
+            cause[idn[aow]] = 3
+        idx = ist[~done]
+    return T, cause
+
+
+def start_times(
+    base: np.ndarray,
+    cal: CalendarTable,
+    t0: np.ndarray,
+    from_month: np.ndarray,
+    until: np.ndarray,
+    a: np.ndarray,
+    E: np.ndarray,
+) -> np.ndarray:
+    """First event time of a single piecewise-constant hazard ``base[m]*cal(t0+m)*a``,
+    counting from elapsed month ``from_month`` (integer) on, ``inf`` if none before ``until``
+    (segment version of :func:`start_times_monthly`)."""
+    n = t0.shape[0]
+    U = np.full(n, np.inf)
+    Erem = E.astype(float).copy()
+    cur = np.maximum(np.floor(from_month), 0.0).astype(float)
+    nxt_dur = next_change_table(base)
+    cb, cvals = cal.change_arrays()
+    nmax = base.shape[0]
+    idx = np.flatnonzero((cur < until) & (a > 0))
+    while idx.size:
+        c = cur[idx]
+        mi = np.floor(c + 1e-12).astype(np.int64)
+        if mi.max() >= nmax:
+            raise RuntimeError("duration longer than the baseline table")
+        calv, ncal = _calendar_segment(cb, cvals, t0[idx], mi)
+        end = np.minimum(np.minimum(nxt_dur[mi], ncal), until[idx])
+        r = base[mi] * calv * a[idx]
+        H = r * (end - c)
+        er = Erem[idx]
+        out = er < H
+        if out.any():
+            U[idx[out]] = c[out] + er[out] / r[out]
+        stay = ~out
+        ist = idx[stay]
+        Erem[ist] = er[stay] - H[stay]
+        cur[ist] = end[stay]
+        idx = ist[end[stay] < until[ist]]
+    return U

@@ -125,6 +125,7 @@ def ladder_of(ctx: Context, sp: dict) -> dict[str, np.ndarray]:
             + [np.zeros(int(w.sum()), bool)]
         ),  # fmt: skip
         "intake": intake,
+        "intake_key": pos.astype(np.int64) * 64 + rnd,
     }
 
 

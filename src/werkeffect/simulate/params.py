@@ -75,7 +75,7 @@ class SimParams:
     scale: float = 1.0  # multiplies every population size (1 = Groningen)
 
     # --- inflow of first-time entrants (persons per month at scale 1) ---------------------
-    inflow_rate: float = 97.0
+    inflow_rate: float = 102.0
     inflow_calendar: dict[int, float] = field(
         default_factory=lambda: {
             2015: 1.05, 2016: 1.12, 2017: 1.02, 2018: 0.95, 2019: 0.95, 2020: 1.08,
@@ -83,8 +83,8 @@ class SimParams:
         }
     )  # fmt: skip
     # composition of inflow
-    p_young: float = 0.43  # entry age 18-26
-    p_mid: float = 0.34  # entry age 27-44 (the rest 45-62)
+    p_young: float = 0.47  # entry age 18-26
+    p_mid: float = 0.31  # entry age 27-44 (the rest 45-62)
     p_female: float = 0.47
     p_sex_x: float = 0.005
     p_education: tuple[float, float, float] = (0.54, 0.35, 0.11)  # laag, middelbaar, hoog
@@ -109,7 +109,14 @@ class SimParams:
     frailty_on_return: float = 0.4
 
     # --- benefit-spell hazards (per month), piecewise constant on DURATION_BREAKS ---------
-    base_work: tuple[float, ...] = (0.055, 0.060, 0.050, 0.033, 0.019, 0.0105, 0.0055, 0.0038)
+    #: multipliers of the baseline hazards (work, education, other, return, jobcoaching);
+    #: the observables scenario uses them to keep the average hazard level when it switches
+    #: motivation and frailty off
+    baseline_scale: dict[str, float] = field(
+        default_factory=lambda: {"work": 1.0, "education": 1.0, "other": 1.0, "return": 1.0,
+                                 "jobcoaching": 1.0}
+    )  # fmt: skip
+    base_work: tuple[float, ...] = (0.052, 0.056, 0.047, 0.031, 0.018, 0.0099, 0.0052, 0.0036)
     base_education: tuple[float, ...] = (0.005, 0.005, 0.004, 0.003, 0.002, 0.001, 5e-4, 3e-4)
     base_other: tuple[float, ...] = (0.015, 0.014, 0.011, 0.0085, 0.006, 0.0043, 0.003, 0.0026)
     # covariate log hazard ratios: keys are the features of ``world.features``
@@ -138,15 +145,15 @@ class SimParams:
             2016: 0.92,
             2017: 0.97,
             2018: 1.0,
-            2019: 1.06,
-            2020: 1.04,
+            2019: 1.03,
+            2020: 0.98,
             2021: 1.12,
             2022: 1.18,
             2023: 1.12,
             2024: 1.08,
             2025: 1.05,
         }
-    )  # fmt: skip  (years before 2015 use the 2015 value: steady state)
+    )  # years before 2015 use the 2015 value (steady state)
     p_parttime_exit: float = 0.15  # exits to work coded 'deeltijdwerk'
     other_reasons: dict[str, float] = field(
         default_factory=lambda: {"partner": 0.3, "verhuizing": 0.35, "overlijden": 0.05,
@@ -164,7 +171,16 @@ class SimParams:
 
     # --- jobcoaching --------------------------------------------------------------------
     jobcoaching_start_year: int = 2015  # no programme starts before 1 January of this year
-    base_jobcoaching: tuple[float, ...] = (0.003, 0.010, 0.012, 0.010, 0.007, 0.0045, 0.003, 0.002)
+    base_jobcoaching: tuple[float, ...] = (
+        0.0024,
+        0.008,
+        0.0096,
+        0.008,
+        0.0056,
+        0.0036,
+        0.0024,
+        0.0016,
+    )
     beta_jobcoaching: dict[str, float] = field(
         default_factory=lambda: {"age_lt27": 0.4, "age_55p": -0.6, "startkwalificatie": 0.2,
                                  "health": -0.5, "language": -0.2, "statushouder": 0.2}
@@ -174,7 +190,7 @@ class SimParams:
                                  2020: 1.5, 2021: 1.6, 2022: 1.6, 2023: 1.7, 2024: 1.7,
                                  2025: 1.7}
     )  # fmt: skip
-    motivation_on_jobcoaching: float = 0.9  # selection on motivation ("de mensen die willen")
+    motivation_on_jobcoaching: float = 1.3  # selection on motivation ("de mensen die willen")
     frailty_on_jobcoaching: float = 0.0
     #: log hazard ratio of exit to work from programme start, by months since start:
     #: ((from_month, log_hr), ...) — piecewise constant, the last value applies afterwards.
@@ -188,7 +204,7 @@ class SimParams:
     nazorg_months: tuple[float, float] = (6.0, 12.0)
 
     # --- part-time work while on benefit, job earnings, benefit amounts ------------------
-    parttime_rate: float = 0.0022  # per month on benefit
+    parttime_rate: float = 0.0033  # per month on benefit
     parttime_mean_months: float = 16.0
     earnings_work: tuple[float, float, float] = (1900.0, 2300.0, 2900.0)  # by education
     earnings_parttime_exit: float = 1350.0
@@ -227,7 +243,7 @@ class SimParams:
     # --- pilot statushouders bij stadsbeheer ---------------------------------------------
     pilot_size: int = 40
     pilot_dates: tuple[str, ...] = ("2021-03-01", "2021-09-01")
-    pilot_effect: float = math.log(2.5)  # log HR of exit to work from placement start
+    pilot_effect: float = math.log(5.0)  # log HR of exit to work from placement start
     pilot_months: float = 12.0  # placement length (ends earlier at exit)
     pilot_select_on_motivation: bool = False
     pilot_motivation_coef: float = 1.0
@@ -286,7 +302,19 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "frailty_on_other": 0.0,
         "frailty_on_return": 0.0,
         "frailty_on_jobcoaching": 0.0,
-    },
+        # E[exp(motivation and frailty terms)] at the groningen defaults, so the average
+        # hazard level at the start of a spell stays the same
+        "baseline_scale": {
+            "work": 0.712,
+            "education": 0.772,
+            "other": 0.883,
+            "return": 1.254,
+            "jobcoaching": 1.583,
+        },
+        # programme starts independent of calendar time: the calendar year acts on the work
+        # hazard, so a calendar-dependent start rate would confound analyses that ignore it
+        "jobcoaching_calendar": {2015: 1.35},
+    },  # fmt: skip
 }
 
 #: Named scales: the multiplier of every population size.
@@ -296,6 +324,11 @@ SCALES = {"groningen": 1.0, "national": 38.6}
 def resolve_params(scenario: str, scale: str | float, **overrides: Any) -> SimParams:
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {sorted(SCENARIOS)}")
+    if isinstance(scale, str) and scale not in SCALES:
+        try:  # the CLI passes numbers as text
+            scale = float(scale)
+        except ValueError:
+            pass
     if isinstance(scale, str):
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)} or a number")

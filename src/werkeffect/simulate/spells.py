@@ -45,11 +45,16 @@ class Context:
     @classmethod
     def build(cls, p: SimParams, streams: Streams, pop: Population) -> Context:
         brk, val = p.effect_schedule()
+        sc = {"work": 1.0, "education": 1.0, "other": 1.0, "return": 1.0, "jobcoaching": 1.0}
+        unknown = set(p.baseline_scale) - set(sc)
+        if unknown:
+            raise ValueError(f"baseline_scale has unknown keys {sorted(unknown)}")
+        sc.update(p.baseline_scale)
         base = np.vstack(
             [
-                duration_table(p.base_work, n=N_MONTHS),
-                duration_table(p.base_education, n=N_MONTHS),
-                duration_table(p.base_other, n=N_MONTHS),
+                duration_table(p.base_work, n=N_MONTHS) * sc["work"],
+                duration_table(p.base_education, n=N_MONTHS) * sc["education"],
+                duration_table(p.base_other, n=N_MONTHS) * sc["other"],
             ]
         )
         first_jc = int(p.jobcoaching_start_year)
@@ -66,9 +71,10 @@ class Context:
                 effect_values=val,
                 pilot_effect=float(p.pilot_effect),
             ),
-            base_jobcoaching=duration_table(p.base_jobcoaching, n=N_MONTHS),
+            base_jobcoaching=duration_table(p.base_jobcoaching, n=N_MONTHS) * sc["jobcoaching"],
             cal_jobcoaching=CalendarTable.from_dict(calj, default_before=0.0),
-            base_return=duration_table(p.base_return, breaks=p.return_breaks, n=N_MONTHS),
+            base_return=duration_table(p.base_return, breaks=p.return_breaks, n=N_MONTHS)
+            * sc["return"],
             cal_one=CalendarTable.from_dict({2000: 1.0}),
             month_window=to_months(p.window_start),
             month_extract=to_months(p.extract_date) + 1.0 / 30.4375,
@@ -207,6 +213,8 @@ def simulate_chain(ctx: Context, pos, t0, rnd=None, P=None) -> dict[str, np.ndar
         nxt_t0 = res["t0"] + res["T"] + res["R"]
         back = np.isfinite(nxt_t0) & (nxt_t0 < ctx.month_horizon)
         back &= res["rnd"] + 1 < ctx.p.max_spells
+        # nobody (re-)enters bijstand at or after the state-pension age
+        back &= (nxt_t0 - ctx.pop.birth[res["pos"]]) / 12.0 < ctx.p.aow_age - 1 / 12
         cur_pos, cur_rnd, cur_t0 = res["pos"][back], res["rnd"][back] + 1, nxt_t0[back]
         cur_P = None
     keys = out[0].keys() if out else []

@@ -87,15 +87,17 @@ def build_tables(ctx: Context, sp: dict, ww, pilot, jobs: dict, ladder: dict, na
     )
 
     # ---- ladder intake per person: the first spell in the extract ---------------------------
-    intake_by_spell = ladder["intake"]
+    ikey = ladder["intake_key"]
+    iord = np.argsort(ikey, kind="stable")
     first_of_person = np.full(pop.n, -1, dtype=np.int64)
     rev = order[::-1]
     first_of_person[sp["pos"][rev]] = rev  # the last write is the first spell
-    ladder_intake = pd.array(np.zeros(ppos.size, dtype=np.int64), dtype="Int64")
     has = first_of_person[ppos] >= 0
+    fs = first_of_person[ppos][has]
+    want = sp["pos"][fs].astype(np.int64) * 64 + sp["rnd"][fs]
     li = np.zeros(ppos.size, dtype=np.int64)
-    li[has] = intake_by_spell[first_of_person[ppos][has]]
-    ladder_intake = pd.array(np.where(has, li, 0), dtype="Int64")
+    li[has] = ladder["intake"][iord[np.searchsorted(ikey[iord], want)]]
+    ladder_intake = pd.array(li, dtype="Int64")
     ladder_intake[~has] = pd.NA
 
     # ---- persons ----------------------------------------------------------------------------

@@ -18,17 +18,54 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from werkeffect.simulate.params import WW_MUNICIPALITIES, SimParams, to_months
+from werkeffect.simulate.params import DAYS_PER_MONTH, WW_MUNICIPALITIES, SimParams, to_months
 from werkeffect.simulate.rng import Streams
 from werkeffect.simulate.world import Population, draw_persons, features, linear_index
 
+_ORIGIN = np.datetime64("2000-01-01", "D")
+
+
+def _day(months: np.ndarray) -> np.ndarray:
+    return np.floor(np.asarray(months, dtype=float) * DAYS_PER_MONTH + 1e-7).astype(np.int64)
+
+
+def _months(days: np.ndarray) -> np.ndarray:
+    """Calendar months of the middle of a day (so ``_day(_months(d)) == d``)."""
+    return (np.asarray(days, dtype=float) + 0.5) / DAYS_PER_MONTH
+
+
+def _dates(days: np.ndarray) -> np.ndarray:
+    return _ORIGIN + np.asarray(days, dtype=np.int64).astype("timedelta64[D]")
+
 
 def ww_period(calendar_month: np.ndarray) -> np.ndarray:
-    """Half-year index of a calendar month (months since 2000-01): 2017H1 = 1."""
-    m = np.floor(np.asarray(calendar_month) + 1e-9).astype(np.int64)
-    year = m // 12 + 2000
-    half = (m % 12) // 6
-    return (year - 2017) * 2 + half + 1
+    """Half-year index of a calendar time (months since 2000-01-01): 2017H1 = 1.
+
+    Computed from the calendar date (``ORIGIN + floor(months * 365.25/12)`` days), so it equals
+    the half-year of the date written to the tables.
+    """
+    return period_of_dates(_dates(_day(calendar_month)))
+
+
+def period_of_dates(dates) -> np.ndarray:
+    """Half-year index of dates (datetime64 or Timestamps): 2017H1 = 1, 2024H2 = 16."""
+    d = np.asarray(dates, dtype="datetime64[D]")
+    month = d.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    year = month // 12 + 1970
+    return (year - 2017) * 2 + (month % 12) // 6 + 1
+
+
+def _minus_months(days: np.ndarray, k: int) -> np.ndarray:
+    """The same day-of-month ``k`` calendar months earlier (clipped to the month end)."""
+    d = _dates(days)
+    m = d.astype("datetime64[M]")
+    dom = (d - m.astype("datetime64[D]")).astype(np.int64)
+    target = m - np.timedelta64(k, "M")
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    out = target.astype("datetime64[D]") + np.minimum(dom, length - 1).astype("timedelta64[D]")
+    return (out - _ORIGIN).astype(np.int64)
 
 
 def period_label(t: int) -> str:
@@ -62,18 +99,30 @@ def simulate_ww(streams: Streams, p: SimParams) -> WWRecords:
     gen = streams.generator("ww")
     names = municipality_names(p)
     sizes = np.array([1.0] + [s for _, s in WW_MUNICIPALITIES[: p.ww_municipalities]])
-    m0 = int(np.floor(to_months(p.ww_first_end)))
-    m1 = int(np.floor(to_months(p.ww_last_end))) + 1
-    months = np.arange(m0, m1)
+    d0 = int(_day(to_months(p.ww_first_end)))
+    d1 = int(_day(to_months(p.ww_last_end)))
+    # monthly Poisson counts per municipality, days uniform within the calendar month
+    first_m = _dates(np.array([d0])).astype("datetime64[M]")[0]
+    last_m = _dates(np.array([d1])).astype("datetime64[M]")[0]
+    months = np.arange(first_m, last_m + 1)
+    mstart = (months.astype("datetime64[D]") - _ORIGIN).astype(np.int64)
+    mlen = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
     lam = p.ww_rate_groningen * p.scale * sizes[:, None] * np.ones(months.size)[None, :]
     counts = gen.poisson(lam)
     muni = np.repeat(np.repeat(np.arange(len(names)), months.size), counts.ravel())
-    max_end = np.repeat(np.tile(months, len(names)), counts.ravel()) + gen.random(muni.size)
+    k = np.repeat(np.tile(np.arange(months.size), len(names)), counts.ravel())
+    max_end_day = mstart[k] + np.floor(gen.random(muni.size) * mlen[k]).astype(np.int64)
+    max_end_day = np.clip(max_end_day, d0, d1)
     n = muni.size
-    dur = gen.integers(3, 25, size=n).astype(float)  # entitlement in months
-    start = max_end - dur
+    dur = gen.integers(3, 25, size=n)  # entitlement in months
+    start_day = max_end_day - np.round(dur * DAYS_PER_MONTH).astype(np.int64)
     early = gen.random(n) < p.ww_p_early_end
-    end = np.where(early, start + dur * gen.random(n), max_end)
+    end_day = np.where(
+        early,
+        start_day + np.floor((max_end_day - start_day) * gen.random(n)).astype(np.int64),
+        max_end_day,
+    )
+    max_end, start, end = _months(max_end_day), _months(start_day), _months(end_day)
     pop = draw_persons(
         gen,
         start,
@@ -85,19 +134,23 @@ def simulate_ww(streams: Streams, p: SimParams) -> WWRecords:
         municipality=muni,
     )
     pop.entry[:] = np.nan
-    period = ww_period(max_end)
-    # adoption
-    adopt = np.full(len(names), np.nan)
+    period = period_of_dates(_dates(max_end_day))
+    # adoption: contact ww_contact_months calendar months before the maximum end date
+    adopt_day = np.full(len(names), np.iinfo(np.int64).max)
     for name, date in p.ww_adoption.items():
         if name not in names:
             raise ValueError(f"ww_adoption names {name!r}, not one of the municipalities {names}")
-        adopt[names.index(name)] = to_months(date)
-    group_of = np.where(np.isnan(adopt), 0,
-                        ww_period(np.nan_to_num(adopt) + p.ww_contact_months))  # fmt: skip
+        adopt_day[names.index(name)] = int(_day(to_months(date)))
+    adopted = adopt_day < np.iinfo(np.int64).max
+    kc = int(round(p.ww_contact_months))
+    group_of = np.zeros(len(names), dtype=np.int64)
+    for j in np.flatnonzero(adopted):
+        first = _minus_months(np.array([adopt_day[j]]), -kc)  # adoption + k months
+        group_of[j] = int(period_of_dates(_dates(first))[0])
     group = group_of[muni]
-    contact_at = max_end - p.ww_contact_months
-    contacted = (~np.isnan(adopt[muni])) & (contact_at >= np.nan_to_num(adopt[muni], nan=1e9))
-    contacted &= end >= contact_at
+    contact_day = _minus_months(max_end_day, kc)
+    contacted = adopted[muni] & (contact_day >= adopt_day[muni]) & (end_day >= contact_day)
+    contact_at = _months(contact_day)
     treated_unit = (group > 0) & (period >= group)
     # inflow probabilities (linear probability model)
     age = (start - pop.birth) / 12.0
@@ -124,7 +177,7 @@ def simulate_ww(streams: Streams, p: SimParams) -> WWRecords:
     y1 = v < np.clip(p1, 0, 1)
     inflow = np.where(contacted, y1, y0)
     w = gen.random(n)
-    inflow_time = np.maximum(12.0 * w**2, 1.5 / 30.4375)
+    inflow_time = np.maximum(12.0 * w**2, 1.0 / DAYS_PER_MONTH)
     return WWRecords(
         pop=pop,
         municipality=muni,

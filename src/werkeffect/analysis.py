@@ -1,0 +1,177 @@
+"""Plumbing shared by the evaluation scripts in ``analyses/``.
+
+A script stays a plain, readable sequence of estimation steps; this module gives it the
+command line (``--data``, ``--out``, ``--seed``, ``--threshold``), the validated dataset, a
+:class:`~werkeffect.results.files.ResultsWriter`, and one clear message instead of a traceback
+when the data lack what the evaluation needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from werkeffect.data.dataset import Dataset
+from werkeffect.exceptions import WerkeffectError
+from werkeffect.results.files import ResultsWriter
+
+
+class MissingDataError(WerkeffectError):
+    """The data lack a table or column an evaluation needs."""
+
+
+@dataclass
+class Evaluation:
+    """What an evaluation script works with."""
+
+    name: str
+    dataset: Dataset
+    writer: ResultsWriter
+    seed: int
+    args: argparse.Namespace
+
+    @property
+    def n_boot(self) -> int:
+        return int(self.args.n_boot)
+
+    def rng(self, stream: int = 0) -> np.random.Generator:
+        """A generator for step ``stream`` of this evaluation, reproducible from the seed."""
+        return np.random.default_rng(np.random.SeedSequence([self.seed, stream]))
+
+    @contextmanager
+    def step(self, what: str) -> Iterator[None]:
+        """Report a step and its duration on stderr (progress for long evaluations)."""
+        t0 = time.perf_counter()
+        print(f"[{self.name}] {what} ...", file=sys.stderr, flush=True)
+        yield
+        print(f"[{self.name}] {what}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+
+    def require(self, tables: Iterable[str]) -> None:
+        """Raise :class:`MissingDataError` naming every required table that is empty."""
+        missing = [t for t in tables if not self.dataset.has(t)]
+        if missing:
+            raise MissingDataError(
+                f"evaluation '{self.name}' needs the table(s) {', '.join(missing)}, which the "
+                f"extract in {self.args.data} does not contain (no file or no rows)"
+            )
+
+
+def parse_args(name: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=f"analyses/{name}.py", description=f"Evaluation: {name}")
+    p.add_argument("--data", default="data/groningen", help="folder with the extract")
+    p.add_argument("--out", default="results", help="results root folder")
+    p.add_argument("--seed", type=int, default=2026, help="seed for bootstraps and simulations")
+    p.add_argument("--threshold", type=int, default=10, help="disclosure threshold")
+    p.add_argument("--n-boot", type=int, default=199, help="bootstrap replications")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address for parallel work")
+    p.add_argument("--debug", action="store_true", help="show the traceback on errors")
+    return p.parse_args(argv)
+
+
+def open_evaluation(
+    name: str,
+    *,
+    title: str,
+    title_en: str,
+    argv: Sequence[str] | None = None,
+) -> Evaluation:
+    """Parse the command line, load and validate the data, and open the results writer."""
+    from werkeffect.data.io import load
+
+    args = parse_args(name, argv)
+    dataset = load(args.data)
+    command = ["werkeffect", "run", name, "--data", args.data, "--out", args.out]
+    command += ["--seed", str(args.seed)]
+    writer = ResultsWriter(
+        name,
+        args.out,
+        title=title,
+        title_en=title_en,
+        seed=args.seed,
+        command=command,
+        dataset=dataset,
+        threshold=args.threshold,
+    )
+    return Evaluation(name=name, dataset=dataset, writer=writer, seed=args.seed, args=args)
+
+
+def run_main(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None):
+    """Run an evaluation's ``main`` with one clear message (no traceback) on failure."""
+    from werkeffect.parallel import compute_backend
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--scheduler", default=None)
+    scheduler = pre.parse_known_args(argv)[0].scheduler
+    try:
+        with compute_backend(scheduler):
+            main(argv)
+    except (WerkeffectError, FileNotFoundError, ValueError) as exc:
+        if "--debug" in argv:
+            raise
+        print(f"{Path(sys.argv[0]).name}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
+
+
+def note_warnings(writer: ResultsWriter, caught: Iterable[warnings.WarningMessage], step: str):
+    """Record the estimators' warnings as notes, so the report shows them."""
+    seen: set[str] = set()
+    for w in caught:
+        text = str(w.message)
+        if text in seen:
+            continue
+        seen.add(text)
+        writer.add_note(f"{step}: {text}", f"{step}: {text}", name=f"warning:{step}")
+
+
+def add_ratio_estimate(
+    writer: ResultsWriter,
+    estimand: str,
+    result,
+    term: str,
+    *,
+    method: str,
+    label_nl: str,
+    label_en: str,
+    primary: bool = False,
+    naive: bool = False,
+    n_treated: int | None = None,
+    n_control: int | None = None,
+) -> None:
+    """Store exp(coefficient) — a hazard ratio — with the interval transformed as well."""
+    beta = float(result.params[term])
+    se = float(result.std_errors[term])
+    ci = result.conf_int().loc[term]
+    writer.add_estimate(
+        estimand,
+        estimate=float(np.exp(beta)),
+        std_error=float(np.exp(beta) * se),  # delta method; the interval is exp of the log's
+        lower=float(np.exp(ci["lower"])),
+        upper=float(np.exp(ci["upper"])),
+        method=method,
+        primary=primary,
+        naive=naive,
+        n_treated=n_treated,
+        n_control=n_control,
+        label_nl=label_nl,
+        label_en=label_en,
+        scale="hazard_ratio",
+    )
+
+
+def dummies(frame: pd.DataFrame, columns: Sequence[str], drop_first: bool = True) -> pd.DataFrame:
+    """0/1 indicator columns for categorical ``columns`` (reference = first sorted level)."""
+    out = pd.get_dummies(frame[list(columns)].astype("category"), drop_first=drop_first)
+    return out.astype(float)

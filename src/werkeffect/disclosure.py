@@ -1,0 +1,570 @@
+"""Statistical disclosure control, as CBS applies it to microdata output.
+
+Every table, figure, count and estimate that leaves werkeffect — through a results file or a
+report — passes through here first. The rules (CBS, *Regels voor output*):
+
+* no count, cell, group or risk set under a threshold (default 10 persons, configurable);
+  such cells are suppressed (set missing and listed in the output-check log), and when one
+  cell in a column is suppressed a second one is suppressed with it so that it cannot be
+  recovered from a total (secondary suppression);
+* statistics of a group under the threshold (a mean earnings of three people) are suppressed
+  with the group's count;
+* survival and cumulative-incidence curves are cut where their risk set falls under the
+  threshold;
+* no individual rows: a table with an id-like column (``person_id``, ``bsn``, ``*_id``, a birth
+  date, a postcode), with as many rows as there are persons, or in which every count is one,
+  cannot be made safe and raises :class:`DisclosureError`;
+* no minimum or maximum of a person-level value (a column or a row called min/max);
+* counts are rounded per policy (e.g. to multiples of 5 or 10);
+* no value that looks like a BSN (nine digits passing the *elfproef*) anywhere.
+
+Suppressed cells are marked (missing in the data, ``policy.marker`` in reports) and every
+suppression, cut and rounding is written to an :class:`OutputCheckLog`, which the results file
+stores under ``disclosure.log`` for the output checker.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from werkeffect.exceptions import DisclosureError
+
+__all__ = [
+    "DisclosureError",
+    "DisclosurePolicy",
+    "OutputCheckLog",
+    "check_count",
+    "check_estimate_counts",
+    "check_flow",
+    "check_table",
+    "check_text",
+    "find_bsn",
+    "is_bsn",
+]
+
+#: column names that identify a person or a record of one person
+_ID_LIKE = re.compile(
+    r"^(bsn|sofinummer|sofi_nummer|a_?nummer|id|person|persoon|persoonsnummer|"
+    r"pseudo(nym)?(_id)?|rin(nummer)?|.*_id|id_.*|.*_bsn|bsn_.*|"
+    r"geboortedatum|birth_?date|date_of_birth|dob|postcode|zip|adres|address|"
+    r"voornaam|achternaam|first_name|last_name|surname)$",
+    re.IGNORECASE,
+)
+#: columns that are minima or maxima
+_MIN_MAX = re.compile(
+    r"^(min|max|minimum|maximum|laagste|hoogste)$|^(min|max|minimum|maximum)_|_(min|max|minimum|maximum)$",
+    re.IGNORECASE,
+)
+_MIN_MAX_LABELS = {"min", "max", "minimum", "maximum", "laagste", "hoogste"}
+#: column names taken as counts of persons even when not declared
+_COUNT_LIKE = re.compile(
+    r"^(n|count|aantal|personen|persons|n_persons|n_personen|n_.+|.+_n|aantal_.+|count_.+)$",
+    re.IGNORECASE,
+)
+#: numeric columns that locate a row (time, horizon, cohort) rather than hold a statistic
+_KEY_LIKE = re.compile(
+    r"^(time|tijd|timeline|t|month|maand|months|maanden|year|jaar|u|horizon|event_time|e|"
+    r"period|periode|g|group|groep|cohort|duration|duur|step|stap|ladder_step|horizon_months|"
+    r"elapsed|week|quarter|kwartaal)$",
+    re.IGNORECASE,
+)
+_NINE_DIGITS = re.compile(r"(?<![\d.,])\d{9}(?![\d.,])")
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    """The output rules.
+
+    Parameters
+    ----------
+    threshold
+        Smallest number of persons a cell, group or risk set may describe (CBS: 10).
+    rounding
+        Round every count to a multiple of this (``None``: no rounding; CBS often asks 5 or 10).
+    secondary
+        Suppress a second cell when a column has exactly one suppressed cell.
+    max_rows_without_counts
+        In reports, a displayed table with more rows than this and no count or risk-set column
+        is taken for individual rows.
+    """
+
+    threshold: int = 10
+    rounding: int | None = None
+    secondary: bool = True
+    max_rows_without_counts: int = 200
+
+    def __post_init__(self) -> None:
+        if int(self.threshold) < 1:
+            raise ValueError("the disclosure threshold must be at least 1")
+        if self.rounding is not None and int(self.rounding) < 1:
+            raise ValueError("rounding must be a positive integer or None")
+
+    @property
+    def marker(self) -> str:
+        """How a suppressed cell shows in a report."""
+        return f"<{self.threshold}"
+
+    def round_count(self, value: float) -> float:
+        if self.rounding is None or value is None or not np.isfinite(value):
+            return value
+        base = int(self.rounding)
+        return float(math.floor(value / base + 0.5) * base)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "threshold": int(self.threshold),
+            "rounding": None if self.rounding is None else int(self.rounding),
+            "secondary": bool(self.secondary),
+        }
+
+
+def _policy(policy: DisclosurePolicy | int | None) -> DisclosurePolicy:
+    if policy is None:
+        return DisclosurePolicy()
+    if isinstance(policy, DisclosurePolicy):
+        return policy
+    return DisclosurePolicy(threshold=int(policy))
+
+
+@dataclass
+class OutputCheckLog:
+    """What was suppressed, cut or rounded, in the order it happened."""
+
+    entries: list[dict[str, str]] = field(default_factory=list)
+
+    def add(
+        self, output: str, rule: str, action: str, detail: str, column: str = "", row: str = ""
+    ) -> None:
+        self.entries.append(
+            {
+                "output": str(output),
+                "column": str(column),
+                "row": str(row),
+                "rule": str(rule),
+                "action": str(action),
+                "detail": str(detail),
+            }
+        )
+
+    def for_output(self, output: str) -> list[dict[str, str]]:
+        return [e for e in self.entries if e["output"] == output]
+
+    def to_records(self) -> list[dict[str, str]]:
+        return [dict(e) for e in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+
+# -- BSN ------------------------------------------------------------------------------------
+_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
+
+
+def is_bsn(values: Any) -> np.ndarray:
+    """Which values look like a BSN: nine digits (a leading zero allowed) passing the elfproef.
+
+    Accepts integers, strings or an array/Series of either; returns a boolean array.
+    """
+    arr = pd.Series(values if np.ndim(values) else [values])
+    out = np.zeros(len(arr), dtype=bool)
+    if pd.api.types.is_integer_dtype(arr.dtype) or pd.api.types.is_bool_dtype(arr.dtype):
+        if pd.api.types.is_bool_dtype(arr.dtype):
+            return out
+        nums = arr.to_numpy(dtype=np.int64, na_value=0)
+        candidate = (nums >= 10_000_000) & (nums <= 999_999_999)
+    else:
+        s = arr.astype("string").str.strip()
+        candidate = s.str.fullmatch(r"\d{9}").fillna(False).to_numpy(dtype=bool)
+        nums = np.zeros(len(arr), dtype=np.int64)
+        if candidate.any():
+            nums[candidate] = s[candidate].astype("int64").to_numpy()
+    if not candidate.any():
+        return out
+    digits = (nums[:, None] // 10 ** np.arange(8, -1, -1, dtype=np.int64)) % 10
+    total = digits @ _WEIGHTS
+    out = candidate & (total % 11 == 0) & (nums > 0)
+    return out
+
+
+def find_bsn(df: pd.DataFrame, skip: Iterable[str] = ()) -> dict[str, list[int]]:
+    """Columns holding BSN-like values, with the positions (first five) of those rows."""
+    skip = set(skip)
+    found: dict[str, list[int]] = {}
+    for col in df.columns:
+        if col in skip:
+            continue
+        s = df[col]
+        if not (
+            pd.api.types.is_integer_dtype(s.dtype)
+            or pd.api.types.is_object_dtype(s.dtype)
+            or pd.api.types.is_string_dtype(s.dtype)
+        ):
+            continue
+        if pd.api.types.is_object_dtype(s.dtype):
+            s = s.map(lambda v: v if isinstance(v, str | int | np.integer) else "").astype(str)
+        hits = np.flatnonzero(is_bsn(s))
+        if len(hits):
+            found[str(col)] = [int(i) for i in hits[:5]]
+    return found
+
+
+def check_text(text: str, where: str) -> str:
+    """Refuse free text (a caption, a note, a label) that holds a BSN-like number."""
+    if not isinstance(text, str):
+        return text
+    for m in _NINE_DIGITS.finditer(text):
+        if is_bsn(m.group())[0]:
+            raise DisclosureError(
+                f"{where}: the text holds a BSN-like number (nine digits passing the elfproef); "
+                "a BSN may never appear in an output"
+            )
+    return text
+
+
+# -- tables ---------------------------------------------------------------------------------
+def _row_label(df: pd.DataFrame, i: int, keys: Sequence[str]) -> str:
+    if keys:
+        return ", ".join(f"{k}={df[k].iloc[i]}" for k in keys)
+    return f"row {i}"
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+
+
+def check_table(
+    df: pd.DataFrame,
+    name: str,
+    *,
+    count_columns: Sequence[str] | None = None,
+    risk_set_columns: Sequence[str] | None = None,
+    key_columns: Sequence[str] | None = None,
+    n_persons: int | None = None,
+    policy: DisclosurePolicy | int | None = None,
+    log: OutputCheckLog | None = None,
+    displayed: bool = False,
+) -> pd.DataFrame:
+    """Return a copy of ``df`` that is safe to publish, or raise :class:`DisclosureError`.
+
+    Parameters
+    ----------
+    df
+        The table (a named or non-default index is kept as leading column(s)).
+    name
+        How the output is called in messages and in the log.
+    count_columns
+        Columns holding numbers of persons. Columns named like counts (``n``, ``n_*``,
+        ``aantal*``, ``count``) are treated as counts too.
+    risk_set_columns
+        Columns holding the number at risk of a curve; the curve is cut (rows dropped) from the
+        first row where it falls under the threshold, per group of the key columns.
+    key_columns
+        Columns that locate a row (group labels, time); default: the non-numeric columns and
+        numeric ones named like time, month, year, horizon, cohort.
+    n_persons
+        The number of persons in the data; a table with that many rows or more is refused.
+    displayed
+        The table is shown in a report without declared counts: more than
+        ``policy.max_rows_without_counts`` rows without any count or risk set is refused.
+    """
+    pol = _policy(policy)
+    log = log if log is not None else OutputCheckLog()
+    t = pol.threshold
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
+    out = df.copy()
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = [" ".join(str(p) for p in c if str(p)) for c in out.columns]
+    named_index = any(n is not None for n in out.index.names)
+    if named_index or not isinstance(out.index, pd.RangeIndex):
+        idx_labels = [str(v).strip().lower() for v in out.index.to_flat_index()]
+        bad = sorted(set(idx_labels) & _MIN_MAX_LABELS)
+        if bad:
+            raise DisclosureError(
+                f"table '{name}': row(s) {bad} give a minimum or maximum of a person-level "
+                "value; publish percentiles of groups of at least "
+                f"{t} persons instead"
+            )
+        if named_index:
+            out = out.reset_index()
+        else:
+            out = out.reset_index(drop=True)
+    out.columns = [str(c) for c in out.columns]
+    cols = list(out.columns)
+
+    # 1. identifiers and individual rows: cannot be made safe
+    ids = [c for c in cols if _ID_LIKE.match(c)]
+    if ids:
+        raise DisclosureError(
+            f"table '{name}': column(s) {ids} identify persons (id-like); individual rows may "
+            "never leave — aggregate to groups of at least "
+            f"{t} persons"
+        )
+    count_cols = list(dict.fromkeys(list(count_columns or [])))
+    risk_cols = list(dict.fromkeys(list(risk_set_columns or [])))
+    for c in count_cols + risk_cols:
+        if c not in out.columns:
+            raise DisclosureError(f"table '{name}': declared count column '{c}' is not in it")
+        if not _is_numeric(out[c]):
+            raise DisclosureError(f"table '{name}': count column '{c}' is not numeric")
+    for c in cols:
+        if c not in count_cols and c not in risk_cols and _COUNT_LIKE.match(c):
+            if _is_numeric(out[c]):
+                count_cols.append(c)
+    bsn = find_bsn(out, skip=count_cols + risk_cols)
+    if bsn:
+        where = "; ".join(f"column '{c}' rows {r}" for c, r in bsn.items())
+        raise DisclosureError(
+            f"table '{name}': BSN-like values (nine digits passing the elfproef) in {where}; "
+            "a BSN may never appear in an output"
+        )
+    mm = [c for c in cols if _MIN_MAX.search(c)]
+    if mm:
+        raise DisclosureError(
+            f"table '{name}': column(s) {mm} give a minimum or maximum of a person-level value; "
+            f"publish percentiles of groups of at least {t} persons instead"
+        )
+    if key_columns is None:
+        keys = [
+            c
+            for c in cols
+            if c not in count_cols
+            and c not in risk_cols
+            and (not _is_numeric(out[c]) or _KEY_LIKE.match(c))
+        ]
+    else:
+        keys = [c for c in key_columns if c in out.columns]
+    for c in keys:
+        if not _is_numeric(out[c]):
+            labels = out[c].astype("string").str.strip().str.lower()
+            bad = sorted(set(labels.dropna()) & _MIN_MAX_LABELS)
+            if bad:
+                raise DisclosureError(
+                    f"table '{name}': row(s) {bad} in column '{c}' give a minimum or maximum of "
+                    f"a person-level value; publish percentiles of groups of at least {t} instead"
+                )
+    if n_persons is not None and n_persons >= t and len(out) >= n_persons:
+        raise DisclosureError(
+            f"table '{name}': {len(out):,} rows for {n_persons:,} persons — this is a table of "
+            "individual rows; aggregate it"
+        )
+    if count_cols and len(out) > 1:
+        vals = out[count_cols].to_numpy(dtype=float, na_value=np.nan)
+        finite = vals[np.isfinite(vals)]
+        if len(finite) > 1 and np.all(finite == 1):
+            raise DisclosureError(
+                f"table '{name}': every count in {count_cols} is 1 — these are individual rows"
+            )
+    if displayed and not count_cols and not risk_cols:
+        if len(out) > pol.max_rows_without_counts:
+            raise DisclosureError(
+                f"table '{name}': {len(out):,} rows and no count or risk-set column — this "
+                "looks like individual rows; aggregate it or declare its count columns"
+            )
+
+    # 2. risk sets: cut each curve where it falls under the threshold
+    if risk_cols and len(out):
+        group_keys = [c for c in keys if not _is_numeric(out[c])]
+        time_key = next((c for c in keys if _is_numeric(out[c])), None)
+        small = np.zeros(len(out), dtype=bool)
+        for c in risk_cols:
+            small |= out[c].to_numpy(dtype=float, na_value=np.inf) < t
+        if small.any():
+            if group_keys:
+                grp = out.groupby(group_keys, sort=False, dropna=False).ngroup().to_numpy()
+            else:
+                grp = np.zeros(len(out), dtype=np.int64)
+            frame = pd.DataFrame({"g": grp, "s": small.astype(np.int64)})
+            cut = frame.groupby("g", sort=False)["s"].cummax().to_numpy().astype(bool)
+            firsts = frame.index[small].to_series().groupby(grp[small], sort=False).first()
+            for i in firsts.to_numpy():
+                at = f"{time_key}={out[time_key].iloc[i]}" if time_key else f"row {i}"
+                label = _row_label(out, i, group_keys) if group_keys else at
+                log.add(
+                    f"table:{name}",
+                    "risk_set",
+                    "cut",
+                    f"curve cut from {at} on: risk set under {t}",
+                    column=",".join(risk_cols),
+                    row=label,
+                )
+            out = out.loc[~cut].reset_index(drop=True)
+
+    # 3. small counts: primary and secondary suppression, statistics of small groups
+    if count_cols and len(out):
+        stat_cols = [
+            c for c in cols if c not in keys and c not in count_cols and c not in risk_cols
+        ]
+        stat_cols = [c for c in stat_cols if c in out.columns and _is_numeric(out[c])]
+        suppressed = pd.DataFrame(False, index=out.index, columns=count_cols)
+        for c in count_cols:
+            v = out[c].to_numpy(dtype=float, na_value=np.nan)
+            suppressed[c] = (v > 0) & (v < t)
+        primary = suppressed.copy()
+        for c in count_cols:
+            for i in np.flatnonzero(primary[c].to_numpy()):
+                log.add(
+                    f"table:{name}",
+                    "small_count",
+                    "suppressed",
+                    f"count under {t}",
+                    column=c,
+                    row=_row_label(out, i, keys),
+                )
+        if pol.secondary:
+            for c in count_cols:
+                v = out[c].to_numpy(dtype=float, na_value=np.nan)
+                if primary[c].sum() == 1 and np.isfinite(v).sum() >= 2:
+                    cand = np.where(~primary[c].to_numpy() & np.isfinite(v) & (v > 0), v, np.inf)
+                    if np.isfinite(cand).any():
+                        j = int(np.argmin(cand))
+                        suppressed.iloc[j, suppressed.columns.get_loc(c)] = True
+                        log.add(
+                            f"table:{name}",
+                            "secondary",
+                            "suppressed",
+                            "second cell suppressed so the first cannot be recovered from a total",
+                            column=c,
+                            row=_row_label(out, j, keys),
+                        )
+        small_rows = primary.to_numpy().any(axis=1)
+        for c in count_cols:
+            mask = suppressed[c].to_numpy()
+            if mask.any():
+                out[c] = out[c].astype("Float64")
+                out.loc[mask, c] = pd.NA
+        if small_rows.any() and stat_cols:
+            for i in np.flatnonzero(small_rows):
+                log.add(
+                    f"table:{name}",
+                    "small_group",
+                    "suppressed",
+                    f"statistics of a group under {t} persons",
+                    column=",".join(stat_cols),
+                    row=_row_label(out, i, keys),
+                )
+            for c in stat_cols:
+                out[c] = out[c].astype("Float64")
+                out.loc[small_rows, c] = pd.NA
+
+    for c in count_cols + risk_cols:
+        integral = c in df.columns and pd.api.types.is_integer_dtype(df[c].dtype)
+        if integral and c in out.columns:
+            v = out[c].astype("Float64")
+            if ((v.dropna() % 1) == 0).all():
+                out[c] = v.astype("Int64")
+
+    # 4. rounding of counts
+    if pol.rounding is not None and len(out):
+        for c in count_cols + [c for c in risk_cols if c in out.columns]:
+            v = out[c].astype("Float64")
+            rounded = (v / pol.rounding + 0.5).apply(
+                lambda x: pd.NA if pd.isna(x) else math.floor(x)
+            ).astype("Float64") * pol.rounding
+            if not rounded.equals(v):
+                integral = c in df.columns and pd.api.types.is_integer_dtype(df[c].dtype)
+                out[c] = rounded.astype("Int64") if integral else rounded
+                log.add(
+                    f"table:{name}",
+                    "rounding",
+                    "rounded",
+                    f"counts rounded to multiples of {pol.rounding}",
+                    column=c,
+                )
+    return out
+
+
+def check_count(
+    value: float | None,
+    name: str,
+    *,
+    policy: DisclosurePolicy | int | None = None,
+    log: OutputCheckLog | None = None,
+) -> float | None:
+    """A single count of persons: ``None`` (suppressed, logged) under the threshold, rounded."""
+    pol = _policy(policy)
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return value
+    v = float(value)
+    if 0 < v < pol.threshold:
+        if log is not None:
+            log.add(name, "small_count", "suppressed", f"count under {pol.threshold}")
+        return None
+    r = pol.round_count(v)
+    if r != v and log is not None:
+        log.add(name, "rounding", "rounded", f"count rounded to multiples of {pol.rounding}")
+    return r
+
+
+def check_estimate_counts(
+    name: str,
+    n_treated: float | None,
+    n_control: float | None,
+    *,
+    policy: DisclosurePolicy | int | None = None,
+    log: OutputCheckLog | None = None,
+) -> bool:
+    """True when an estimate rests on a group under the threshold and must be suppressed."""
+    pol = _policy(policy)
+    small = [
+        f"{label}={int(v)}"
+        for label, v in (("n_treated", n_treated), ("n_control", n_control))
+        if v is not None and np.isfinite(v) and 0 < v < pol.threshold
+    ]
+    if small and log is not None:
+        log.add(
+            f"estimate:{name}",
+            "small_group",
+            "suppressed",
+            f"estimate on a group under {pol.threshold} persons",
+            column=",".join(s.split("=")[0] for s in small),
+        )
+    return bool(small)
+
+
+def check_flow(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    policy: DisclosurePolicy | int | None = None,
+    log: OutputCheckLog | None = None,
+) -> list[dict[str, Any]]:
+    """The data-flow record made safe: a step that drops 1–(threshold−1) rows shows no exact
+    number (``dropped`` missing) and all row counts of the record are rounded to multiples of
+    the threshold, so the small number cannot be recovered from the difference."""
+    pol = _policy(policy)
+    t = pol.threshold
+    out = [dict(r) for r in records]
+    for r in out:
+        r["dropped"] = int(r["rows_in"]) - int(r["rows_out"])
+    small = [i for i, r in enumerate(out) if 0 < r["dropped"] < t]
+    base = pol.rounding
+    if small:
+        base = max(int(pol.rounding or 1), t)
+    for i in small:
+        if log is not None:
+            log.add(
+                "flow",
+                "small_count",
+                "suppressed",
+                f"fewer than {t} rows dropped; counts of the flow rounded to multiples of {base}",
+                column="dropped",
+                row=f"{out[i]['step']} ({out[i]['table']})",
+            )
+    if base:
+        for r in out:
+            r["rows_in"] = int(math.floor(r["rows_in"] / base + 0.5) * base)
+            r["rows_out"] = int(math.floor(r["rows_out"] / base + 0.5) * base)
+            r["dropped"] = r["rows_in"] - r["rows_out"]
+        for i in small:
+            out[i]["dropped"] = None
+    return out

@@ -1,0 +1,123 @@
+"""Analysis frame for a placement pilot (the statushouder pilot at stadsbeheer).
+
+One row per participant at the placement start and, for every placement start date (cohort),
+one row per eligible non-participant on that date: statushouders on bijstand in the
+municipality, aged ``min_age`` to ``max_age``. Outcomes: employed (a job running) ``h``
+months after the cohort date. Match with ``exact=["cohort"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from werkeffect.exceptions import DataValidationError
+
+__all__ = ["pilot_frame"]
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _employed_at(jobs: pd.DataFrame, person: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """1 if the person has a job with start <= when < end (open end = still running)."""
+    frame = pd.DataFrame({"row": np.arange(len(person)), "person_id": person, "when": when})
+    if jobs is None or jobs.empty:
+        return np.zeros(len(person), dtype=int)
+    j = jobs[["person_id", "start_date", "end_date"]]
+    m = frame.merge(j, on="person_id", how="inner")
+    end = m["end_date"].fillna(pd.Timestamp.max)
+    hit = (m["start_date"] <= m["when"]) & (m["when"] < end)
+    out = np.zeros(len(person), dtype=int)
+    out[m.loc[hit, "row"].unique()] = 1
+    return out
+
+
+def pilot_frame(
+    dataset,
+    programme: str = "stadsbeheer",
+    horizons: Sequence[int] = (12, 24),
+    min_age: float = 18,
+    max_age: float = 60,
+    municipality: str | None = "Groningen",
+    statushouders_only: bool = True,
+) -> pd.DataFrame:
+    """Participants and eligible non-participants per placement start date.
+
+    Columns: ``person_id, cohort, treated, age, age_45_54, age_55p, female, sex, education,
+    startkwalificatie,
+    household, barrier_health, barrier_language, barrier_debts, ladder_intake,
+    months_on_benefit, employed_0m`` and ``employed_{h}m`` per horizon (1 when a job runs h
+    months after the cohort date; jobs after the extract date are unknown, so horizons past
+    it raise an error). Participants never serve as controls.
+    """
+    prog = dataset.programmes
+    pil = prog[prog["programme"] == programme]
+    if pil.empty:
+        raise DataValidationError(f"no '{programme}' rows in table programmes")
+    persons = dataset.persons.set_index("person_id")
+    spells = dataset.spells
+    extract = pd.Timestamp(dataset.extract_date)
+    participants = set(pil["person_id"])
+    rows = []
+    for date in sorted(pil["start_date"].unique()):
+        date = pd.Timestamp(date)
+        end = spells["end_date"].fillna(pd.Timestamp.max)
+        # one day of slack: dates in the extract are rounded from continuous time
+        slack = pd.Timedelta(days=1)
+        on = spells[(spells["start_date"] <= date + slack) & (end >= date - slack)]
+        on = on.sort_values("start_date").drop_duplicates("person_id", keep="last")
+        treated_ids = set(pil.loc[pil["start_date"] == date, "person_id"])
+        on = on[on["person_id"].isin(treated_ids) | ~on["person_id"].isin(participants)]
+        p = persons.loc[on["person_id"]]
+        age = (date - p["birth_date"]).dt.days.to_numpy() / 365.25
+        keep = (age >= min_age) & (age < max_age)
+        keep |= on["person_id"].isin(treated_ids).to_numpy()
+        if statushouders_only:
+            keep &= p["statushouder"].astype(bool).to_numpy()
+        if municipality is not None:
+            keep &= (p["municipality"] == municipality).to_numpy()
+        sel = on[keep]
+        ps = persons.loc[sel["person_id"]]
+        frame = pd.DataFrame(
+            {
+                "person_id": sel["person_id"].to_numpy(),
+                "cohort": date,
+                "treated": sel["person_id"].isin(treated_ids).astype(int).to_numpy(),
+                "age": age[keep],
+                "female": (ps["sex"] == "V").astype(int).to_numpy(),
+                "age_45_54": ((age[keep] >= 45) & (age[keep] < 55)).astype(int),
+                "age_55p": (age[keep] >= 55).astype(int),
+                "months_on_benefit": (date - sel["start_date"]).dt.days.to_numpy() / DAYS_PER_MONTH,
+            }
+        )
+        for c in (
+            "sex", "education", "startkwalificatie", "household", "barrier_health",
+            "barrier_language", "barrier_debts", "ladder_intake",
+        ):  # fmt: skip
+            if c in ps.columns:
+                frame[c] = ps[c].to_numpy()
+        rows.append(frame)
+    out = pd.concat(rows, ignore_index=True)
+    missing = set(pil["person_id"]) - set(out.loc[out["treated"] == 1, "person_id"])
+    if missing:
+        raise DataValidationError(
+            f"{len(missing)} '{programme}' participant(s) are not on benefit at their "
+            f"placement start, e.g. person_id {sorted(missing)[:5]}"
+        )
+    for h in (0, *horizons):
+        when = out["cohort"] + pd.to_timedelta(h * DAYS_PER_MONTH, unit="D")
+        if (when > extract).any():
+            raise DataValidationError(
+                f"employment {h} months after the placement start lies after the extract "
+                f"date {extract.date()} for some cohorts; choose shorter horizons"
+            )
+        out[f"employed_{h}m"] = _employed_at(
+            dataset.jobs, out["person_id"].to_numpy(), when.to_numpy()
+        )
+    for c in ("startkwalificatie", "barrier_health", "barrier_language", "barrier_debts"):
+        if c in out.columns:
+            out[c] = out[c].astype(int)
+    out["cohort"] = out["cohort"].dt.strftime("%Y-%m-%d")
+    return out

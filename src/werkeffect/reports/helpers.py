@@ -1,0 +1,857 @@
+"""What a report's chunks call: Dutch number formatting and Markdown from results files.
+
+Reports read results files only — they never estimate. Everything here degrades gracefully:
+a missing results file, estimate, table or figure gives a visible "niet beschikbaar" line,
+not a crash, so a report renders while the analyses are still being written.
+
+Numbers follow Dutch conventions by default (decimal comma, thousands point, "€ 1.234",
+"12,5%", "tussen 1,2 en 3,4"); ``lang="en"`` gives English ones.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from werkeffect.disclosure import DisclosurePolicy, check_table
+from werkeffect.results.files import ResultsFile, read_results
+
+__all__ = [
+    "Report",
+    "fmt_date",
+    "fmt_euro",
+    "fmt_interval",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_value",
+    "load_report",
+    "markdown_table",
+    "not_available",
+]
+
+NA_TEXT = {"nl": "niet beschikbaar", "en": "not available"}
+MONTHS_NL = (
+    "januari februari maart april mei juni juli augustus september oktober november december"
+).split()
+MONTHS_EN = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def _missing(x: Any) -> bool:
+    if x is None or x is pd.NA:
+        return True
+    try:
+        return bool(isinstance(x, float | np.floating) and math.isnan(x))
+    except TypeError:
+        return False
+
+
+def _as_float(x: Any) -> float | None:
+    if _missing(x):
+        return None
+    if x == "inf":
+        return math.inf
+    if x == "-inf":
+        return -math.inf
+    return float(x)
+
+
+def fmt_num(x: Any, decimals: int = 0, lang: str = "nl", sign: bool = False) -> str:
+    """``1234.5`` → ``"1.234,5"`` (nl) or ``"1,234.5"`` (en); missing → "niet beschikbaar"."""
+    v = _as_float(x)
+    if v is None:
+        return NA_TEXT.get(lang, NA_TEXT["nl"])
+    if math.isinf(v):
+        inf = {"nl": "onbegrensd", "en": "unbounded"}[lang]
+        return inf if v > 0 else f"-{inf}"
+    text = f"{v:{'+' if sign else ''},.{int(decimals)}f}"
+    if text.lstrip("+-").strip("0.,") == "":  # no "-0,0"
+        text = text.replace("-", "").replace("+", "")
+    if lang == "nl":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text.replace("-", "−") if lang == "nl" else text
+
+
+def fmt_pct(
+    p: Any, decimals: int = 1, lang: str = "nl", points: bool = False, sign: bool = False
+) -> str:
+    """A probability as a percentage (``0.123`` → ``"12,3%"``); ``points=True`` for a
+    difference of probabilities (``"12,3 procentpunt"``)."""
+    v = _as_float(p)
+    if v is None:
+        return NA_TEXT.get(lang, NA_TEXT["nl"])
+    num = fmt_num(v * 100, decimals, lang, sign=sign)
+    if points:
+        unit = {"nl": "procentpunt", "en": "percentage points"}[lang]
+        return f"{num} {unit}"
+    return f"{num}%"
+
+
+def fmt_euro(x: Any, decimals: int = 0, lang: str = "nl", millions: bool = False) -> str:
+    """``1234567`` → ``"€ 1.234.567"``; negative amounts ``"€ −1.234"``; with
+    ``millions=True`` ``"€ 1,2 miljoen"``."""
+    v = _as_float(x)
+    if v is None:
+        return NA_TEXT.get(lang, NA_TEXT["nl"])
+    if millions and math.isfinite(v):
+        unit = {"nl": "miljoen", "en": "million"}[lang]
+        sep = " " if lang == "nl" else ""
+        return f"€{sep}{fmt_num(v / 1e6, 1, lang)} {unit}"
+    return f"€ {fmt_num(v, decimals, lang)}" if lang == "nl" else f"€{fmt_num(v, decimals, lang)}"
+
+
+def fmt_interval(
+    lower: Any,
+    upper: Any,
+    fmt: Callable[..., str] | None = None,
+    lang: str = "nl",
+    **kwargs: Any,
+) -> str:
+    """``"tussen 1,2 en 3,4"`` (nl) / ``"between 1.2 and 3.4"`` (en), each bound formatted
+    by ``fmt`` (default :func:`fmt_num`) with ``kwargs``."""
+    fmt = fmt or fmt_num
+    lo, hi = _as_float(lower), _as_float(upper)
+    if lo is None or hi is None:
+        return NA_TEXT.get(lang, NA_TEXT["nl"])
+    a, b = fmt(lo, lang=lang, **kwargs), fmt(hi, lang=lang, **kwargs)
+    if lang == "nl":
+        return f"tussen {a} en {b}"
+    return f"between {a} and {b}"
+
+
+def fmt_date(d: Any, lang: str = "nl") -> str:
+    """``2019-10-01`` → ``"1 oktober 2019"`` / ``"1 October 2019"``."""
+    if _missing(d) or d == "":
+        return NA_TEXT.get(lang, NA_TEXT["nl"])
+    ts = pd.Timestamp(d)
+    months = MONTHS_NL if lang == "nl" else MONTHS_EN
+    return f"{ts.day} {months[ts.month - 1]} {ts.year}"
+
+
+#: how each scale is shown: (formatter, kwargs) for effects
+def fmt_value(x: Any, scale: str = "difference", lang: str = "nl", effect: bool = True) -> str:
+    """Format a number by its scale (see ``werkeffect.results.files.SCALES``).
+
+    ``probability`` is shown as a percentage, or — for an effect (``effect=True``, a difference
+    of probabilities) — in percentage points.
+    """
+    if scale == "probability":
+        return fmt_pct(x, 1, lang, points=effect)
+    if scale == "percentage_points":
+        return fmt_pct(x, 1, lang, points=True)
+    if scale in ("hazard_ratio", "ratio"):
+        return fmt_num(x, 2, lang)
+    if scale == "log_hazard_ratio":
+        return fmt_num(x, 3, lang)
+    if scale == "euro":
+        return fmt_euro(x, 0, lang)
+    if scale == "months":
+        v = _as_float(x)
+        unit = {"nl": "maanden", "en": "months"}[lang]
+        return (
+            fmt_num(x, 1, lang) if v is None or math.isinf(v) else f"{fmt_num(x, 1, lang)} {unit}"
+        )
+    if scale == "count":
+        return fmt_num(x, 0, lang)
+    return fmt_num(x, 3, lang)
+
+
+def _bound(x: Any, scale: str, lang: str) -> str:
+    """An interval bound: like fmt_value but without units repeated."""
+    if scale == "months":
+        return fmt_num(x, 1, lang)
+    if scale in ("probability", "percentage_points"):
+        return fmt_num(None if _missing(x) else _as_float(x) * 100, 1, lang)
+    return fmt_value(x, scale, lang)
+
+
+def not_available(what: str, lang: str = "nl") -> str:
+    """A visible line saying something is missing (Markdown)."""
+    lead = {"nl": "Niet beschikbaar", "en": "Not available"}[lang]
+    return f"\n[{lead}: {what}.]{{.niet-beschikbaar}}\n"
+
+
+# -- tables ---------------------------------------------------------------------------------
+COLUMN_LABELS = {
+    "nl": {
+        "estimand": "Schatter",
+        "estimate": "Schatting",
+        "std_error": "Standaardfout",
+        "lower": "Ondergrens",
+        "upper": "Bovengrens",
+        "interval": "95%-interval",
+        "p_value": "p-waarde",
+        "method": "Methode",
+        "n": "Aantal",
+        "n_treated": "Deelnemers",
+        "n_control": "Vergelijkingsgroep",
+        "time": "Maand",
+        "month": "Maand",
+        "year": "Jaar",
+        "jaar": "Jaar",
+        "at_risk": "Nog in bijstand",
+        "survival": "Nog in bijstand (aandeel)",
+        "cif": "Cumulatieve incidentie",
+        "group": "Groep",
+        "covariate": "Kenmerk",
+        "smd": "SMD",
+        "smd_before": "SMD vóór",
+        "smd_after": "SMD na",
+        "variance_ratio": "Variantieratio",
+        "horizon": "Horizon (maanden)",
+        "event_time": "Tijd t.o.v. start",
+        "step": "Stap",
+        "table": "Tabel",
+        "rows_in": "Rijen in",
+        "rows_out": "Rijen uit",
+        "dropped": "Verwijderd",
+        "reason": "Reden",
+        "gamma": "Γ",
+        "p_upper": "p (bovengrens)",
+        "kind": "Soort",
+    },
+    "en": {
+        "std_error": "Std. error",
+        "p_value": "p-value",
+        "n_treated": "Treated",
+        "n_control": "Comparison",
+        "at_risk": "At risk",
+        "interval": "95% interval",
+    },
+}
+
+
+def markdown_table(
+    df: pd.DataFrame,
+    *,
+    lang: str = "nl",
+    count_columns: Sequence[str] = (),
+    decimals: Mapping[str, int] | int | None = None,
+    labels: Mapping[str, str] | None = None,
+    marker: str = "<10",
+    max_rows: int = 60,
+    suppressed: pd.DataFrame | None = None,
+) -> str:
+    """A pipe table with Dutch number formatting.
+
+    Suppressed cells (``suppressed``: a boolean frame, e.g. from :func:`suppressed_cells`)
+    show ``marker`` for counts and ``x`` for statistics; other missing cells show "–". Without
+    ``suppressed``, a missing count is taken as suppressed.
+    """
+    if suppressed is None:
+        suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
+        for c in df.columns:
+            if c in set(count_columns):
+                suppressed[c] = df[c].isna().to_numpy()
+    if len(df) > max_rows:
+        df = df.iloc[:max_rows]
+        suppressed = suppressed.iloc[:max_rows]
+    labels = {**COLUMN_LABELS["nl" if lang == "nl" else "en"], **(labels or {})}
+    if lang == "en":
+        labels = {**{k: k.replace("_", " ").capitalize() for k in df.columns}, **labels}
+    counts = set(count_columns) | {
+        c for c in df.columns if str(c) in ("n", "n_treated", "n_control", "at_risk", "aantal")
+    }
+    cols = [str(c) for c in df.columns]
+    heads = [_md_escape(_cap(labels.get(c, c.replace("_", " ")))) for c in cols]
+    align = []
+    body: list[list[str]] = [[] for _ in range(len(df))]
+    for c in df.columns:
+        s = df[c]
+        numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+        align.append("---:" if numeric else ":---")
+        if numeric:
+            if isinstance(decimals, Mapping):
+                d = decimals.get(str(c))
+            else:
+                d = decimals
+            vals = s.astype("Float64")
+            if d is None:
+                d = 0 if c in counts else _decimals(vals)
+            plain = bool(_KEY_NAMES.match(str(c))) and d == 0  # years, months: no "2.019"
+            hidden = (
+                suppressed[c].to_numpy(dtype=bool)
+                if c in suppressed.columns
+                else np.zeros(len(df), dtype=bool)
+            )
+            for i, v in enumerate(vals):
+                if pd.isna(v):
+                    body[i].append((marker if c in counts else "x") if hidden[i] else "–")
+                elif plain:
+                    body[i].append(str(int(round(float(v)))))
+                else:
+                    body[i].append(fmt_num(float(v), d, lang))
+        else:
+            for i, v in enumerate(s):
+                body[i].append("" if _missing(v) else _md_escape(str(v)))
+    # the dashes set relative column widths when pandoc wraps a wide table
+    widths = [
+        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 28) for r in body]) for j in range(len(cols))
+    ]
+    align = [
+        (":" + "-" * w if a.startswith(":") else "-" * w + ":")
+        for a, w in zip(align, widths, strict=True)
+    ]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+_KEY_NAMES = re.compile(
+    r"^(year|jaar|time|tijd|month|maand|u|horizon|event_time|cohort|group|g|t|period|"
+    r"periode|week|quarter|kwartaal)$",
+    re.IGNORECASE,
+)
+
+
+def suppressed_cells(df: pd.DataFrame, entries: Sequence[Mapping[str, str]]) -> pd.DataFrame:
+    """Which cells of ``df`` the output-check log says were suppressed (a boolean frame)."""
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    for e in entries:
+        if e.get("action") != "suppressed":
+            continue
+        cols = [c for c in str(e.get("column", "")).split(",") if c in df.columns]
+        row = str(e.get("row", ""))
+        if not cols or not row:
+            continue
+        m = re.fullmatch(r"row (\d+)", row)
+        if m:
+            sel = np.arange(len(df)) == int(m.group(1))
+        else:
+            sel = np.ones(len(df), dtype=bool)
+            for pair in row.split(", "):
+                if "=" not in pair:
+                    sel[:] = False
+                    break
+                k, v = pair.split("=", 1)
+                if k not in df.columns:
+                    sel[:] = False
+                    break
+                sel &= df[k].astype(str).to_numpy() == v
+        for c in cols:
+            mask.loc[sel, c] = True
+    return mask
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _decimals(vals: pd.Series) -> int:
+    """Fewest decimals (at most 3; 1 for numbers of 100 and more) that show the values."""
+    x = vals.dropna().to_numpy(dtype=float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return 0
+    need = 0
+    for v in x:
+        for d in range(4):
+            if abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)):
+                break
+        need = max(need, d)
+    if np.abs(x).max() >= 100:
+        need = min(need, 1)
+    return need
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _labelled_table(md: str, label: str | None, caption: str, note: str = "") -> str:
+    ident = f"#{label} " if label else ""
+    parts = ["", f"::: {{{ident}.we-table}}", "", md, "", f"Table: {caption}" if caption else ""]
+    if note:
+        parts += ["", f"[{note}]{{.table-note}}"]
+    parts += ["", ":::", ""]
+    return "\n".join(parts)
+
+
+# -- the report object ------------------------------------------------------------------------
+class Report:
+    """One evaluation's results, as a report reads them.
+
+    Parameters
+    ----------
+    results
+        The results root (``results/``) holding ``<name>/results.json``.
+    name
+        The evaluation.
+    lang
+        ``nl`` (default) or ``en``.
+    """
+
+    def __init__(self, results: str | os.PathLike, name: str, lang: str = "nl") -> None:
+        if lang not in ("nl", "en"):
+            raise ValueError("lang must be 'nl' or 'en'")
+        self.lang = lang
+        self.name = name
+        self.root = Path(results)
+        self.res: ResultsFile | None = None
+        path = self.root / name / "results.json"
+        if path.is_file():
+            self.res = read_results(path)
+        disc = (self.res.get("disclosure") if self.res else None) or {}
+        self.policy = DisclosurePolicy(
+            threshold=int(disc.get("threshold", 10)), rounding=disc.get("rounding")
+        )
+
+    # -- language -----------------------------------------------------------------------
+    def t(self, nl: str, en: str) -> str:
+        """Pick the text in the report's language."""
+        return nl if self.lang == "nl" else en
+
+    @property
+    def available(self) -> bool:
+        return self.res is not None
+
+    def na(self, what: str) -> str:
+        return not_available(what, self.lang)
+
+    def missing_results(self) -> str:
+        """A visible line when the whole results file is missing ('' when present)."""
+        if self.res is not None:
+            return ""
+        return self.na(
+            self.t(
+                f"de resultaten van '{self.name}' ontbreken (voer eerst `werkeffect run "
+                f"{self.name}` uit)",
+                f"the results of '{self.name}' are missing (run `werkeffect run {self.name}`)",
+            )
+        )
+
+    @property
+    def title(self) -> str:
+        if self.res is None:
+            return self.name
+        if self.lang == "en" and self.res.get("title_en"):
+            return self.res["title_en"]
+        return self.res.get("title") or self.name
+
+    # -- numbers -----------------------------------------------------------------------
+    def est(
+        self, key: str, naive: bool = False, method: str | None = None
+    ) -> dict[str, Any] | None:
+        """The stored estimate (primary first), or None."""
+        if self.res is None:
+            return None
+        rec = self.res.estimate(key, naive=naive, method=method)
+        if rec is None or rec.get("suppressed") or _missing(rec.get("estimate")):
+            return None if rec is None or not rec.get("suppressed") else rec
+        return rec
+
+    def has(self, key: str, naive: bool = False) -> bool:
+        rec = self.est(key, naive=naive)
+        return rec is not None and not rec.get("suppressed")
+
+    def value(self, key: str, default: Any = None) -> Any:
+        """A stored single value (``values`` in results.json)."""
+        if self.res is None:
+            return default
+        entry = (self.res.get("values") or {}).get(key)
+        if entry is None or _missing(entry.get("value")):
+            return default
+        return _as_float(entry["value"]) if not isinstance(entry["value"], str) else entry["value"]
+
+    def num(self, key: str, part: str = "estimate", naive: bool = False) -> float | None:
+        """One number of an estimate (``estimate``, ``lower``, ``upper``, ``std_error``,
+        ``n_treated``, ``n_control``) or None."""
+        rec = self.est(key, naive=naive)
+        if rec is None or rec.get("suppressed"):
+            return None
+        return _as_float(rec.get(part))
+
+    def _why_missing(self, key: str, naive: bool = False) -> str:
+        rec = None if self.res is None else self.res.estimate(key, naive=naive)
+        if rec is not None and rec.get("suppressed"):
+            return self.t(
+                f"'{key}' is onderdrukt (groep kleiner dan {self.policy.threshold} personen)",
+                f"'{key}' is suppressed (group under {self.policy.threshold} persons)",
+            )
+        return self.t(f"schatting '{key}' ontbreekt", f"estimate '{key}' is missing")
+
+    def fmt(self, key: str, naive: bool = False, part: str = "estimate") -> str:
+        """The estimate (or a bound) formatted by its scale; "niet beschikbaar" if missing."""
+        rec = self.est(key, naive=naive)
+        if rec is None or rec.get("suppressed"):
+            return NA_TEXT[self.lang]
+        return fmt_value(rec.get(part), rec.get("scale", "difference"), self.lang)
+
+    def interval(self, key: str, naive: bool = False) -> str:
+        """``"tussen 1,2 en 3,4 procentpunt"`` for an estimate's interval."""
+        rec = self.est(key, naive=naive)
+        if rec is None or rec.get("suppressed"):
+            return NA_TEXT[self.lang]
+        scale = rec.get("scale", "difference")
+        text = fmt_interval(rec.get("lower"), rec.get("upper"), _bound_fmt(scale), self.lang)
+        unit = {
+            "probability": {"nl": " procentpunt", "en": " percentage points"},
+            "percentage_points": {"nl": " procentpunt", "en": " percentage points"},
+            "months": {"nl": " maanden", "en": " months"},
+        }.get(scale)
+        return text + (unit[self.lang] if unit else "")
+
+    def sentence(self, key: str, naive: bool = False) -> str:
+        """``"5,2 procentpunt (95%-interval: tussen 1,0 en 9,4 procentpunt)"`` or a
+        visible "niet beschikbaar"."""
+        rec = self.est(key, naive=naive)
+        if rec is None or rec.get("suppressed"):
+            return f"*{NA_TEXT[self.lang]}* ({self._why_missing(key, naive)})"
+        level = fmt_num(100 * float(rec.get("level") or 0.95), 0, self.lang)
+        lab = self.t(f"{level}%-interval", f"{level}% interval")
+        return f"{self.fmt(key, naive)} ({lab}: {self.interval(key, naive)})"
+
+    # -- tables --------------------------------------------------------------------------
+    def estimates_table(
+        self,
+        keys: Sequence[str] | None = None,
+        *,
+        label: str | None = "tbl-schattingen",
+        caption: str | None = None,
+        with_naive: bool = True,
+        exclude: Sequence[str] = (),
+    ) -> str:
+        """Every estimate (or the given estimands): method, estimate, interval and group
+        sizes, the naive comparison labelled as such."""
+        if self.res is None:
+            return self.missing_results()
+        rows = []
+        for e in self.res.get("estimates", []):
+            if keys is not None and e["estimand"] not in keys:
+                continue
+            if any(e["estimand"].startswith(x) for x in exclude):
+                continue
+            if e.get("naive") and not with_naive:
+                continue
+            scale = e.get("scale", "difference")
+            lab = e.get("label_nl") if self.lang == "nl" else (e.get("label_en") or "")
+            lab = lab or e["estimand"]
+            if e.get("naive"):
+                lab += self.t(" (naïeve vergelijking)", " (naive comparison)")
+            elif e.get("primary"):
+                lab += self.t(" (primair)", " (primary)")
+            if e.get("suppressed") or _missing(e.get("estimate")):
+                est = ci = self.t("onderdrukt", "suppressed")
+            else:
+                est = fmt_value(e.get("estimate"), scale, self.lang)
+                ci = fmt_interval(e.get("lower"), e.get("upper"), _bound_fmt(scale), self.lang)
+            rows.append(
+                {
+                    "estimand": lab,
+                    "method": e.get("method", ""),
+                    "estimate": est,
+                    "interval": ci,
+                    "groups": " / ".join(
+                        fmt_num(e.get(k), 0, self.lang) if not _missing(e.get(k)) else "–"
+                        for k in ("n_treated", "n_control")
+                    ),
+                    "_key": e["estimand"],
+                    "_order": (bool(e.get("naive")), not e.get("primary")),
+                }
+            )
+        if not rows:
+            return self.na(self.t("geen schattingen in de resultaten", "no estimates stored"))
+        frame = pd.DataFrame(rows)
+        if keys is not None:
+            rank = {k: i for i, k in enumerate(keys)}
+        else:  # estimands with a primary estimate first, then in stored order
+            prim = {e["estimand"] for e in self.res.get("estimates", []) if e.get("primary")}
+            seen = list(dict.fromkeys(frame["_key"]))
+            rank = {k: (0 if k in prim else 1, i) for i, k in enumerate(seen)}
+        frame["_rank"] = frame["_key"].map(rank)
+        frame = frame.sort_values(["_rank", "_order"], kind="stable")
+        frame = frame.drop(columns=["_order", "_rank", "_key"])
+        md = markdown_table(
+            frame,
+            lang=self.lang,
+            labels={"groups": self.t("n (deeln. / vergel.)", "n (treated / comparison)")},
+        )
+        cap = caption or self.t(
+            "Schattingen met 95%-interval; de naïeve vergelijking staat ernaast",
+            "Estimates with 95% intervals; the naive comparison beside them",
+        )
+        return _labelled_table(md, label, cap)
+
+    def table(
+        self,
+        name: str,
+        *,
+        label: str | None = None,
+        caption: str | None = None,
+        columns: Sequence[str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        decimals: Mapping[str, int] | int | None = None,
+        max_rows: int = 40,
+    ) -> str:
+        """A stored table as a labelled Markdown table, disclosure-checked once more."""
+        if self.res is None:
+            return self.missing_results()
+        df = self.res.table(name)
+        if df is None:
+            return self.na(self.t(f"tabel '{name}' ontbreekt", f"table '{name}' is missing"))
+        entry = self.res["tables"][name]
+        counts = list(entry.get("count_columns", []))
+        risks = list(entry.get("risk_set_columns", []))
+        df = check_table(
+            df,
+            name,
+            count_columns=counts,
+            risk_set_columns=risks,
+            policy=DisclosurePolicy(threshold=self.policy.threshold, secondary=False),
+        )
+        log = (self.res.get("disclosure") or {}).get("log") or []
+        mask = suppressed_cells(df, [e for e in log if e.get("output") == f"table:{name}"])
+        if columns is not None:
+            keep = [c for c in columns if c in df.columns]
+            df, mask = df[keep], mask[keep]
+        md = markdown_table(
+            df,
+            lang=self.lang,
+            count_columns=counts + risks,
+            labels=labels,
+            decimals=decimals,
+            marker=self.policy.marker,
+            max_rows=max_rows,
+            suppressed=mask,
+        )
+        cap = caption or entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
+        note = ""
+        if mask.to_numpy().any():
+            note = self.t(
+                f"{self.policy.marker}: minder dan {self.policy.threshold} personen; "
+                f"x: onderdrukt (groep kleiner dan {self.policy.threshold} personen).",
+                f"{self.policy.marker}: fewer than {self.policy.threshold} persons; "
+                f"x: suppressed (group under {self.policy.threshold} persons).",
+            )
+        return _labelled_table(md, label if label is not None else _label("tbl", name), cap, note)
+
+    def figure(self, name: str, *, label: str | None = None, caption: str | None = None) -> str:
+        """A stored figure as a Markdown image with a label, or "niet beschikbaar"."""
+        if self.res is None:
+            return self.missing_results()
+        path = self.res.figure_path(name)
+        if path is None:
+            return self.na(self.t(f"figuur '{name}' ontbreekt", f"figure '{name}' is missing"))
+        entry = self.res["figures"][name]
+        cap = caption or entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
+        ident = label if label is not None else _label("fig", name)
+        return f"\n![{cap}]({path.resolve().as_posix()}){{#{ident}}}\n"
+
+    def heading(self, level: int, nl: str, en: str | None = None) -> str:
+        """A Markdown heading in the report's language (blank lines around it)."""
+        return f"\n{'#' * int(level)} {self.t(nl, en or nl)}\n"
+
+    def ref(self, kind: str, name: str) -> str:
+        """``@fig-name``/``@tbl-name`` when that figure/table exists, else words saying it is
+        missing (so a missing output never breaks a cross-reference)."""
+        present = self.has_figure(name) if kind == "fig" else self.has_table(name)
+        if present:
+            return "@" + _label(kind, name)
+        what = {"fig": self.t("figuur", "figure"), "tbl": self.t("tabel", "table")}[kind]
+        return self.t(f"({what} niet beschikbaar)", f"({what} not available)")
+
+    def has_table(self, name: str) -> bool:
+        return self.res is not None and self.res.table(name) is not None
+
+    def has_figure(self, name: str) -> bool:
+        return self.res is not None and self.res.figure_path(name) is not None
+
+    # -- text lists ------------------------------------------------------------------------
+    def _texts(self, key: str) -> list[str]:
+        if self.res is None:
+            return []
+        out = []
+        for a in self.res.get(key, []):
+            text = a.get("text_nl") if self.lang == "nl" else (a.get("text_en") or a["text_nl"])
+            out.append(text)
+        return out
+
+    def assumptions(self) -> str:
+        items = self._texts("assumptions")
+        if not items:
+            return self.na(self.t("geen aannames vastgelegd", "no assumptions recorded"))
+        return "\n" + "\n".join(f"- {a}" for a in items) + "\n"
+
+    def notes(self) -> str:
+        items = self._texts("notes")
+        if not items:
+            return ""
+        return "\n" + "\n".join(f"- {a}" for a in items) + "\n"
+
+    # -- data flow --------------------------------------------------------------------------
+    @property
+    def has_flow(self) -> bool:
+        return self.res is not None and not self.res.flow.empty
+
+    def flow_table(self, label: str | None = "tbl-dataflow") -> str:
+        if self.res is None:
+            return self.missing_results()
+        flow = self.res.flow
+        if flow.empty:
+            return self.na(self.t("geen datastroom vastgelegd", "no data flow recorded"))
+        for c in ("rows_in", "rows_out", "dropped"):
+            flow[c] = pd.to_numeric(flow[c], errors="coerce").astype("Float64")
+        md = markdown_table(
+            flow,
+            lang=self.lang,
+            count_columns=["rows_in", "rows_out", "dropped"],
+            marker=self.policy.marker,
+        )
+        cap = self.t(
+            "Datastroom: van extract tot analysebestand", "Data flow: from extract to analysis"
+        )
+        return _labelled_table(md, label, cap)
+
+    def flow_diagram(self):
+        """A CONSORT-style diagram of the data flow (matplotlib Figure), or None."""
+        if self.res is None or self.res.flow.empty:
+            return None
+        return flow_diagram(self.res.flow, lang=self.lang, marker=self.policy.marker)
+
+    # -- reproducibility ----------------------------------------------------------------------
+    def reproducibility(self, label: str | None = "tbl-reproduceerbaarheid") -> str:
+        if self.res is None:
+            return self.missing_results()
+        r = self.res
+        rows = [
+            (self.t("Evaluatie", "Evaluation"), r.get("name", "")),
+            (
+                self.t("Datavingerafdruk (SHA-256)", "Data fingerprint (SHA-256)"),
+                f"`{r.get('data_fingerprint') or '–'}`",
+            ),
+            (
+                self.t("Peildatum extract", "Extract date"),
+                fmt_date(r.get("extract_date"), self.lang),
+            ),
+            ("Seed", str(r.get("seed", "–"))),
+            (self.t("Commando", "Command"), f"`{r.get('command') or '–'}`"),
+            ("werkeffect", r.get("werkeffect_version", "")),
+            ("Python", r.get("python", "")),
+        ]
+        rows += [(k, v) for k, v in sorted((r.get("packages") or {}).items())]
+        disc = r.get("disclosure") or {}
+        rows.append(
+            (
+                self.t("Drempel onthullingscontrole", "Disclosure threshold"),
+                self.t(
+                    f"{disc.get('threshold', 10)} personen", f"{disc.get('threshold', 10)} persons"
+                ),
+            )
+        )
+        rounding = disc.get("rounding")
+        rows.append(
+            (
+                self.t("Afronding aantallen", "Rounding of counts"),
+                self.t("geen", "none")
+                if not rounding
+                else self.t(f"op veelvouden van {rounding}", f"to multiples of {rounding}"),
+            )
+        )
+        frame = pd.DataFrame(rows, columns=["item", "value"])
+        md = markdown_table(
+            frame,
+            lang=self.lang,
+            labels={"item": self.t("Onderdeel", "Item"), "value": self.t("Waarde", "Value")},
+        )
+        md = md.replace("\\|", "|")
+        return _labelled_table(md, label, self.t("Gegevens om te reproduceren", "Provenance"))
+
+    def disclosure_log(self, label: str | None = "tbl-outputcontrole") -> str:
+        if self.res is None:
+            return self.missing_results()
+        log = (self.res.get("disclosure") or {}).get("log") or []
+        if not log:
+            return self.t(
+                "\nDe outputcontrole hoefde niets te onderdrukken of af te ronden.\n",
+                "\nThe output check suppressed or rounded nothing.\n",
+            )
+        frame = pd.DataFrame(log)[["output", "column", "row", "rule", "action"]]
+        md = markdown_table(
+            frame,
+            lang=self.lang,
+            labels={
+                "output": self.t("Uitvoer", "Output"),
+                "column": self.t("Kolom", "Column"),
+                "row": self.t("Rij", "Row"),
+                "rule": self.t("Regel", "Rule"),
+                "action": self.t("Actie", "Action"),
+            },
+        )
+        return _labelled_table(
+            md, label, self.t("Logboek outputcontrole (onthullingscontrole)", "Output-check log")
+        )
+
+
+def _label(kind: str, name: str) -> str:
+    return f"{kind}-" + name.replace("_", "-").replace(".", "-")
+
+
+def _bound_fmt(scale: str) -> Callable[..., str]:
+    def f(x: Any, lang: str = "nl") -> str:
+        return _bound(x, scale, lang)
+
+    return f
+
+
+def flow_diagram(flow: pd.DataFrame, lang: str = "nl", marker: str = "<10"):
+    """Draw the data-flow record as boxes with arrows (the CONSORT style)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    n = len(flow)
+    fig, ax = plt.subplots(figsize=(7.0, 0.95 * n + 0.6))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-n + 0.3, 1.0)
+    ax.axis("off")
+    blue, grey = "#00468b", "#6b7785"
+    for i, r in enumerate(flow.itertuples(index=False)):
+        y = -i
+        rows_out = fmt_num(r.rows_out, 0, lang) if not _missing(r.rows_out) else marker
+        text = f"{r.step} ({r.table})\n{rows_out} " + ("rijen" if lang == "nl" else "rows")
+        ax.add_patch(
+            FancyBboxPatch(
+                (0.3, y - 0.32), 5.0, 0.64, boxstyle="round,pad=0.02", fc="#e8eef6", ec=blue, lw=1
+            )
+        )
+        ax.text(2.8, y, text, ha="center", va="center", fontsize=8.5, color="#1a1a1a")
+        dropped = r.dropped
+        if _missing(dropped) or dropped != 0:
+            d = marker if _missing(dropped) else fmt_num(dropped, 0, lang)
+            lab = ("verwijderd: " if lang == "nl" else "removed: ") + d
+            reason = str(r.reason)
+            if len(reason) > 42:
+                reason = reason[:40] + "…"
+            ax.add_patch(
+                FancyBboxPatch(
+                    (6.0, y - 0.3), 3.8, 0.6, boxstyle="round,pad=0.02", fc="white", ec=grey, lw=0.8
+                )
+            )
+            ax.text(7.9, y, f"{lab}\n{reason}", ha="center", va="center", fontsize=7.5, color=grey)
+            ax.annotate(
+                "",
+                xy=(6.0, y),
+                xytext=(5.3, y),
+                arrowprops={"arrowstyle": "->", "color": grey, "lw": 0.8},
+            )
+        if i < n - 1:
+            ax.annotate(
+                "",
+                xy=(2.8, y - 0.68),
+                xytext=(2.8, y - 0.32),
+                arrowprops={"arrowstyle": "->", "color": blue, "lw": 1},
+            )
+    fig.tight_layout()
+    return fig
+
+
+def load_report(results: str | os.PathLike, name: str, lang: str = "nl") -> Report:
+    """The :class:`Report` for one evaluation (missing results give 'niet beschikbaar')."""
+    return Report(results, name, lang)

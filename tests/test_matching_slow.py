@@ -1,0 +1,209 @@
+"""Monte Carlo checks (slow): known-truth DGP, the simulator's pilot and jobcoaching.
+
+Run with ``pytest -m slow tests/test_matching_slow.py -s``. The number of replications can
+be lowered for a quick look with the environment variable ``WERKEFFECT_MC_REPS`` (the
+acceptance thresholds are only meaningful at the defaults).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from werkeffect.matching import AIPW, NearestNeighborMatch, rosenbaum_bounds
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _matching_dgp import confounded
+from _matching_sim_frames import COVARIATES, jobcoaching_frames
+
+pytestmark = pytest.mark.slow
+
+# the estimators below run in joblib workers, which cannot import modules from tests/:
+# ship this module and the frame builders by value
+try:
+    from joblib.externals import cloudpickle
+
+    import _matching_sim_frames
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    cloudpickle.register_pickle_by_value(_matching_sim_frames)
+except (ImportError, ValueError, AttributeError):  # pragma: no cover - n_jobs=1 still works
+    pass
+
+PILOT_COV = [
+    "age", "age_45_54", "age_55p", "female", "barrier_health", "barrier_language",
+    "startkwalificatie",
+]  # fmt: skip
+
+
+def _reps(default: int) -> int:
+    return int(os.environ.get("WERKEFFECT_MC_REPS", default))
+
+
+def _summary(est, se, truth):
+    est, se, truth = map(np.asarray, (est, se, truth))
+    bias = float(np.mean(est - truth))
+    cover = float(np.mean(np.abs(est - truth) <= 1.959964 * se))
+    return bias, cover
+
+
+def _check(name, est, se, truth, full):
+    bias, cover = _summary(est, se, truth)
+    effect = float(np.mean(truth))
+    print(
+        f"{name}: reps={len(est)} mean truth={effect:.4f} bias={bias:.4f} "
+        f"({100 * bias / effect:.1f}% of the effect) coverage={cover:.3f} "
+        f"sd(est)={np.std(est):.4f} mean(se)={np.mean(se):.4f}"
+    )
+    if full:
+        assert abs(bias) < 0.05 * abs(effect)
+        assert 0.925 <= cover <= 0.975
+
+
+def test_monte_carlo_known_dgp():
+    """AI matching (with replacement, AI 2016 correction) and AIPW on the test DGP."""
+    R = _reps(1000)
+    rows = {"ai": ([], []), "aipw": ([], [])}
+    truth = []
+    for s in range(R):
+        df, t = confounded(2000, seed=10_000 + s)
+        truth.append(t)
+        r = NearestNeighborMatch(df, "d", ["x1", "x2", "x3"], replace=True).fit().att("y")
+        a = AIPW(df, "d", ["x1", "x2", "x3"]).fit("y")
+        for k, res in (("ai", r), ("aipw", a)):
+            rows[k][0].append(res.params["ATT"])
+            rows[k][1].append(res.std_errors["ATT"])
+    for k, (est, se) in rows.items():
+        _check(f"DGP {k}", est, se, truth, R >= 1000)
+
+
+def _simulate(scenario, seed, **kw):
+    sim = pytest.importorskip("werkeffect.simulate")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sim.simulate(scenario=scenario, seed=seed, **kw)
+
+
+def _interval(res):
+    ci = res.conf_int().iloc[0]
+    return (float(res.params.iloc[0]), float(ci["lower"]), float(ci["upper"]))
+
+
+def pilot_ai(dataset, seed):
+    """AI matching (3:1 with replacement, exact on cohort) for the pilot, 12 months."""
+    from werkeffect.matching.pilot import pilot_frame
+
+    f = pilot_frame(dataset, horizons=(12,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = NearestNeighborMatch(f, "treated", PILOT_COV, exact="cohort", replace=True, ratio=3)
+        return _interval(m.fit().att("employed_12m"))
+
+
+def pilot_aipw(dataset, seed):
+    from werkeffect.matching.pilot import pilot_frame
+
+    f = pilot_frame(dataset, horizons=(12,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _interval(AIPW(f, "treated", PILOT_COV).fit("employed_12m"))
+
+
+def _jobcoaching(dataset, method):
+    out = {}
+    for u, f in jobcoaching_frames(dataset).items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if method == "ai":
+                res = NearestNeighborMatch(f, "treated", COVARIATES, replace=True).fit().att("y")
+            else:
+                res = AIPW(f, "treated", COVARIATES).fit("y")
+        out[f"jobcoaching.att_u12_sianesi.u{u}"] = _interval(res)
+    return out
+
+
+def jobcoaching_ai(dataset, seed):
+    return _jobcoaching(dataset, "ai")
+
+
+def jobcoaching_aipw(dataset, seed):
+    return _jobcoaching(dataset, "aipw")
+
+
+def _check_table(name, table, full):
+    print(f"\n{name}\n{table.to_string()}")
+    if full:
+        for key, row in table.iterrows():
+            assert abs(row["relative_bias"]) < 0.05, key
+            assert 0.925 <= row["coverage"] <= 0.975, key
+
+
+@pytest.mark.parametrize("estimator", [pilot_ai, pilot_aipw], ids=["ai", "aipw"])
+def test_monte_carlo_pilot_observables(estimator):
+    """The statushouder pilot (40 participants) in groningen-observables: ATT on employment
+    12 months after the placement start, against the simulator's pilot.att_employed_12m
+    (the participants' own potential-outcome difference), with
+    werkeffect.validation.monte_carlo (quarter-size-ish world: scale 0.4)."""
+    validation = pytest.importorskip("werkeffect.validation")
+    R = _reps(400)
+    tab = validation.monte_carlo(
+        estimator, scenario="groningen-observables", reps=R, n_jobs=2, seed=6,
+        estimand="pilot.att_employed_12m", scale=0.4,
+    )  # fmt: skip
+    _check_table(f"pilot {estimator.__name__}", tab, R >= 400)
+
+
+@pytest.mark.parametrize("estimator", [jobcoaching_ai, jobcoaching_aipw], ids=["ai", "aipw"])
+def test_monte_carlo_jobcoaching_observables(estimator):
+    """Jobcoaching in groningen-observables: risk-set matching at elapsed months
+    u = 3, 6, 12, 24 (treated in month u vs not yet treated; Sianesi's estimand) against the
+    simulator's jobcoaching.att_u12_sianesi.u{u}."""
+    validation = pytest.importorskip("werkeffect.validation")
+    R = _reps(200)
+    tab = validation.monte_carlo(
+        estimator,
+        scenario="groningen-observables",
+        reps=R,
+        n_jobs=2,
+        seed=7,
+    )
+    _check_table(f"jobcoaching {estimator.__name__}", tab, R >= 200)
+
+
+def test_rosenbaum_bound_under_selection_on_motivation():
+    """In the default scenario caseworkers select on unrecorded motivation. Report the
+    Rosenbaum Gamma at which the matched-pair conclusion for jobcoaching (exit to work within
+    12 months, u = 3) and the pilot (employment at 12 months) would change."""
+    import pandas as pd
+
+    from werkeffect.matching.pilot import pilot_frame
+
+    ds, tr = _simulate("groningen", 1, pilot_select_on_motivation=True)
+    frames = jobcoaching_frames(ds)
+    f = pd.concat([fr.assign(u=u) for u, fr in frames.items()], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = NearestNeighborMatch(f, "treated", COVARIATES, exact="u").fit().att("y")
+    tab = rosenbaum_bounds(r)
+    n = {u: fr["treated"].sum() for u, fr in frames.items()}
+    truth = sum(n[u] * tr.values[f"jobcoaching.att_u12_sianesi.u{u}"] for u in n) / sum(n.values())
+    print(f"jobcoaching (u = 3, 6, 12, 24 pooled, 1:1 pairs exact on u): ATT "
+          f"{r.params['ATT']:.4f} (truth {truth:.4f}); {tab.attrs['test']}; "
+          f"conclusion changes at Gamma = {tab.attrs['gamma_critical']}")  # fmt: skip
+    print(tab)
+    assert "gamma_critical" in tab.attrs
+    p = pilot_frame(ds, horizons=(12,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rp = NearestNeighborMatch(p, "treated", PILOT_COV, exact="cohort").fit()
+        rp = rp.att("employed_12m")
+    tp = rosenbaum_bounds(rp)
+    print(f"pilot: ATT {rp.params['ATT']:.4f} (truth {tr.values['pilot.att_employed_12m']:.4f});"
+          f" conclusion changes at Gamma = {tp.attrs['gamma_critical']}")  # fmt: skip
+    print(tp)
+    assert "gamma_critical" in tp.attrs

@@ -1,0 +1,114 @@
+"""Dutch formatting and the report helpers (no kernel needed)."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from werkeffect.reports.helpers import (
+    Report,
+    fmt_date,
+    fmt_euro,
+    fmt_interval,
+    fmt_num,
+    fmt_pct,
+    fmt_value,
+    markdown_table,
+)
+from werkeffect.results.files import ResultsWriter
+
+
+def test_dutch_numbers():
+    assert fmt_num(1234567.891, 2) == "1.234.567,89"
+    assert fmt_num(1234567.891, 2, lang="en") == "1,234,567.89"
+    assert fmt_num(-0.04, 1) == "0,0"  # no negative zero
+    assert fmt_num(-1234.5, 1) == "−1.234,5"
+    assert fmt_num(None) == "niet beschikbaar"
+    assert fmt_num(float("nan"), lang="en") == "not available"
+    assert fmt_num(math.inf) == "onbegrensd"
+    assert fmt_pct(0.1234) == "12,3%"
+    assert fmt_pct(0.061, points=True) == "6,1 procentpunt"
+    assert fmt_euro(4218000) == "€ 4.218.000"
+    assert fmt_euro(-1945000, millions=True) == "€ −1,9 miljoen"
+    assert fmt_interval(0.026, 0.096, fmt_pct) == "tussen 2,6% en 9,6%"
+    assert fmt_interval(1.15, 1.75, decimals=2, lang="en") == "between 1.15 and 1.75"
+    assert fmt_date("2019-10-01") == "1 oktober 2019"
+    assert fmt_date("2019-10-01", "en") == "1 October 2019"
+    assert fmt_value(1.423, "hazard_ratio") == "1,42"
+    assert fmt_value(22.0, "months") == "22,0 maanden"
+
+
+def test_markdown_table_marks_suppressed_cells():
+    from werkeffect.disclosure import DisclosurePolicy, OutputCheckLog, check_table
+    from werkeffect.reports.helpers import suppressed_cells
+
+    df = pd.DataFrame(
+        {
+            "wijk": ["a", "b", "c"],
+            "jaar": [2019, 2020, 2021],
+            "n": [120, 4, 55],
+            "rate": [0.25, 0.5, None],
+        }
+    )
+    log = OutputCheckLog()
+    safe = check_table(df, "t", policy=DisclosurePolicy(secondary=False), log=log)
+    md = markdown_table(safe, count_columns=["n"], suppressed=suppressed_cells(safe, log.entries))
+    lines = md.splitlines()
+    assert lines[0] == "| Wijk | Jaar | Aantal | Rate |"
+    assert "| a | 2019 | 120 | 0,25 |" in lines  # no thousands point in a year
+    assert "| b | 2020 | <10 | x |" in lines  # suppressed count and statistic
+    assert "| c | 2021 | 55 | – |" in lines  # missing, not suppressed
+
+
+@pytest.fixture()
+def results(tmp_path):
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    w.add_estimate(
+        "proef.att",
+        estimate=0.061,
+        lower=0.026,
+        upper=0.096,
+        method="ToE",
+        primary=True,
+        scale="probability",
+        n_treated=120,
+        n_control=900,
+        label_nl="Extra uitstroom",
+    )
+    w.add_estimate(
+        "proef.att",
+        estimate=0.142,
+        lower=0.118,
+        upper=0.166,
+        method="Naïef",
+        naive=True,
+        scale="probability",
+        label_nl="Extra uitstroom",
+    )
+    w.add_estimate(
+        "proef.klein", estimate=0.4, lower=0.1, upper=0.7, method="M", n_treated=4, n_control=40
+    )
+    w.write()
+    return tmp_path
+
+
+def test_report_reads_and_degrades_gracefully(results):
+    R = Report(results, "proef")
+    assert R.sentence("proef.att") == (
+        "6,1 procentpunt (95%-interval: tussen 2,6 en 9,6 procentpunt)"
+    )
+    assert R.fmt("proef.att", naive=True) == "14,2 procentpunt"
+    assert "niet beschikbaar" in R.sentence("proef.bestaat_niet")
+    assert "onderdrukt" in R.sentence("proef.klein")
+    assert "Niet beschikbaar" in R.table("geen_tabel")
+    assert "Niet beschikbaar" in R.figure("geen_figuur")
+    assert R.ref("fig", "geen_figuur") == "(figuur niet beschikbaar)"
+    table = R.estimates_table()
+    assert "naïeve vergelijking" in table and "#tbl-schattingen" in table
+    # the primary and the naive estimate of one estimand sit next to each other
+    rows = [r for r in table.splitlines() if r.startswith("| Extra")]
+    assert "primair" in rows[0] and "naïeve" in rows[1]
+    missing = Report(results, "ontbreekt")
+    assert "ontbreken" in missing.missing_results()
+    assert missing.fmt("x") == "niet beschikbaar"
+    assert Report(results, "proef", "en").sentence("proef.att").startswith("6.1 percentage")
