@@ -7,7 +7,12 @@ within 12 months (``jobcoaching.att_exit_work_12m``) must cover the truth in 90�
 replications, while Cox regression with time-varying treatment is biased upward.
 
 Run with ``pytest -m slow tests/test_toe_montecarlo.py``; ``WERKEFFECT_MC_REPS`` sets the
-number of replications (default 200; about a minute per replication and core).
+number of replications (default 200; one replication — simulation, a fit on ~30,000 spells
+with up to 6 mass points and calendar-year effects, and Cox — takes 3–5 CPU-minutes).
+
+Analysis choices (as an evaluator would make them): Groningen residents only (jobcoaching is
+offered there), stadsbeheer-pilot participants out, bijstand age (< 67) with AOW exits
+censored, calendar-year effects on all hazards, programme hazard from the 2015 window on.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ def design(ep: pd.DataFrame) -> pd.DataFrame:
 def analysis_sample(ds, ep: pd.DataFrame) -> pd.DataFrame:
     """Spells at risk of jobcoaching: Groningen residents of bijstand age (18-66).
 
+    Exits at the AOW age are censored.
+
     Jobcoaching is offered in Groningen only (the extract also holds the bijstand spells of
     WW exhaustees in the comparison municipalities); participants of the stadsbeheer pilot
     get another programme; bijstand ends at the state-pension (AOW) age, so spells that
@@ -65,7 +72,11 @@ def analysis_sample(ds, ep: pd.DataFrame) -> pd.DataFrame:
     muni = persons["municipality"].reindex(ep["person_id"]).to_numpy()
     pilot = ds.programmes.loc[ds.programmes["programme"] == "stadsbeheer", "person_id"]
     keep = (muni == "Groningen") & ~ep["person_id"].isin(set(pilot)) & (ep["age"] < 67)
-    return ep[keep.to_numpy() if hasattr(keep, "to_numpy") else keep]
+    ep = ep[keep.to_numpy() if hasattr(keep, "to_numpy") else keep].copy()
+    # reaching the AOW age ends bijstand administratively: censoring, not a behavioural exit
+    exit_age = ep["age"] + ep.groupby("spell_id")["stop"].transform("max") / 12
+    ep.loc[(exit_age >= 66.95) & (ep["cause"] > 0), ["cause", "event"]] = 0
+    return ep
 
 
 def cox_time_varying(ep: pd.DataFrame) -> float:
@@ -90,13 +101,16 @@ def cox_time_varying(ep: pd.DataFrame) -> float:
     return float(res.params["treated"])
 
 
-def one_replication(seed: int) -> dict:
+def one_replication(seed: int, inflow_only: bool = False) -> dict:
     from werkeffect.data.frames import episodes
     from werkeffect.simulate import simulate
     from werkeffect.survival import TimingOfEvents
 
     ds, truth = simulate("groningen", seed=seed)
     ep = analysis_sample(ds, episodes(ds, programme="jobcoaching", window_start="2015-01-01"))
+    if inflow_only:  # entrants from the window on, first spells: no initial-conditions issue
+        ep = ep[(ep["entry_delayed"] == 0) & (ep["previous_spells"] == 0)]
+        ep = ep[ep["spell_start_date"] >= pd.Timestamp("2015-01-01")]
     ep = design(ep)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -151,3 +165,22 @@ def test_groningen_coverage_and_cox_bias():
     # ... by more than the timing-of-events estimate is off
     toe_err = mc["delta"] - mc["true_delta"]
     assert abs(toe_err.mean()) < cox_err.mean()
+
+
+@pytest.mark.slow
+def test_groningen_inflow_sample_effect_coverage():
+    """Diagnostic companion: entrants only (no stock or repeat spells).
+
+    On the full caseload the stock and repeat spells carry a heterogeneity distribution
+    different from the inflow's (initial conditions), which the model does not represent;
+    on the inflow sample delta should cover the truth.
+    """
+    from joblib import Parallel, delayed
+
+    n_rep = int(os.environ.get("WERKEFFECT_MC_REPS", "200"))
+    rows = Parallel(n_jobs=-1)(delayed(one_replication)(s, True) for s in range(n_rep))
+    mc = pd.DataFrame(rows)
+    cover = ((mc["delta_lo"] <= mc["true_delta"]) & (mc["true_delta"] <= mc["delta_hi"])).mean()
+    if n_rep >= 100:
+        assert 0.90 <= cover <= 0.98, mc.describe()
+    assert (mc["naive"] - mc["true_delta"]).mean() > 0.05
