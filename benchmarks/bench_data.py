@@ -144,6 +144,25 @@ def run(size: int | None = None) -> list[dict]:
             f"{len(pm):,} person-months; cpu {measure.last_cpu:.2f} s")
     )  # fmt: skip
 
+    # reading and validating an extract (Parquet)
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from werkeffect.data.io import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("persons", "spells", "programmes"):
+            getattr(ds_pm, name).to_parquet(Path(tmp) / f"{name}.parquet", index=False)
+        (Path(tmp) / "extract.json").write_text(
+            json.dumps({"extract_date": str(ds_pm.extract_date.date())})
+        )
+        sec, peak, loaded = measure(lambda: load(tmp), repeat=1)
+    rows.append(
+        row(SUITE, "load + validate (Parquet, BSN guard)", "werkeffect", pm_size, sec, peak,
+            None, f"{len(loaded.persons):,} persons; cpu {measure.last_cpu:.2f} s")
+    )  # fmt: skip
+
     # peer comparison at a size lifelines can do
     n = min(size, PEER_SIZE)
     small = make_dataset(n, seed=2)

@@ -72,7 +72,11 @@ def render(rows: list[dict], meta: dict) -> str:
         "ratio is the tool's time divided by werkeffect's on the same task and size",
         "(> 1: werkeffect is faster); agrees tells whether the tool's answer matches werkeffect's.",
         "",
-        f"Machine: {meta.get('machine', '?')}. Last run: {meta.get('date', '?')}.",
+        f"Machine: {meta.get('machine', '?')}. Last run: {meta.get('date', '?')}"
+        + (f", load average {meta['load']}" if meta.get("load") else "")
+        + ".",
+        "On a shared machine wall time includes waiting for a core; notes give CPU seconds",
+        "where the suite records them.",
         "",
         "| suite | task | tool | size | median seconds | ratio to werkeffect | peak MB | agrees "
         "| note |",
@@ -97,7 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", action="append", help="suite name (bench_<name>.py); repeatable")
     ap.add_argument("--size", type=int, default=None, help="problem size (suite default if absent)")
     ap.add_argument("--no-write", action="store_true", help="print only, do not update files")
+    ap.add_argument(
+        "--render-only", action="store_true", help="rewrite RESULTS.md from results.json"
+    )
     args = ap.parse_args(argv)
+    if args.render_only:
+        data = json.loads(RESULTS_JSON.read_text())
+        RESULTS_MD.write_text(render(data["rows"], data["meta"]))
+        return 0
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1/5/15 min) at the start"
     _setup_path()
     suites = discover()
     chosen = args.suite or list(suites)
@@ -133,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
+        "load": load,
     }
     RESULTS_JSON.write_text(
         json.dumps({"meta": meta, "rows": rows}, indent=1, sort_keys=True) + "\n"

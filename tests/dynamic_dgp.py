@@ -77,11 +77,16 @@ def _run(
     return {"start": start, "duration": dur, "cause": cause, "return": rt}
 
 
-def simulate_spells(n: int = 5000, seed: int = 0, effect: float = 0.7, start_scale=1.0):
-    """Observed spells (censored at each spell's extract month) as a DataFrame."""
+def simulate_spells(
+    n: int = 5000, seed: int = 0, effect: float = 0.7, start_scale=1.0, censor: bool = True
+):
+    """Observed spells (censored at each spell's extract month) as a DataFrame.
+
+    ``censor=False``: every spell is followed for ``N_MONTHS`` months.
+    """
     d = _draws(n, seed)
     r = _run(d, effect, start_scale)
-    fu = d["followup"].astype(float)
+    fu = d["followup"].astype(float) if censor else np.full(n, float(N_MONTHS))
     dur = r["duration"]
     cens = dur > fu
     duration = np.minimum(dur, fu)

@@ -284,3 +284,14 @@ def test_person_months_jobs_ladder_and_options():
     )
     assert "person_months" in [s.step for s in only.attrs["flow"]]
     assert werkeffect.person_months is person_months
+
+
+def test_end_after_extract_date_is_censored_in_unvalidated_data():
+    ds = load(FIX / "good" / "parquet")
+    ds.extract_date = pd.Timestamp("2019-06-30")  # s1 ends 2019-12-31: after this date
+    ep = episodes(ds, covariates=False)
+    s1 = ep[ep["spell_id"] == "s1"]
+    assert s1["event"].sum() == 0 and s1["cause"].sum() == 0
+    assert s1["stop"].iloc[-1] * DAYS_PER_MONTH == pytest.approx(181)
+    pm = person_months(ds)
+    assert pm.loc[pm["spell_id"] == "s1", "exit"].sum() == 0

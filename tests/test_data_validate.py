@@ -246,3 +246,59 @@ def _empty(tmp_path):
     d = tmp_path / "empty"
     d.mkdir()
     return d
+
+
+def test_large_dutch_csv_parses_by_distinct_values(tmp_path):
+    """Columns over 2,000 rows are parsed per distinct value; results and row numbers match."""
+    from werkeffect.data.validate import parse_dates, parse_numbers
+
+    n = 3000
+    rng = pd.Series(range(n))
+    persons = pd.DataFrame(
+        {
+            "person_id": "p" + rng.astype(str),
+            "birth_date": "01-0" + (rng % 9 + 1).astype(str) + "-1980",
+            "sex": rng.map(lambda i: "mvx"[i % 3]),
+            "education": "laag",
+            "startkwalificatie": rng.map(lambda i: ["ja", "nee"][i % 2]),
+            "household": "alleenstaand",
+            "municipality": "Groningen",
+            "statushouder": "0",
+            "barrier_health": "1",
+            "barrier_language": "0",
+            "barrier_debts": "nee",
+        }
+    )
+    spells = pd.DataFrame(
+        {
+            "spell_id": "s" + rng.astype(str),
+            "person_id": "p" + rng.astype(str),
+            "start_date": (rng % 28 + 1).astype(str).str.zfill(2) + "-03-2019",
+            "end_date": "",
+            "exit_reason": "",
+            "monthly_amount": (1000 + rng % 7).astype(str) + ",5",
+        }
+    )
+    spells.loc[2499, "start_date"] = "30-02-2019"
+    d = tmp_path / "x"
+    d.mkdir()
+    persons.to_csv(d / "persons.csv", sep=";", index=False, encoding="cp1252")
+    spells.to_csv(d / "spells.csv", sep=";", index=False, encoding="cp1252")
+    (d / "programmes.csv").write_text("participation_id;person_id;programme;start_date;end_date\n")
+    with pytest.raises(DataValidationError) as info:
+        load(d, extract_date="2023-01-01")
+    assert len(info.value.problems) == 1
+    p = info.value.problems[0]
+    assert (p.table, p.column, p.rule, p.count, p.rows) == (
+        "spells", "start_date", "wrong type", 1, (2500,),
+    )  # fmt: skip
+    spells.loc[2499, "start_date"] = "28-02-2019"
+    spells.to_csv(d / "spells.csv", sep=";", index=False, encoding="cp1252")
+    ds = load(d, extract_date="2023-01-01")
+    raw = pd.read_csv(d / "spells.csv", sep=";", dtype=str)
+    pd.testing.assert_series_equal(
+        ds.spells["start_date"], parse_dates(raw["start_date"]), check_names=False
+    )
+    assert ds.spells["monthly_amount"].tolist() == parse_numbers(raw["monthly_amount"]).tolist()
+    assert ds.persons["sex"].value_counts().to_dict() == {"M": 1000, "V": 1000, "X": 1000}
+    assert ds.persons["startkwalificatie"].sum() == 1500

@@ -174,3 +174,22 @@ def test_cluster_bootstrap_resamples_whole_persons():
             n_boot=5, progress=False
         )
     assert "300 clusters" in res.summary()
+
+
+def test_resampling_defaults_and_half_sampling():
+    df = simulate_spells(1500, seed=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nn = DynamicMatch(df, covariates=["x1", "x2"], u_values=[2, 5], horizons=(12,))
+        res = nn.fit(n_boot=6, progress=False)
+        assert res.settings["resampling"] == "half"
+        assert "Half-sampling" in res.summary()
+        # half samples hold half of the persons, without duplicates
+        from werkeffect.dynamic.bootstrap import cluster_weights
+
+        w = cluster_weights(np.random.default_rng(0), np.arange(10) // 2, 5, "half")
+        assert set(np.unique(w)) <= {0.0, 1.0} and w.sum() == 4
+        ipw = DynamicMatch(df, covariates=["x1"], u_values=[2], horizons=(12,), weighting="ipw")
+        assert ipw.fit(n_boot=3, progress=False).settings["resampling"] == "bootstrap"
+        with pytest.raises(ValueError, match="resampling"):
+            ipw.fit(n_boot=3, resampling="jackknife")

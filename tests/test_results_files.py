@@ -178,3 +178,10 @@ def test_estimate_needs_a_method_and_a_known_scale(tmp_path):
         w.add_estimate("x", estimate=1.0)
     with pytest.raises(ValueError, match="already"):
         w.add_estimate("proef.att", estimate=0.1, method="Naïef", naive=True)
+
+
+def test_packaged_schema_is_the_documented_one():
+    root = Path(__file__).resolve().parents[1]
+    docs = (root / "docs" / "results.schema.json").read_bytes()
+    packaged = (root / "src" / "werkeffect" / "results" / "schema.json").read_bytes()
+    assert docs == packaged, "copy docs/results.schema.json to src/werkeffect/results/"

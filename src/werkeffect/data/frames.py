@@ -75,7 +75,7 @@ def _programmes_of(ds: Dataset, programme: str | Sequence[str]) -> pd.DataFrame:
     pr = ds.programmes
     if pr is None or pr.empty:
         return pd.DataFrame(columns=["person_id", "start_date", "end_date"])
-    return pr[pr["programme"].isin(names)]
+    return pr[pr["programme"].isin(names) & pr["start_date"].notna()]
 
 
 def _link_to_spells(
@@ -166,7 +166,7 @@ def episodes(
     extract_day = _days([dataset.extract_date])[0]
     s_start = _days(sp["start_date"])
     s_end = _days(sp["end_date"])
-    event = s_end != _NAT
+    event = (s_end != _NAT) & (s_end <= extract_day)  # an end after the extract: censored
     last = np.where(event, np.minimum(s_end, extract_day), extract_day)
     stop = last - s_start + 1
     cause = _exit_causes(sp["exit_reason"], event)
@@ -358,7 +358,7 @@ def person_months(
     extract_day = _days([dataset.extract_date])[0]
     s_start = _days(sp["start_date"])
     s_end = _days(sp["end_date"])
-    event = s_end != _NAT
+    event = (s_end != _NAT) & (s_end <= extract_day)  # an end after the extract: censored
     last = np.where(event, np.minimum(s_end, extract_day), extract_day)
     sm, em = _month_index(s_start), _month_index(last)
     m0 = (

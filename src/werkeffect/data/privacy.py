@@ -37,6 +37,9 @@ import pandas as pd
 
 from werkeffect.exceptions import DataValidationError
 
+#: vectorised string functions (numpy >= 2: numpy.strings; older: numpy.char)
+_npstr = getattr(np, "strings", np.char)
+
 BSN_SHARE = 0.5
 PSEUDONYM_LENGTH = 16
 _WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
@@ -57,28 +60,30 @@ def _id_strings(values) -> pd.Series:
         return out
     if pd.api.types.is_datetime64_any_dtype(s):
         return pd.Series(pd.NA, index=s.index, dtype="string")
-    mask = s.notna()
-    out = pd.Series(pd.NA, index=s.index, dtype="string")
-    if mask.any():
-        out[mask] = s[mask].map(str).str.strip()
-    return out
+    from werkeffect.data.readers import strip_text
+
+    return strip_text(s).astype("string")
 
 
 def is_bsn(values) -> np.ndarray:
     """Vectorised: which values look like a BSN (9 digits, or 8 with a lost leading zero,
     passing the elfproef)? Returns a boolean array, False for missing values."""
     s = _id_strings(values)
-    shape = np.zeros(len(s), dtype=bool)
-    digits_only = s.str.fullmatch(r"\d{8,9}").fillna(False).to_numpy(dtype=bool)
-    if not digits_only.any():
-        return shape
-    padded = s[digits_only].str.zfill(9)
-    d = np.frombuffer("".join(padded.tolist()).encode("ascii"), dtype=np.uint8)
-    d = d.reshape(-1, 9).astype(np.int64) - 48
-    total = d @ _WEIGHTS
-    ok = (total % 11 == 0) & (d.sum(axis=1) > 0)
-    shape[np.flatnonzero(digits_only)] = ok
-    return shape
+    out = np.zeros(len(s), dtype=bool)
+    present = np.flatnonzero(s.notna().to_numpy(dtype=bool))
+    if not len(present):
+        return out
+    u = s.to_numpy(dtype=object)[present].astype(str)
+    n = _npstr.str_len(u)
+    cand = (n >= 8) & (n <= 9) & _npstr.isdigit(u)
+    if not cand.any():
+        return out
+    padded = _npstr.zfill(u[cand], 9).astype("<U9")
+    d = padded.view(np.uint32).reshape(-1, 9).astype(np.int64) - 48
+    ascii_digits = ((d >= 0) & (d <= 9)).all(axis=1)  # isdigit also accepts other scripts
+    ok = ascii_digits & ((d @ _WEIGHTS) % 11 == 0) & (d.sum(axis=1) > 0)
+    out[present[np.flatnonzero(cand)]] = ok
+    return out
 
 
 def bsn_columns(tables: dict[str, pd.DataFrame], share: float = BSN_SHARE) -> list[tuple]:

@@ -40,9 +40,28 @@ import pandas as pd
 from werkeffect.data.schema import TABLES
 from werkeffect.exceptions import DataValidationError
 
+#: vectorised string functions (numpy >= 2: numpy.strings; older: numpy.char)
+_npstr = getattr(np, "strings", np.char)
+
 #: File extensions load reads, in order of preference when reporting.
 EXTENSIONS = (".csv", ".parquet", ".sav", ".dta")
 _DELIMITERS = (";", ",", "\t", "|")
+
+
+def strip_text(s: pd.Series) -> pd.Series:
+    """Values as stripped strings (object dtype); blank or missing -> NaN.
+
+    Vectorised with ``numpy.strings`` (no Python call per value).
+    """
+    values = s.to_numpy(dtype=object)
+    mask = ~pd.isna(values)
+    out = np.full(len(values), np.nan, dtype=object)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        st = _npstr.strip(values[idx].astype(str))
+        out[idx] = st.astype(object)
+        out[idx[_npstr.str_len(st) == 0]] = np.nan
+    return pd.Series(out, index=s.index, name=s.name)
 
 
 @dataclass(frozen=True)
@@ -213,8 +232,7 @@ def read_csv(path: str | Path, table: str) -> tuple[pd.DataFrame, ReadInfo]:
     if unnamed and all(df[c].str.strip().eq("").all() for c in unnamed):
         df = df.drop(columns=unnamed)  # trailing delimiter at the end of every line
     for c in df.columns:
-        s = df[c].str.strip()
-        df[c] = s.mask(s.eq(""))
+        df[c] = strip_text(df[c])
     df = df.reset_index(drop=True)
     return df, ReadInfo(str(p), "csv", encoding=encoding, delimiter=delimiter)
 
@@ -288,11 +306,10 @@ def _blank_strings_to_na(df: pd.DataFrame) -> pd.DataFrame:
     """Empty or blank strings are missing values (SPSS stores missing strings as '')."""
     for c in df.columns:
         s = df[c]
-        if s.dtype == object or pd.api.types.is_string_dtype(s):
-            st = s.astype("string").str.strip()
-            blank = st.eq("").fillna(False).to_numpy(dtype=bool)
-            if blank.any():
-                df[c] = s.mask(blank)
+        if (s.dtype == object or pd.api.types.is_string_dtype(s)) and pd.api.types.infer_dtype(
+            s, skipna=True
+        ) in ("string", "empty"):
+            df[c] = strip_text(s)
     return df
 
 

@@ -133,15 +133,10 @@ def _values(s: pd.Series, n: int = 5) -> str:
 
 
 def _as_string(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_string_dtype(s) and s.dtype != object:
-        return s.astype("string").str.strip()
-    if s.dtype == object:
-        mask = s.notna()
-        out = pd.Series(pd.NA, index=s.index, dtype="string")
-        if mask.any():
-            out[mask] = s[mask].map(str).str.strip()
-        return out
-    return s.astype("string").str.strip()
+    """Stripped strings (pandas ``string`` dtype); blank -> NA. Vectorised."""
+    from werkeffect.data.readers import strip_text
+
+    return strip_text(s).astype("string")
 
 
 def parse_dates(s: pd.Series) -> pd.Series:
@@ -225,17 +220,48 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=_EMPTY_DTYPES[c.dtype]) for c in t.columns})
 
 
+def _by_unique(raw: pd.Series, fn) -> pd.Series:
+    """Apply a parser to the distinct values only, then spread back (dates, codes and flags
+    repeat a lot in large extracts)."""
+    textual = raw.dtype == object or pd.api.types.is_string_dtype(raw)
+    if len(raw) < 2000 or not textual:
+        return fn(raw)
+    codes, uniq = pd.factorize(raw, use_na_sentinel=True)
+    if len(uniq) == 0 or len(uniq) > len(raw) // 2:
+        return fn(raw)
+    parsed = fn(pd.Series(np.asarray(uniq, dtype=object)))
+    ext = isinstance(parsed.dtype, pd.api.extensions.ExtensionDtype)
+    taken = pd.api.extensions.take(
+        parsed.array if ext else parsed.to_numpy(), codes, allow_fill=True
+    )
+    return pd.Series(taken, index=raw.index, name=raw.name)
+
+
 def _parse_column(
     df: pd.DataFrame, raw: pd.Series, col: Column, table: str, out: _Collector
 ) -> pd.Series:
     idx = df.index
     if col.dtype == "date":
-        parsed = parse_dates(raw)
+        parsed = _by_unique(raw, parse_dates)
         bad = parsed.isna() & raw.notna()
         out.add(table, col.name, "wrong type", bad, f"not a date: {_values(raw[bad])}", idx)
         return parsed
+    parsed = None
     if col.dtype in ("int", "float"):
-        parsed = parse_numbers(raw)
+        parsed = _by_unique(raw, parse_numbers)
+    elif col.dtype == "bool":
+        parsed = _by_unique(raw, parse_bools)
+    elif col.dtype == "category":
+        parsed = _by_unique(raw, lambda r: _as_string(r).astype(object).where(r.notna()))
+    return _parse_typed(df, raw, col, table, out, parsed)
+
+
+def _parse_typed(
+    df: pd.DataFrame, raw: pd.Series, col: Column, table: str, out: _Collector, pre
+) -> pd.Series:
+    idx = df.index
+    if col.dtype in ("int", "float"):
+        parsed = parse_numbers(raw) if pre is None else pre
         bad = parsed.isna() & raw.notna()
         out.add(table, col.name, "wrong type", bad, f"not a number: {_values(raw[bad])}", idx)
         if col.dtype == "int":
@@ -251,7 +277,7 @@ def _parse_column(
             parsed = parsed.where(~frac).round().astype("Int64")
         return parsed
     if col.dtype == "bool":
-        parsed = parse_bools(raw)
+        parsed = parse_bools(raw) if pre is None else pre
         bad = parsed.isna() & raw.notna()
         out.add(
             table,
@@ -264,10 +290,12 @@ def _parse_column(
         return parsed
     if col.dtype == "id":
         return parse_ids(raw)
-    parsed = _as_string(raw).astype(object).where(raw.notna())
+    parsed = _as_string(raw).astype(object).where(raw.notna()) if pre is None else pre
     if col.dtype == "category" and col.codes:
         norm = {k.casefold(): k for k in col.codes}
-        folded = parsed.map(lambda v: norm.get(v.casefold(), v) if isinstance(v, str) else v)
+        uniq = pd.unique(parsed.dropna())
+        fold = {u: norm.get(str(u).casefold(), u) for u in uniq}
+        folded = parsed.map(fold) if fold else parsed
         unknown = folded.notna() & ~folded.isin(list(col.codes))
         out.add(
             table,

@@ -46,8 +46,10 @@ class HonestResult:
 
     def summary(self) -> str:
         est, lo, up = self.original
-        head = (f"Rambachan & Roth sensitivity ({self.kind}), target: {self.target}\n"
-                f"original estimate {est:.4f} [{lo:.4f}, {up:.4f}]")
+        head = (
+            f"Rambachan & Roth sensitivity ({self.kind}), target: {self.target}\n"
+            f"original estimate {est:.4f} [{lo:.4f}, {up:.4f}]"
+        )
         return head + "\n" + self.table.to_string(float_format=lambda v: f"{v:.4f}")
 
     def __str__(self) -> str:
@@ -65,8 +67,15 @@ class HonestResult:
             _, ax = plt.subplots(figsize=(6, 4))
         t = self.table
         est, lo, up = self.original
-        ax.errorbar([-0.1 * (t["M"].max() or 1)], [est], yerr=[[est - lo], [up - est]], fmt="o",
-                    color="grey", capsize=3, label="original")
+        ax.errorbar(
+            [-0.1 * (t["M"].max() or 1)],
+            [est],
+            yerr=[[est - lo], [up - est]],
+            fmt="o",
+            color="grey",
+            capsize=3,
+            label="original",
+        )
         ax.vlines(t["M"], t["lower"], t["upper"], color="#00468b", lw=3, label="robust interval")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
         ax.set_xlabel("M̄" if self.kind == "relative_magnitude" else "M")
@@ -166,9 +175,10 @@ def honest_bounds(
             M = [0.0, 0.25 * s, 0.5 * s, 1.0 * s, 2.0 * s]
     rng = np.random.default_rng(seed)
     vals, vecs = np.linalg.eigh((sigma + sigma.T) / 2)
-    draws = beta + rng.standard_normal((n_draws, len(beta))) @ (
-        vecs * np.sqrt(np.clip(vals, 0, None))
-    ).T
+    draws = (
+        beta
+        + rng.standard_normal((n_draws, len(beta))) @ (vecs * np.sqrt(np.clip(vals, 0, None))).T
+    )
     alpha = 1 - level
     rows = []
     for m in M:
@@ -179,9 +189,15 @@ def honest_bounds(
             lo_id, up_id = _sd_bounds(beta, pre_pos, post_pos, lvec, m)
             bb = np.array([_sd_bounds(d, pre_pos, post_pos, lvec, m) for d in draws])
             lo_b, up_b = bb[:, 0], bb[:, 1]
-        rows.append({"M": float(m), "lower_set": float(lo_id), "upper_set": float(up_id),
-                     "lower": float(np.nanquantile(lo_b, alpha / 2)),
-                     "upper": float(np.nanquantile(up_b, 1 - alpha / 2))})
+        rows.append(
+            {
+                "M": float(m),
+                "lower_set": float(lo_id),
+                "upper_set": float(up_id),
+                "lower": float(np.nanquantile(lo_b, alpha / 2)),
+                "upper": float(np.nanquantile(up_b, 1 - alpha / 2)),
+            }
+        )
     est = float(beta[post_pos] @ lvec)
     se = float(np.sqrt(lvec @ sigma[np.ix_(post_pos, post_pos)] @ lvec))
     z = stats.norm.ppf(1 - alpha / 2)

@@ -30,9 +30,17 @@ class SunAbraham:
     ``leads`` / ``lags`` select which relative periods are reported (all are estimated).
     """
 
-    def __init__(self, df: pd.DataFrame, outcome: str, unit: str, time: str, group: str,
-                 leads: int | None = None, lags: int | None = None,
-                 cluster: str | None = None) -> None:
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        outcome: str,
+        unit: str,
+        time: str,
+        group: str,
+        leads: int | None = None,
+        lags: int | None = None,
+        cluster: str | None = None,
+    ) -> None:
         require_columns(df, [outcome, unit, time, group, cluster])
         self.df, self.outcome, self.unit, self.time, self.group = df, outcome, unit, time, group
         self.leads, self.lags, self.cluster = leads, lags, cluster
@@ -48,8 +56,10 @@ class SunAbraham:
         if not (g == 0).any():
             last = g.max()
             keep = t < last
-            notes.append(f"No never-treated units: cohort {last:g} is the control group; "
-                         f"periods from {last:g} on are dropped.")
+            notes.append(
+                f"No never-treated units: cohort {last:g} is the control group; "
+                f"periods from {last:g} on are dropped."
+            )
             control = g == last
         else:
             control = g == 0
@@ -76,8 +86,11 @@ class SunAbraham:
         cl = uid if self.cluster is None else pd.factorize(sub[self.cluster], sort=True)[0]
         fit = within_ols(y, x, uid, tpos.astype(np.int64), cl, overwrite=True)
         if fit.n_clusters < FEW_CLUSTERS_WARN:
-            warnings.warn(f"only {fit.n_clusters} clusters: cluster-robust errors are "
-                          f"unreliable", EstimationWarning, stacklevel=2)
+            warnings.warn(
+                f"only {fit.n_clusters} clusters: cluster-robust errors are unreliable",
+                EstimationWarning,
+                stacklevel=2,
+            )
         cnt = pd.Series(1, index=pd.MultiIndex.from_arrays([key_e[treated], rel[treated]]))
         cnt = cnt.groupby(level=[0, 1]).sum()
         ls = sorted({l_ for (_, l_) in cols})
@@ -100,8 +113,10 @@ class SunAbraham:
             method="Sun & Abraham interaction-weighted event study",
             estimand="IW average of cohort-specific effects CATT(e, l) by relative period l",
             n={"n": fit.n_obs, "n_clusters": fit.n_clusters},
-            assumptions=("Parallel trends between each cohort and the control cohort.",
-                         "No anticipation before the reference period."),
+            assumptions=(
+                "Parallel trends between each cohort and the control cohort.",
+                "No anticipation before the reference period.",
+            ),
             notes=tuple(notes),
             dist="t" if fit.n_clusters < FEW_CLUSTERS_WARN else "normal",
             df_resid=fit.n_clusters - 1 if fit.n_clusters < FEW_CLUSTERS_WARN else None,

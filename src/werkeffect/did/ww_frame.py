@@ -70,8 +70,13 @@ def ww_inflow_frame(
     window_end = w["ww_end"] + pd.to_timedelta(horizon_days, unit="D")
     n1 = len(w)
     w = w.loc[window_end <= extract].copy()
-    flow.add("ww: follow-up complete", "ww", n1, len(w),
-             f"the {horizon_months:g}-month window after WW end passes the extract date")
+    flow.add(
+        "ww: follow-up complete",
+        "ww",
+        n1,
+        len(w),
+        f"the {horizon_months:g}-month window after WW end passes the extract date",
+    )
     # first bijstand spell start after the WW end, per WW record
     sp = dataset.spells[["person_id", "start_date"]]
     m = w[["ww_id", "person_id", "ww_end"]].merge(sp, on="person_id", how="left")
@@ -93,10 +98,19 @@ def ww_inflow_frame(
     out = w[cols].reset_index(drop=True)
     if level == "municipality":
         g = out.groupby(["municipality", "period"], sort=True)
-        out = g.agg(group=("group", "first"), treated=("treated", "max"),
-                    inflow=("inflow", "mean"), n=("inflow", "size")).reset_index()
-        flow.add("ww: municipality x period", "ww", len(w), len(out),
-                 "aggregated to inflow rates per municipality and period")
+        out = g.agg(
+            group=("group", "first"),
+            treated=("treated", "max"),
+            inflow=("inflow", "mean"),
+            n=("inflow", "size"),
+        ).reset_index()
+        flow.add(
+            "ww: municipality x period",
+            "ww",
+            len(w),
+            len(out),
+            "aggregated to inflow rates per municipality and period",
+        )
     elif level != "individual":
         raise ValueError("level must be 'individual' or 'municipality'")
     out.attrs["flow"] = flow

@@ -11,14 +11,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from werkeffect.dynamic._engine import Prepared, Spec, estimate_once
+from werkeffect.dynamic._engine import OnePass, Prepared, Spec, estimate_once
 from werkeffect.dynamic.bootstrap import bootstrap
-from werkeffect.dynamic.hazard import TreatmentHazard
 from werkeffect.dynamic.results import DynamicResult
 from werkeffect.dynamic.risk_sets import SpellArrays, default_u_values, prepare_spells
 from werkeffect.exceptions import EstimationError, EstimationWarning
 
 OUTCOMES = ("work", "durable")
+#: Newton steps of the start model in each resample, started from the full-sample estimate
+#: (a k-step bootstrap, first-order equivalent to full re-estimation: Andrews 2002)
+BOOTSTRAP_NEWTON_STEPS = 2
 
 
 @dataclass(frozen=True)
@@ -28,18 +30,22 @@ class _Replicate:
     arr: SpellArrays
     spec: Spec
     prep: Prepared
-    bins: np.ndarray
-    start: TreatmentHazard
+    first: OnePass
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
+        f = self.first
+        phi = f.hazard_phi if f.hazard_phi is not None and f.hazard_phi is not f.hazard else None
         one = estimate_once(
             self.arr,
             self.spec,
             w,
             prep=self.prep,
-            hazard_start=self.start,
-            bins=self.bins,
+            hazard_start=f.hazard,
+            bins=f.hazard.bins,
+            hazard_start_phi=phi,
+            bins_phi=None if phi is None else phi.bins,
             warn=False,
+            hazard_steps=BOOTSTRAP_NEWTON_STEPS,
         )
         return np.r_[one.att.ravel(), one.att_avg]
 
@@ -73,6 +79,7 @@ class DynamicEstimator:
         followup: str | None = None,
         return_time: str | None = None,
         cluster: str | None = None,
+        calendar_start: str | None = None,
         horizons: Sequence[int] = (6, 12, 24),
         u_values: Sequence[int] | None = None,
         outcome: str = "work",
@@ -105,6 +112,7 @@ class DynamicEstimator:
             "followup": followup,
             "return_time": return_time,
             "cluster": cluster,
+            "calendar_start": calendar_start,
         }
         self.covariates = list(dict.fromkeys([*covariates, *history]))
         self.horizons = hs
@@ -127,6 +135,7 @@ class DynamicEstimator:
             return_time=return_time,
             cluster=cluster,
             work_cause=work_cause,
+            calendar_start=calendar_start,
         )
         if outcome == "durable":
             self.arrays_.outcome_arrays("durable")  # raises when the columns are missing
@@ -179,6 +188,7 @@ class DynamicEstimator:
         kwargs.setdefault("entry", "entry")
         kwargs.setdefault("followup", "followup")
         kwargs.setdefault("return_time", "return_time")
+        kwargs.setdefault("calendar_start", "spell_start_date")
         model = cls(frame, covariates=covariates, **kwargs)
         model.flow_ = getattr(frame, "attrs", {}).get("flow")
         return model
@@ -193,6 +203,7 @@ class DynamicEstimator:
         progress: bool | None = None,
         ci: str = "normal",
         level: float = 0.95,
+        resampling: str | None = None,
     ) -> DynamicResult:
         """Estimate ATT(u, h) for all u and h, with a cluster bootstrap over persons.
 
@@ -209,7 +220,17 @@ class DynamicEstimator:
             Show a progress bar (default: when ``n_boot >= 50``).
         ci
             ``"normal"`` (estimate ± z·bootstrap SE) or ``"percentile"`` intervals.
+        resampling
+            ``"bootstrap"`` (persons drawn with replacement; default for weighting) or
+            ``"half"`` (half-sampling: half of the persons drawn without replacement; the
+            spread around the full-sample estimate is the sampling variance; default for
+            nearest-neighbour matching, for which the ordinary bootstrap overstates the
+            variance — Abadie & Imbens 2008).
         """
+        if resampling is None:
+            resampling = "half" if self.weighting == "nn" else "bootstrap"
+        if resampling not in ("bootstrap", "half"):
+            raise ValueError("resampling must be 'bootstrap' or 'half'")
         if ci not in ("normal", "percentile"):
             raise ValueError("ci must be 'normal' or 'percentile'")
         arr, spec = self.arrays_, self.spec_
@@ -253,7 +274,12 @@ class DynamicEstimator:
                 stacklevel=2,
             )
         reps = bootstrap(
-            _Replicate(arr, spec, prep, one.hazard.bins, one.hazard),
+            _Replicate(
+                arr,
+                spec,
+                prep,
+                OnePass(one.att, one.att_avg, one.n_treated, one.hazard, one.hazard_phi),
+            ),
             arr.cluster,
             arr.n_clusters,
             len(est),
@@ -261,8 +287,15 @@ class DynamicEstimator:
             seed=seed,
             n_jobs=n_jobs,
             progress=progress,
+            scheme=resampling,
         )
-        if len(reps):
+        if len(reps) and resampling == "half":
+            # deviations from the full-sample estimate, scaled by sqrt(m / (n - m))
+            m = arr.n_clusters // 2
+            scale = np.sqrt(m / (arr.n_clusters - m))
+            reps = est + scale * (reps - est)
+            se = np.sqrt(np.nanmean((reps - est) ** 2, axis=0))
+        elif len(reps):
             se = np.nanstd(reps, axis=0, ddof=1)
         else:
             se = np.full(len(est), np.nan)
@@ -288,9 +321,9 @@ class DynamicEstimator:
         )
         H = spec.horizon
         curves = []
-        for group, s_key, f_key, r_key in (
-            ("treated", "surv_t", "cif_t", "at_risk_t"),
-            ("control", "surv_c", "cif_c", "at_risk_c"),
+        for group, s_key, f_key in (
+            ("treated", "surv_t", "cif_t"),
+            ("control", "surv_c", "cif_c"),
         ):
             curves.append(
                 pd.DataFrame(
@@ -300,7 +333,6 @@ class DynamicEstimator:
                         "group": group,
                         "survival": one.curves[s_key].ravel(),
                         "cif": one.curves[f_key].ravel(),
-                        "at_risk": one.counts[r_key].ravel(),
                     }
                 )
             )
@@ -312,7 +344,8 @@ class DynamicEstimator:
             + "to work within h months after elapsed month u (Aalen–Johansen curves, "
             "right-censoring at the extract date as in Kaplan–Meier, other exits competing).",
             "'ATT' rows average ATT(u, h) over the distribution of u among the starters used.",
-            f"Bootstrap over {arr.n_clusters:,} clusters, {len(reps)} replications"
+            ("Half-sampling" if resampling == "half" else "Bootstrap")
+            + f" over {arr.n_clusters:,} clusters, {len(reps)} replications"
             + (
                 f", seed {seed}"
                 if seed is not None and not isinstance(seed, np.random.SeedSequence)
@@ -356,6 +389,7 @@ class DynamicEstimator:
                 "n_boot": n_boot,
                 "seed": seed if not isinstance(seed, np.random.SeedSequence) else None,
                 "ci": ci,
+                "resampling": resampling,
                 "start_model_converged": bool(one.hazard.converged),
             },
         )

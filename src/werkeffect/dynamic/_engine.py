@@ -1,6 +1,12 @@
 """One pass of dynamic estimation for given frequency weights (the bootstrap calls it again).
 
 Everything is array arithmetic over spells, months and u-cohorts; no loop over people.
+
+Clock. A starter's outcome window runs from its own start time ``s`` (``u <= s < u + 1``) to
+``s + h``. Matched comparison spells are followed from the same ``s`` (and must still be on
+benefit then). In the weighting estimators the comparison spells of cohort ``u`` are followed
+from ``u + phi``, with ``phi`` the average position of the starts within their month (0 for
+monthly data), on a grid of months shifted by ``phi``.
 """
 
 from __future__ import annotations
@@ -10,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from werkeffect.dynamic.cif import aalen_johansen, counts_from_rows
+from werkeffect.dynamic.cif import aalen_johansen, aalen_johansen_episodes
 from werkeffect.dynamic.hazard import HazardCells, TreatmentHazard, fit_treatment_hazard
-from werkeffect.dynamic.matching import match_weights, nn_match_within
-from werkeffect.dynamic.risk_sets import SpellArrays, control_rows, treated_rows
+from werkeffect.dynamic.matching import nn_match_within
+from werkeffect.dynamic.risk_sets import SpellArrays, control_rows, interval_rows, treated_rows
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class Spec:
     outcome: str  # "work" | "durable"
     weighting: str  # "nn" | "ipw"
     censor_later: bool  # controls censored when they start later (VdB-V, FJ)
-    ipcw: bool  # inverse probability of censoring weights for later starts (VdB-V)
+    ipcw: bool  # inverse probability of censoring weights for later starts
     n_neighbors: int = 5
     caliper: float | None = 0.2  # in standard deviations of the logit propensity score
     min_events: int = 10
@@ -36,7 +42,7 @@ class Spec:
 
     @property
     def n_months(self) -> int:
-        return int(self.u_values.max()) + self.horizon
+        return int(self.u_values.max()) + self.horizon + 2
 
 
 @dataclass
@@ -45,15 +51,9 @@ class OnePass:
     att_avg: np.ndarray  # (n_h,)
     n_treated: np.ndarray  # (n_u,) weighted treated used at u
     hazard: TreatmentHazard
+    hazard_phi: TreatmentHazard | None = None
     curves: dict | None = None
     counts: dict | None = None
-
-
-def _integer_weights(w: np.ndarray) -> np.ndarray:
-    wi = np.rint(w).astype(np.int64)
-    if not np.allclose(wi, w):
-        raise ValueError("nearest-neighbour matching needs integer frequency weights")
-    return wi
 
 
 @dataclass(frozen=True)
@@ -65,25 +65,31 @@ class Prepared:
     tu: np.ndarray
     ci: np.ndarray
     cu: np.ndarray
-    last: np.ndarray
-    event: np.ndarray
-    any_exit: np.ndarray
+    phi: float
+    arr_phi: SpellArrays
+    cells_phi: HazardCells
 
     @classmethod
     def build(cls, arr: SpellArrays, spec: Spec) -> Prepared:
-        last, event = arr.outcome_arrays(spec.outcome)
         ti, tu = treated_rows(arr, spec.u_values)
         ci, cu = control_rows(arr, spec.u_values)
-        return cls(
-            cells=HazardCells.build(arr, spec.n_months),
-            ti=ti,
-            tu=tu,
-            ci=ci,
-            cu=cu,
-            last=last,
-            event=event,
-            any_exit=arr.any_exit_by(last),
-        )
+        phi = 0.0
+        if spec.weighting == "ipw" and len(ti):
+            frac = arr.ps[ti] - np.floor(arr.ps[ti] + 1e-9)
+            phi = float(np.clip(np.mean(frac), 0.0, 0.999))
+            if phi < 1e-6:
+                phi = 0.0
+        cells = HazardCells.build(arr, spec.n_months)
+        arr_phi = arr.shift(phi)
+        cells_phi = cells if phi == 0 else HazardCells.build(arr_phi, spec.n_months)
+        return cls(cells, ti, tu, ci, cu, phi, arr_phi, cells_phi)
+
+
+def _integer_weights(w: np.ndarray) -> np.ndarray:
+    wi = np.rint(w).astype(np.int64)
+    if not np.allclose(wi, w):
+        raise ValueError("nearest-neighbour matching needs integer frequency weights")
+    return wi
 
 
 def estimate_once(
@@ -93,14 +99,18 @@ def estimate_once(
     *,
     prep: Prepared | None = None,
     hazard_start: TreatmentHazard | None = None,
+    hazard_start_phi: TreatmentHazard | None = None,
     bins: np.ndarray | None = None,
+    bins_phi: np.ndarray | None = None,
     full: bool = False,
     warn: bool = True,
+    hazard_steps: int = 50,
 ) -> OnePass:
     if prep is None:
         prep = Prepared.build(arr, spec)
     uv = spec.u_values
     n_u, H = len(uv), spec.horizon
+    times = np.arange(1, H + 1, dtype=float)
     w = np.ones(arr.n) if weights is None else np.asarray(weights, float)
     hz = fit_treatment_hazard(
         arr,
@@ -111,121 +121,204 @@ def estimate_once(
         bins=bins,
         start=hazard_start,
         warn=warn,
+        max_iter=hazard_steps,
     )
-    last, event, any_exit = prep.last, prep.event, prep.any_exit
-    index = hz.index(arr.X)
+    end, event, any_exit = arr.outcome_times(spec.outcome)
 
-    # -- treated at u --------------------------------------------------------------------
-    ti, tu = prep.ti, prep.tu
-    keep = w[ti] > 0
-    ti, tu = ti[keep], tu[keep]
+    # -- starters at u, each followed from its own start time ------------------------------
+    keep = w[prep.ti] > 0
+    ti, tu = prep.ti[keep], prep.tu[keep]
     tw = w[ti]
+    anchor = arr.ps[ti]
 
-    # -- controls: the not yet treated at u -----------------------------------------------
-    ci, cu = prep.ci, prep.cu
-    keep = w[ci] > 0
-    ci, cu = ci[keep], cu[keep]
-
+    hz_phi = None
     if spec.weighting == "nn":
+        ci, cu = prep.ci, prep.cu
+        keep = w[ci] > 0
+        ci, cu = ci[keep], cu[keep]
         mult = _integer_weights(w[ci])
         rep = np.repeat(np.arange(len(ci)), mult)
-        sd = float(np.std(index[ci])) if len(ci) else 1.0
+        # logit propensity score within u (month effects are common within u)
+        t_score = hz.score(arr, ti, uv[tu])
+        c_score = hz.score(arr, ci, uv[cu])
+        sd = float(np.std(c_score)) if len(ci) else 1.0
         cal = None if spec.caliper is None else spec.caliper * max(sd, 1e-12)
-        matches, _ = nn_match_within(tu, index[ti], cu[rep], index[ci][rep], spec.n_neighbors, cal)
-        # map expanded positions back to control rows
-        matches = np.where(matches >= 0, rep[np.maximum(matches, 0)], -1)
-        cw, matched = match_weights(matches, tw, len(ci))
-        tw = np.where(matched, tw, 0.0)
-    else:
-        odds = np.exp(hz.logit(arr.X[ci], uv[cu]))
-        cw = w[ci] * odds
-        # scale within u so the controls sum to the treated (cosmetic: ratios are invariant)
-        tot_t = np.bincount(tu, weights=tw, minlength=n_u)
-        tot_c = np.bincount(cu, weights=cw, minlength=n_u)
-        cw = cw * (tot_t / np.where(tot_c > 0, tot_c, 1.0))[cu]
-
-    n_treated = np.bincount(tu, weights=tw, minlength=n_u)
-    nt_r, ev_t, ex_t = counts_from_rows(tu, uv, last[ti], event[ti], any_exit[ti], tw, n_u, H)
-
-    if spec.ipcw:
-        nc_r, ev_c, ex_c = _ipcw_counts(arr, spec, hz, w, last, event, any_exit)
-    else:
-        if spec.censor_later:
-            lc = np.minimum(last[ci], arr.treat_m[ci] - 1)
-            evc = event[ci] & (arr.exit_m[ci] <= lc)
-            axc = any_exit[ci] & (arr.exit_m[ci] <= lc)
-        else:
-            lc, evc, axc = last[ci], event[ci], any_exit[ci]
-        pos = cw > 0
-        nc_r, ev_c, ex_c = counts_from_rows(
-            cu[pos], uv, lc[pos], evc[pos], axc[pos], cw[pos], n_u, H
+        matches, _ = nn_match_within(
+            tu,
+            t_score,
+            cu[rep],
+            c_score[rep],
+            spec.n_neighbors,
+            cal,
+            t_time=anchor,
+            c_time=arr.d[ci][rep],
         )
+        ok = matches >= 0
+        n_match = ok.sum(axis=1)
+        matched = n_match > 0
+        tw = np.where(matched, tw, 0.0)
+        p_t, p_k = np.nonzero(ok)
+        p_c = ci[rep[matches[p_t, p_k]]]
+        p_w = tw[p_t] / n_match[p_t]
+        p_a = anchor[p_t]
+        c_stop = end[p_c] - p_a
+        c_ev, c_ax = event[p_c].copy(), any_exit[p_c].copy()
+        if spec.censor_later:
+            later = arr.ps[p_c] - p_a
+            cut = later < c_stop
+            c_stop = np.where(cut, later, c_stop)
+            c_ev &= ~cut
+            c_ax &= ~cut
+        if spec.ipcw:
+            g, st, sp, ww, ev, ax = _split_ipcw(
+                hz, arr, tu[p_t], p_c, p_a, c_stop, p_w, c_ev, c_ax, H, spec.n_months
+            )
+        else:
+            g, st, sp, ww, ev, ax = tu[p_t], np.zeros(len(p_t)), c_stop, p_w, c_ev, c_ax
+        pos = sp > 0
+        s_c, f_c = aalen_johansen_episodes(
+            g[pos], st[pos], sp[pos], ww[pos], ev[pos], ax[pos], n_u, times
+        )
+        n_controls_used = np.bincount(tu[p_t], minlength=n_u)
+        c_weights = (tu[p_t], p_w)
+    else:
+        arr_phi = prep.arr_phi
+        # the start model of the unshifted grid serves the grid shifted by phi (< 1 month):
+        # month effects are evaluated at the shifted month, calendar effects at the shifted
+        # calendar time
+        hz_phi = hz
+        n_r, e_r, x_r, n_used = _weighted_counts(arr_phi, spec, hz_phi, w)
+        s_c, f_c = aalen_johansen(n_r, e_r, x_r)
+        n_controls_used = n_used
+        c_weights = None
 
-    s_t, f_t = aalen_johansen(nt_r, ev_t, ex_t)
-    s_c, f_c = aalen_johansen(nc_r, ev_c, ex_c)
+    t_stop = end[ti] - anchor
+    pos = (t_stop > 0) & (tw > 0)
+    s_t, f_t = aalen_johansen_episodes(
+        tu[pos],
+        np.zeros(pos.sum()),
+        t_stop[pos],
+        tw[pos],
+        event[ti][pos],
+        any_exit[ti][pos],
+        n_u,
+        times,
+    )
+    n_treated = np.bincount(tu, weights=tw, minlength=n_u)
     hidx = np.asarray(spec.horizons) - 1
     att = f_t[:, hidx] - f_c[:, hidx]
-    ok = np.isfinite(att) & (n_treated[:, None] > 0)
+    att = np.where(n_treated[:, None] > 0, att, np.nan)
+    ok = np.isfinite(att)
     wt = np.where(ok, n_treated[:, None], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        att_avg = np.nansum(np.where(ok, att, 0.0) * wt, axis=0) / wt.sum(axis=0)
-    att = np.where(n_treated[:, None] > 0, att, np.nan)
-    out = OnePass(att=att, att_avg=att_avg, n_treated=n_treated, hazard=hz)
+        att_avg = (np.where(ok, att, 0.0) * wt).sum(axis=0) / wt.sum(axis=0)
+    out = OnePass(att=att, att_avg=att_avg, n_treated=n_treated, hazard=hz, hazard_phi=hz_phi)
     if full:
         out.curves = {"surv_t": s_t, "cif_t": f_t, "surv_c": s_c, "cif_c": f_c}
-        ess = np.bincount(cu, weights=cw, minlength=n_u) ** 2 / np.maximum(
-            np.bincount(cu, weights=cw**2, minlength=n_u), 1e-300
-        )
-        used = np.bincount(cu[cw > 0], minlength=n_u)
+        ci_all, cu_all = prep.ci, prep.cu
+        ess = np.full(n_u, np.nan)
+        if c_weights is not None:
+            g_c, w_c = c_weights
+            ess = np.bincount(g_c, weights=w_c, minlength=n_u) ** 2 / np.maximum(
+                np.bincount(g_c, weights=w_c**2, minlength=n_u), 1e-300
+            )
         out.counts = {
             "n_treated_all": np.bincount(tu, weights=w[ti], minlength=n_u),
             "n_treated": n_treated,
-            "n_controls": np.bincount(cu, weights=w[ci], minlength=n_u),
-            "n_controls_used": used if not spec.ipcw else np.bincount(cu, minlength=n_u),
-            "ess_controls": ess if not spec.ipcw else np.full(n_u, np.nan),
-            "at_risk_t": nt_r,
-            "at_risk_c": nc_r,
+            "n_controls": np.bincount(cu_all, weights=w[ci_all], minlength=n_u),
+            "n_controls_used": n_controls_used,
+            "ess_controls": ess,
+            "phi": prep.phi,
         }
     return out
 
 
-def _ipcw_counts(
-    arr: SpellArrays,
-    spec: Spec,
+def _split_ipcw(
     hz: TreatmentHazard,
+    arr: SpellArrays,
+    group: np.ndarray,
+    c: np.ndarray,
+    a: np.ndarray,
+    stop: np.ndarray,
     w: np.ndarray,
-    last: np.ndarray,
-    event: np.ndarray,
-    any_exit: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Control-arm counts of Van den Berg & Vikström's weighted estimator.
+    ev: np.ndarray,
+    ax: np.ndarray,
+    H: int,
+    n_months: int,
+):
+    """Split matched comparison rows at month boundaries with IPC weights.
 
-    A control of cohort u is weighted by the odds of starting at u (reweighting the not yet
-    treated to the covariates of the starters) and, in month m > u, by
-    ``1 / prod_{k=u+1..m} (1 - h_k(x))`` — the inverse probability of not having started yet —
-    and censored when it starts. With ``A[i,u] = w_i odds_i(u) G_i(u)`` and
+    From the anchor ``a`` (in month ``floor(a)``, in which the comparison spell is known not to
+    start) to the first month boundary the weight is ``w``; in month ``m > floor(a)`` it is
+    ``w / prod_{k=floor(a)+1..m} (1 - h_k(x))``.
+    """
+    stop = np.minimum(stop, H + 1.0)
+    m0 = np.floor(a + 1e-9).astype(np.int64)
+    last_m = np.ceil(a + stop - 1e-9).astype(np.int64) - 1  # month of the row's end
+    n_piece = np.maximum(last_m - m0, 0) + 1
+    rows, j = interval_rows(np.zeros(len(a), np.int64), n_piece - 1, np.arange(int(n_piece.max())))
+    m = m0[rows] + j
+    st = np.where(j == 0, 0.0, m - a[rows])
+    sp = np.where(j == n_piece[rows] - 1, stop[rows], m + 1 - a[rows])
+    # log P(no start in months floor(a)+1..m | x) for the comparison spell
+    uc, inv = np.unique(c, return_inverse=True)
+    lg = hz.log_untreated(arr, uc)  # (n_unique, n_months)
+    mm = np.minimum(m, n_months - 1)
+    m0c = np.minimum(m0[rows], n_months - 1)
+    log_p = lg[inv[rows], mm] - lg[inv[rows], m0c]
+    wt = w[rows] * np.exp(-log_p)
+    last = j == n_piece[rows] - 1
+    return group[rows], st, sp, wt, ev[rows] & last, ax[rows] & last
+
+
+def _weighted_counts(
+    arr: SpellArrays, spec: Spec, hz: TreatmentHazard, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Monthly comparison-arm counts of the weighting estimators (all u at once).
+
+    A comparison spell of cohort u is weighted by the odds of starting at u (reweighting the
+    not yet treated to the covariates of the starters). With ``censor_later`` it is censored
+    when it starts later, and with ``ipcw`` weighted in month m > u by
+    ``1 / prod_{k=u+1..m} (1 - h_k(x))``, the inverse probability of not having started yet
+    (Van den Berg & Vikström). With ``A[i,u] = w_i odds_i(u) G_i(u)`` and
     ``B[i,m] = 1 / G_i(m)`` (``G`` the probability of no start through month m) on the
-    spell's untreated at-risk interval, the weighted number at risk in month m of cohort u is
-    ``(A' B)[u, m]``: one matrix product instead of a (spell x u x month) expansion.
+    spell's at-risk interval, the weighted number at risk in month m of cohort u is
+    ``(A' B)[u, m]``: one matrix product instead of a (spell x u x month) expansion. A spell
+    censored during a month (extract date) counts for the fraction of the month it was
+    observed (actuarial life table; exact for monthly data).
     """
     uv = spec.u_values
     n_u, H, M = len(uv), spec.horizon, spec.n_months
-    b_i = np.minimum(np.minimum(last, arr.treat_m - 1), M - 1)
-    rows = np.flatnonzero((w > 0) & (b_i >= arr.entry_m) & (b_i >= uv[0]) & (arr.entry_m <= uv[-1]))
-    X = arr.X[rows]
-    lo, hi = arr.entry_m[rows], b_i[rows]
-    log_g = hz.log_untreated(X)  # (r, M)
-    logit_u = hz.alpha[hz.bins[uv]][None, :] + hz.index(X)[:, None]  # (r, n_u)
-    in_u = (uv[None, :] >= lo[:, None]) & (uv[None, :] <= hi[:, None])
-    A = np.where(in_u, w[rows][:, None] * np.exp(logit_u + log_g[:, uv]), 0.0)
+    end, event, any_exit = arr.outcome_times(spec.outcome)
+    last_m = (np.ceil(end - 1e-9) - 1).astype(np.int64)
+    b_i = np.minimum(last_m, arr.treat_m - 1) if spec.censor_later else last_m.copy()
+    # comparison spells must be untreated at u: the cohort interval ends before the start
+    u_hi = np.minimum(b_i, arr.treat_m - 1)
+    b_i = np.minimum(b_i, M - 1)
+    rows = np.flatnonzero(
+        (w > 0) & (u_hi >= arr.entry_m) & (u_hi >= uv[0]) & (arr.entry_m <= uv[-1])
+    )
+    lo, hi, uhi = arr.entry_m[rows], b_i[rows], u_hi[rows]
+    logit_u = hz.logit(arr, rows[:, None], uv[None, :])  # (r, n_u)
+    in_u = (uv[None, :] >= lo[:, None]) & (uv[None, :] <= uhi[:, None])
     months = np.arange(M)
     in_m = (months[None, :] >= lo[:, None]) & (months[None, :] <= hi[:, None])
-    B = np.where(in_m, np.exp(-log_g), 0.0)
+    if spec.ipcw:
+        log_g = hz.log_untreated(arr, rows)[:, :M]  # (r, M)
+        A = np.where(in_u, w[rows][:, None] * np.exp(logit_u + log_g[:, uv]), 0.0)
+        B = np.where(in_m, np.exp(-log_g), 0.0)
+    else:
+        A = np.where(in_u, w[rows][:, None] * np.exp(logit_u), 0.0)
+        B = in_m.astype(float)
+    # fraction of the last month observed for spells censored in it (not exits)
+    e_m = last_m[rows]
+    ex_rows = any_exit[rows] & (e_m <= hi)
+    cens = ~ex_rows & (e_m <= hi) & (e_m >= lo)
+    frac = np.clip(end[rows] - e_m, 0.0, 1.0)
+    r_c = np.flatnonzero(cens)
+    B[r_c, e_m[r_c]] *= frac[r_c]
     full = A.T @ B  # (n_u, M)
-    # exits in the untreated interval
-    ex_rows = any_exit[rows] & (arr.exit_m[rows] <= hi)
     ev_rows = event[rows] & ex_rows
-    e_m = arr.exit_m[rows]
 
     def _by_month(flag: np.ndarray) -> np.ndarray:
         r = np.flatnonzero(flag)
@@ -242,4 +335,5 @@ def _ipcw_counts(
     at_risk = np.where(valid, full[r_idx, cols], 0.0)
     events = np.where(valid, ev_full[r_idx, cols], 0.0)
     exits = np.where(valid, ex_full[r_idx, cols], 0.0)
-    return at_risk, events, exits
+    n_used = in_u.sum(axis=0)
+    return at_risk, events, exits, n_used

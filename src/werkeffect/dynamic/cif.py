@@ -70,3 +70,87 @@ def aalen_johansen(
     surv[bad] = np.nan
     cif[bad] = np.nan
     return surv, cif
+
+
+def aalen_johansen_episodes(
+    group: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    weight: np.ndarray,
+    event: np.ndarray,
+    any_exit: np.ndarray,
+    n_groups: int,
+    times: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (continuous-time) weighted Aalen–Johansen curves per group, from episodes.
+
+    Each episode is at risk on ``(start, stop]`` with ``weight`` and ends at ``stop`` with an
+    exit of interest (``event``), another exit (``any_exit`` and not ``event``) or not at all
+    (censoring, or the next episode of the same row follows with another weight). Ties:
+    exits at ``t`` are counted among those at risk at ``t`` (censored at ``t`` included).
+
+    Returns survival and cumulative incidence at ``times`` (shape ``(n_groups, len(times))``),
+    NaN where nobody is left at risk before the time while the curve is still undetermined.
+    """
+    K = float(max(np.max(stop, initial=0.0), np.max(times, initial=0.0)) + 2.0)
+    k_stop = group * K + stop
+    k_start = group * K + start
+    o_stop = np.argsort(k_stop, kind="stable")
+    o_start = np.argsort(k_start, kind="stable")
+    ks_stop, ks_start = k_stop[o_stop], k_start[o_start]
+    c_stop = np.r_[0.0, np.cumsum(weight[o_stop])]
+    c_start = np.r_[0.0, np.cumsum(weight[o_start])]
+    g_end = (np.arange(n_groups) + 1) * K
+
+    def at_risk(g: np.ndarray, t: np.ndarray) -> np.ndarray:
+        key = g * K + t
+        end = g_end[g]
+        # weight of episodes in group g with stop >= t minus those with start >= t
+        s1 = (
+            c_stop[np.searchsorted(ks_stop, end, "left")]
+            - c_stop[np.searchsorted(ks_stop, key, "left")]
+        )
+        s2 = (
+            c_start[np.searchsorted(ks_start, end, "left")]
+            - c_start[np.searchsorted(ks_start, key, "left")]
+        )
+        return s1 - s2
+
+    ex = any_exit & (weight > 0)
+    keys, inv = np.unique(k_stop[ex], return_inverse=True)
+    e_all = np.bincount(inv, weights=weight[ex], minlength=len(keys))
+    e_int = np.bincount(inv, weights=(weight * event)[ex], minlength=len(keys))
+    g_ev = np.floor(keys / K + 1e-12).astype(np.int64)
+    t_ev = keys - g_ev * K
+    n_risk = at_risk(g_ev, t_ev)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.where(n_risk > 0, e_all / n_risk, 0.0)
+        lam_i = np.where(n_risk > 0, e_int / n_risk, 0.0)
+    # groupwise cumulative products and sums (keys are sorted by group, then time); a hazard
+    # of 1 is clipped so that survival becomes ~1e-15 instead of log(0)
+    log_s = np.log1p(-np.minimum(lam, 1.0 - 1e-15))
+    first = np.r_[True, g_ev[1:] != g_ev[:-1]] if len(g_ev) else np.zeros(0, bool)
+    idx = np.arange(len(log_s))
+    start_pos = np.maximum.accumulate(np.where(first, idx, 0)) if len(idx) else idx
+    cs = np.cumsum(log_s)
+    base = np.where(start_pos > 0, cs[np.maximum(start_pos - 1, 0)], 0.0)
+    log_surv = cs - base
+    log_prev = np.where(first, 0.0, np.r_[0.0, log_surv[:-1]]) if len(idx) else log_surv
+    surv = np.exp(log_surv)
+    inc = np.exp(log_prev) * lam_i
+    ci = np.cumsum(inc)
+    cif = ci - np.where(start_pos > 0, ci[np.maximum(start_pos - 1, 0)], 0.0)
+
+    G = np.repeat(np.arange(n_groups), len(times))
+    T = np.tile(np.asarray(times, float), n_groups)
+    pos = np.searchsorted(keys, G * K + T, side="right") - 1
+    valid = (pos >= 0) & (g_ev[np.maximum(pos, 0)] == G) if len(keys) else np.zeros(len(G), bool)
+    S = np.where(valid, surv[np.maximum(pos, 0)] if len(keys) else 1.0, 1.0)
+    F = np.where(valid, cif[np.maximum(pos, 0)] if len(keys) else 0.0, 0.0)
+    # identified only while someone is at risk just before t (or the curve has reached 0)
+    left = at_risk(G, T)
+    undetermined = (left <= 0) & (S > 1e-12)
+    # ... unless everyone left through observed exits exactly at t (left counts stop >= t)
+    S = np.where(undetermined, np.nan, S).reshape(n_groups, len(times))
+    F = np.where(undetermined, np.nan, F).reshape(n_groups, len(times))
+    return S, F

@@ -19,7 +19,7 @@ linear in the number of spells and months — no person-month frame is ever buil
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
@@ -44,7 +44,12 @@ def month_bins(counts: np.ndarray, min_events: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TreatmentHazard:
-    """A fitted programme-start hazard (internal)."""
+    """A fitted programme-start hazard (internal).
+
+    ``logit h(i, m) = alpha[bins[m]] + delta[year_bin(i, m)] + x_i' beta`` where the calendar
+    year of spell i in month m is ``floor(cal0_i + m / 12)`` (``delta`` is empty without
+    calendar times).
+    """
 
     bins: np.ndarray
     alpha: np.ndarray
@@ -52,21 +57,38 @@ class TreatmentHazard:
     converged: bool
     n_iter: int
     loglik: float
+    delta: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    year_bins: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    year0: int = 0
 
     @property
     def n_months(self) -> int:
         return len(self.bins)
 
     def index(self, X: np.ndarray) -> np.ndarray:
-        """Linear index ``x' beta`` (the logit propensity score up to the month level)."""
+        """Linear index ``x' beta`` (without month and calendar effects)."""
         return X @ self.beta
 
-    def logit(self, X: np.ndarray, months: np.ndarray) -> np.ndarray:
-        return self.alpha[self.bins[months]] + X @ self.beta
+    def calendar(self, arr: SpellArrays, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
+        """Calendar-year effect ``delta`` of spells ``rows`` in ``months`` (broadcasting)."""
+        if arr.cal0 is None or len(self.delta) <= 1:
+            return np.zeros(np.broadcast_shapes(np.shape(rows), np.shape(months)))
+        y = np.floor(arr.cal0[rows] + np.asarray(months) / 12.0).astype(np.int64) - self.year0
+        y = np.clip(y, 0, len(self.year_bins) - 1)
+        return self.delta[self.year_bins[y]]
 
-    def log_untreated(self, X: np.ndarray) -> np.ndarray:
-        """``log prod_{k<=m} (1 - h_k(x))`` for months ``m = 0..n_months-1``, shape (n, M)."""
-        eta = self.alpha[self.bins][None, :] + (X @ self.beta)[:, None]
+    def score(self, arr: SpellArrays, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
+        """Logit propensity score up to the month level: ``delta + x' beta``."""
+        return self.calendar(arr, rows, months) + (arr.X @ self.beta)[rows]
+
+    def logit(self, arr: SpellArrays, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
+        return self.alpha[self.bins[months]] + self.score(arr, rows, months)
+
+    def log_untreated(self, arr: SpellArrays, rows: np.ndarray) -> np.ndarray:
+        """``log prod_{k<=m} (1 - h_k)`` for months ``m = 0..n_months-1``, shape (rows, M)."""
+        months = np.arange(self.n_months)
+        eta = self.alpha[self.bins][None, :] + (arr.X @ self.beta)[rows][:, None]
+        eta = eta + self.calendar(arr, rows[:, None], months[None, :])
         # log(1 - expit(eta)) = -log1p(exp(eta)), computed stably
         return np.cumsum(-np.logaddexp(0.0, eta), axis=1)
 
@@ -76,13 +98,16 @@ class HazardCells:
     """The (spell, month) cells at risk of a programme start, as flat arrays (internal).
 
     A cell is a month ``m < n_months`` in which the spell is on benefit and not yet treated
-    (including the month of the start, where ``y = 1``).
+    (including the month of the start, where ``y = 1``). ``year`` is the calendar year of the
+    cell minus ``year0`` (zeros without calendar times).
     """
 
     spell: np.ndarray
     month: np.ndarray
     y: np.ndarray
     n_months: int
+    year: np.ndarray
+    year0: int
 
     @classmethod
     def build(cls, arr: SpellArrays, n_months: int) -> HazardCells:
@@ -91,7 +116,11 @@ class HazardCells:
         hi = np.minimum(np.minimum(arr.exit_m, arr.treat_m), n_months - 1)
         spell, m_idx = interval_rows(arr.entry_m, hi, np.arange(n_months))
         y = arr.treat_m[spell] == m_idx
-        return cls(spell=spell, month=m_idx, y=y, n_months=n_months)
+        if arr.cal0 is None:
+            return cls(spell, m_idx, y, n_months, np.zeros(len(spell), np.int64), 0)
+        yr = np.floor(arr.cal0[spell] + m_idx / 12.0).astype(np.int64)
+        year0 = int(yr.min()) if len(yr) else 0
+        return cls(spell, m_idx, y, n_months, yr - year0, year0)
 
 
 def fit_treatment_hazard(
@@ -102,6 +131,7 @@ def fit_treatment_hazard(
     cells: HazardCells | None = None,
     min_events: int = 10,
     bins: np.ndarray | None = None,
+    year_bins: np.ndarray | None = None,
     start: TreatmentHazard | None = None,
     max_iter: int = 50,
     tol: float = 1e-8,
@@ -111,14 +141,18 @@ def fit_treatment_hazard(
 
     ``weights`` are frequency weights per spell (bootstrap multiplicities). Newton's method
     with step halving on the flat (spell, month) cells; the Hessian is assembled from
-    per-spell and per-bin sums, so each step costs a few passes over the cells.
+    per-spell, per-bin and per-year sums, so each step costs a few passes over the cells.
     """
     if cells is None or cells.n_months != n_months:
         cells = HazardCells.build(arr, n_months)
+    if start is not None:
+        bins = start.bins if bins is None else bins
+        year_bins = start.year_bins if year_bins is None else year_bins
     w_sp = np.ones(arr.n) if weights is None else np.asarray(weights, float)
     wc = w_sp[cells.spell]
     keep = wc > 0
     sp, mo, y, wc = cells.spell[keep], cells.month[keep], cells.y[keep], wc[keep]
+    yr = cells.year[keep]
     X = arr.X
     counts = np.bincount(mo[y], weights=wc[y], minlength=n_months)
     if counts.sum() == 0:
@@ -127,9 +161,16 @@ def fit_treatment_hazard(
         )
     if bins is None:
         bins = month_bins(counts, min_events)
+    n_years = int(cells.year.max()) + 1 if len(cells.year) else 1
+    if year_bins is None:
+        yc = np.bincount(yr[y], weights=wc[y], minlength=n_years)
+        year_bins = month_bins(yc, min_events) if n_years > 1 else np.zeros(1, np.int64)
     n_bins = int(bins.max()) + 1
+    n_yb = int(year_bins.max()) + 1
     b_cell = bins[mo]
+    c_cell = year_bins[np.minimum(yr, len(year_bins) - 1)]
     events_bin = np.bincount(b_cell[y], weights=wc[y], minlength=n_bins)
+    events_yr = np.bincount(c_cell[y], weights=wc[y], minlength=n_yb)[1:]
     if (events_bin == 0).any() and warn:
         warnings.warn(
             "some months have no programme starts at all; their start hazard is set near zero",
@@ -137,29 +178,41 @@ def fit_treatment_hazard(
             stacklevel=2,
         )
     n, k = arr.n, X.shape[1]
+    ny = n_yb - 1  # calendar effects relative to the first year bin
     ysum_x = X.T @ np.bincount(sp[y], weights=wc[y], minlength=n)
 
     if start is not None:
         alpha, beta = start.alpha.copy(), start.beta.copy()
+        delta = start.delta[1:].copy() if len(start.delta) == n_yb else np.zeros(ny)
     else:
         exposure = np.bincount(b_cell, weights=wc, minlength=n_bins)
         rate = np.clip(events_bin / np.maximum(exposure, 1e-12), 1e-6, 1 - 1e-6)
-        alpha, beta = np.log(rate / (1 - rate)), np.zeros(k)
+        alpha, beta, delta = np.log(rate / (1 - rate)), np.zeros(k), np.zeros(ny)
 
+    def unpack(theta: np.ndarray):
+        return theta[:n_bins], theta[n_bins : n_bins + ny], theta[n_bins + ny :]
+
+    theta = np.r_[alpha, delta, beta]
     converged = False
     ll_prev = -np.inf
-    step = np.zeros(n_bins + k)
+    step = np.zeros(len(theta))
     t = 1.0
     it = 0
     ll = -np.inf
     for it in range(1, max_iter + 1):
-        eta = alpha[b_cell] + (X @ beta)[sp]
-        ll = float((events_bin * alpha).sum() + ysum_x @ beta - (wc * np.logaddexp(0.0, eta)).sum())
+        alpha, delta, beta = unpack(theta)
+        d_full = np.r_[0.0, delta]
+        eta = alpha[b_cell] + d_full[c_cell] + (X @ beta)[sp]
+        ll = float(
+            (events_bin * alpha).sum()
+            + (events_yr * delta).sum()
+            + ysum_x @ beta
+            - (wc * np.logaddexp(0.0, eta)).sum()
+        )
         if ll < ll_prev - 1e-9 * abs(ll_prev) and t > 1e-6:
             # the last step overshot: go back half of it
             t /= 2
-            alpha = alpha - t * step[:n_bins]
-            beta = beta - t * step[n_bins:]
+            theta = theta - t * step
             continue
         if t * np.max(np.abs(step), initial=0.0) < tol and it > 1:
             converged = True
@@ -167,6 +220,7 @@ def fit_treatment_hazard(
         p = expit(eta)
         r = wc * p
         g_alpha = events_bin - np.bincount(b_cell, weights=r, minlength=n_bins)
+        g_delta = events_yr - np.bincount(c_cell, weights=r, minlength=n_yb)[1:]
         g_beta = ysum_x - X.T @ np.bincount(sp, weights=r, minlength=n)
         wm = r * (1.0 - p)
         w_sp_sum = np.bincount(sp, weights=wm, minlength=n)
@@ -174,8 +228,19 @@ def fit_treatment_hazard(
         h_aa = np.diag(wb.sum(0))
         h_ab = wb.T @ X
         h_bb = X.T @ (X * w_sp_sum[:, None])
-        hess = np.block([[h_aa, h_ab], [h_ab.T, h_bb]])
-        grad = np.r_[g_alpha, g_beta]
+        if ny > 0:
+            wy = np.bincount(sp * n_yb + c_cell, weights=wm, minlength=n * n_yb).reshape(n, n_yb)[
+                :, 1:
+            ]
+            h_dd = np.diag(wy.sum(0))
+            h_db = wy.T @ X
+            h_ad = np.bincount(b_cell * n_yb + c_cell, weights=wm, minlength=n_bins * n_yb).reshape(
+                n_bins, n_yb
+            )[:, 1:]
+            hess = np.block([[h_aa, h_ad, h_ab], [h_ad.T, h_dd, h_db], [h_ab.T, h_db.T, h_bb]])
+        else:
+            hess = np.block([[h_aa, h_ab], [h_ab.T, h_bb]])
+        grad = np.r_[g_alpha, g_delta, g_beta]
         try:
             step = np.linalg.solve(hess + 1e-10 * np.eye(len(grad)), grad)
         except np.linalg.LinAlgError as exc:  # pragma: no cover - singular design
@@ -184,8 +249,8 @@ def fit_treatment_hazard(
             ) from exc
         t = 1.0
         ll_prev = ll
-        alpha = alpha + step[:n_bins]
-        beta = beta + step[n_bins:]
+        theta = theta + step
+    alpha, delta, beta = unpack(theta)
     if not converged and warn:
         warnings.warn(
             f"the programme-start model did not converge in {max_iter} Newton steps "
@@ -194,17 +259,25 @@ def fit_treatment_hazard(
             stacklevel=2,
         )
     if warn:
-        p_cells = expit(alpha[b_cell] + (X @ beta)[sp])
-        if p_cells.size and (p_cells.max() > 0.5):
+        p_cells = expit(alpha[b_cell] + np.r_[0.0, delta][c_cell] + (X @ beta)[sp])
+        if p_cells.size and (p_cells.max() > 0.9):
             warnings.warn(
-                f"some start probabilities within a month exceed 0.5 (max "
+                f"some start probabilities within a month exceed 0.9 (max "
                 f"{p_cells.max():.2f}); check for a covariate that (nearly) determines "
                 "programme start",
                 EstimationWarning,
                 stacklevel=2,
             )
     return TreatmentHazard(
-        bins=bins, alpha=alpha, beta=beta, converged=converged, n_iter=it, loglik=ll
+        bins=bins,
+        alpha=alpha,
+        beta=beta,
+        converged=converged,
+        n_iter=it,
+        loglik=ll,
+        delta=np.r_[0.0, delta],
+        year_bins=year_bins,
+        year0=cells.year0,
     )
 
 

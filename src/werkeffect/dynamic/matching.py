@@ -17,6 +17,9 @@ def nn_match_within(
     c_score: np.ndarray,
     n_neighbors: int = 1,
     caliper: float | None = None,
+    t_time: np.ndarray | None = None,
+    c_time: np.ndarray | None = None,
+    extra: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """k nearest controls (with replacement) of each treated unit within the same ``u``.
 
@@ -30,6 +33,10 @@ def nn_match_within(
         k, the number of controls per treated unit.
     caliper
         Largest allowed absolute score distance; ``None`` for no caliper.
+    t_time, c_time
+        Optional: a control is admissible for a treated unit only when
+        ``c_time > t_time`` (still on benefit at the treated unit's start). The search then
+        looks ``extra`` (default ``2 k``) positions further on each side.
 
     Returns
     -------
@@ -56,17 +63,17 @@ def nn_match_within(
     pos = np.searchsorted(key_c, key_t)
     b_start = np.searchsorted(cu, t_u, side="left")
     b_end = np.searchsorted(cu, t_u, side="right")
-    cand = pos[:, None] + np.arange(-k, k)[None, :]
+    half = k if t_time is None else k + (2 * k if extra is None else int(extra))
+    cand = pos[:, None] + np.arange(-half, half)[None, :]
     valid = (cand >= b_start[:, None]) & (cand < b_end[:, None])
     cand_c = np.clip(cand, 0, len(cs) - 1)
+    if t_time is not None and c_time is not None:
+        valid &= c_time[order][cand_c] > t_time[:, None]
     dist = np.abs(cs[cand_c] - t_score[:, None])
     dist[~valid] = np.inf
     if caliper is not None:
         dist[dist > caliper] = np.inf
-    if 2 * k > k:
-        part = np.argpartition(dist, k - 1, axis=1)[:, :k]
-    else:  # pragma: no cover
-        part = np.arange(k)[None, :].repeat(nt, 0)
+    part = np.argpartition(dist, k - 1, axis=1)[:, :k]
     sel_d = np.take_along_axis(dist, part, axis=1)
     sel = np.take_along_axis(cand_c, part, axis=1)
     ok = np.isfinite(sel_d)

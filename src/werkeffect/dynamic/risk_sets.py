@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,54 @@ class SpellArrays:
     durable_last: np.ndarray | None  # last month whose work exits' durability is observed
     durable: np.ndarray | None  # exit to work without return within DURABLE_MONTHS
     work_cause: int
+    # continuous times (months); ``ps`` is inf without a start; ``durable_end`` is the last
+    # time at which a work exit's durability is observed (followup - 12), None without it
+    d: np.ndarray | None = None
+    ps: np.ndarray | None = None
+    entry: np.ndarray | None = None
+    durable_end: np.ndarray | None = None
+    cal0: np.ndarray | None = None  # calendar time of spell start, decimal years
+
+    def shift(self, phi: float) -> SpellArrays:
+        """The same spells on a grid of months starting ``phi`` months after spell start."""
+        if phi == 0:
+            return self
+        d = self.d - phi
+        ps = self.ps - phi
+        e = np.maximum(self.entry - phi, 0.0)
+        entry_m = np.ceil(e - 1e-9).astype(np.int64)
+        exit_m = (np.ceil(d - 1e-9) - 1).astype(np.int64)
+        treat_m = np.where(np.isinf(ps), NEVER, np.floor(ps + 1e-9)).astype(np.int64)
+        treat_m = np.where(treat_m < entry_m, -1, treat_m)
+        de = None if self.durable_end is None else self.durable_end - phi
+        dl = None if de is None else (np.ceil(de - 1e-9) - 1).astype(np.int64)
+        return replace(
+            self,
+            entry_m=entry_m,
+            exit_m=exit_m,
+            treat_m=treat_m,
+            durable_last=dl,
+            d=d,
+            ps=ps,
+            entry=e,
+            durable_end=de,
+            cal0=None if self.cal0 is None else self.cal0 + phi / 12.0,
+        )
+
+    def outcome_times(self, outcome: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Continuous (end time, outcome event, any exit) for ``outcome``.
+
+        The spell leaves observation at ``end``: with an exit of interest (``event``), with a
+        competing exit (``any_exit`` and not ``event``), or censored.
+        """
+        cause_obs = self.cause > 0
+        if outcome == "work":
+            return self.d, cause_obs & (self.cause == self.work_cause), cause_obs
+        if self.durable_end is None or self.durable is None:
+            self.outcome_arrays("durable")  # raises the explanation
+        seen = self.d <= self.durable_end
+        end = np.where(seen, self.d, np.minimum(self.d, self.durable_end))
+        return end, self.durable & seen, cause_obs & seen
 
     def outcome_arrays(self, outcome: str) -> tuple[np.ndarray, np.ndarray]:
         """Last month under observation and event indicator for ``outcome``.
@@ -116,6 +164,7 @@ def prepare_spells(
     return_time: str | None = None,
     cluster: str | None = None,
     work_cause: int = 1,
+    calendar_start: str | None = None,
     table: str = "spells",
 ) -> SpellArrays:
     """Validate a one-row-per-spell frame and put it on the monthly grid."""
@@ -123,7 +172,9 @@ def prepare_spells(
         raise DataValidationError(f"{table}: expected a pandas DataFrame, got {type(df)!r}")
     covariates = list(covariates)
     needed = [id, duration, cause, treatment_start, *covariates]
-    needed += [c for c in (spell, entry, followup, return_time, cluster) if c is not None]
+    needed += [
+        c for c in (spell, entry, followup, return_time, cluster, calendar_start) if c is not None
+    ]
     missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
     if missing:
         raise DataValidationError(
@@ -214,10 +265,23 @@ def prepare_spells(
     # a start before the observed entry month: treated before observation, never in a risk set
     treat_m = np.where((treat_m < entry_m), -1, treat_m)
     cause_i = c.astype(np.int64)
-    durable_last = durable = None
+    durable_last = durable = durable_end = None
     if fu is not None and rt is not None:
-        durable_last = (np.ceil(fu - DURABLE_MONTHS - 1e-9) - 1).astype(np.int64)
+        durable_end = fu - DURABLE_MONTHS
+        durable_last = (np.ceil(durable_end - 1e-9) - 1).astype(np.int64)
         durable = (cause_i == work_cause) & (np.isnan(rt) | (rt > DURABLE_MONTHS))
+    cal0 = None
+    if calendar_start is not None:
+        cs = df[calendar_start]
+        if pd.api.types.is_datetime64_any_dtype(cs):
+            ts = pd.to_datetime(cs)
+            cal0 = (ts.dt.year + (ts.dt.dayofyear - 1) / 365.25).to_numpy(float)
+        else:
+            cal0 = pd.to_numeric(cs, errors="coerce").to_numpy(float)
+        if np.isnan(cal0).any():
+            raise DataValidationError(
+                f"{table}: column `{calendar_start}` has missing values in {_rows(np.isnan(cal0))}"
+            )
     clus_col = cluster if cluster is not None else id
     clus, n_clusters = _codes(df[clus_col])
     spell_ids = df[spell].to_numpy() if spell is not None else df.index.to_numpy()
@@ -235,6 +299,11 @@ def prepare_spells(
         durable_last=durable_last,
         durable=durable,
         work_cause=int(work_cause),
+        d=d,
+        ps=np.where(np.isnan(ps), np.inf, ps),
+        entry=e,
+        durable_end=durable_end,
+        cal0=cal0,
     )
 
 

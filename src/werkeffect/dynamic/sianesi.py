@@ -33,7 +33,9 @@ Method
    score (caliper in SDs), or odds weighting (``weighting="ipw"``).
 3. Cumulative incidence of the outcome after ``u`` for starters and matched comparison spells
    (which are followed whatever they do later, including starting the programme).
-4. Bootstrap over persons (all steps repeated).
+4. Resampling of persons (all steps repeated): half-sampling for matching (the ordinary
+   bootstrap overstates the variance of nearest-neighbour matching, Abadie & Imbens 2008),
+   the bootstrap for weighting; ``fit(resampling=...)`` chooses.
 
 What goes wrong without it
 --------------------------
@@ -73,6 +75,10 @@ class DynamicMatch(DynamicEstimator):
         spell (NaN if none); needed for ``outcome="durable"``.
     cluster
         Bootstrap clusters (default: the person id).
+    calendar_start
+        Optional column with the calendar date (or decimal year) of the spell start: the start
+        model then has calendar-year effects (programme capacity and the labour market change
+        over the years; ``from_dataset`` uses it).
     horizons
         ``h`` in months.
     u_values

@@ -294,7 +294,7 @@ def markdown_table(
                 body[i].append("" if _missing(v) else _md_escape(str(v)))
     # the dashes set relative column widths when pandoc wraps a wide table
     widths = [
-        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 40) for r in body]) for j in range(len(cols))
+        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 28) for r in body]) for j in range(len(cols))
     ]
     align = [
         (":" + "-" * w if a.startswith(":") else "-" * w + ":")
@@ -549,8 +549,10 @@ class Report:
                     "method": e.get("method", ""),
                     "estimate": est,
                     "interval": ci,
-                    "n_treated": e.get("n_treated"),
-                    "n_control": e.get("n_control"),
+                    "groups": " / ".join(
+                        fmt_num(e.get(k), 0, self.lang) if not _missing(e.get(k)) else "–"
+                        for k in ("n_treated", "n_control")
+                    ),
                     "_key": e["estimand"],
                     "_order": (bool(e.get("naive")), not e.get("primary")),
                 }
@@ -567,10 +569,10 @@ class Report:
         frame["_rank"] = frame["_key"].map(rank)
         frame = frame.sort_values(["_rank", "_order"], kind="stable")
         frame = frame.drop(columns=["_order", "_rank", "_key"])
-        for c in ("n_treated", "n_control"):
-            frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("Float64")
         md = markdown_table(
-            frame, lang=self.lang, count_columns=["n_treated", "n_control"], marker="–"
+            frame,
+            lang=self.lang,
+            labels={"groups": self.t("n (deeln. / vergel.)", "n (treated / comparison)")},
         )
         cap = caption or self.t(
             "Schattingen met 95%-interval; de naïeve vergelijking staat ernaast",
