@@ -16,7 +16,7 @@ COVARIATES = [
 
 def jobcoaching_frames(ds, us=(3, 6, 12, 24), horizon=12, municipality="Groningen"):
     """Risk-set frames: spells whose jobcoaching starts in elapsed month [u, u+1) (treated)
-    against spells on benefit at u and not treated before u+1 (controls; they may be treated
+    against spells on benefit at u + 0.5 and not treated before u+1 (controls; they may be treated
     later: Sianesi's estimand). Outcome: exit to work within ``horizon`` months of the start
     (treated) or of u + 0.5 (controls). Spells whose follow-up passes the extract date are
     left out."""
@@ -52,7 +52,8 @@ def jobcoaching_frames(ds, us=(3, 6, 12, 24), horizon=12, municipality="Groninge
         at_u = sp["start_date"] + pd.to_timedelta(u * DPM, unit="D")
         ok = (t_u <= extract) & (at_u >= window) & (sp["dur"] > u)
         treated = ok & (sp["U"] >= u) & (sp["U"] < u + 1)
-        control = ok & ~(sp["U"] < u + 1)
+        # controls are on benefit at their reference time u + 0.5 (as the treated are at U)
+        control = ok & ~(sp["U"] < u + 1) & (sp["dur"] > u + 0.5)
         f = sp[treated | control].copy()
         f["treated"] = treated[treated | control].astype(int).to_numpy()
         t0 = np.where(f["treated"] == 1, f["U"], u + 0.5)

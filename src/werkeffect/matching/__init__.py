@@ -11,6 +11,7 @@ from werkeffect.matching.cem import CEM
 from werkeffect.matching.effects import MatchingEffectResult, WeightingResult
 from werkeffect.matching.entropy import EntropyBalance
 from werkeffect.matching.nearest import MatchResult, NearestNeighborMatch
+from werkeffect.matching.pilot import pilot_frame
 from werkeffect.matching.power import analytic_mde, minimum_detectable_effect, power
 from werkeffect.matching.propensity import (
     CommonSupport,
@@ -43,6 +44,7 @@ __all__ = [
     "love_plot",
     "minimum_detectable_effect",
     "overlap_plot",
+    "pilot_frame",
     "power",
     "randomization_test",
     "rosenbaum_bounds",
