@@ -41,6 +41,7 @@ def _worker(tool: str, task: str, n_units: int, out: str) -> None:
     df = _data(n_units)
     base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
+    c0 = time.process_time()
     att = None
     if task == "cs":
         if tool == "werkeffect":
@@ -140,9 +141,10 @@ def _worker(tool: str, task: str, n_units: int, out: str) -> None:
                 m = pf.feols("y ~ " + " + ".join(names) + " | u + t", data=d, vcov={"CRV1": "u"})
                 att = m.coef().to_numpy()
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     np.save(out, att)
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "data_mb": base_mb}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak, "data_mb": base_mb}))
 
 
 def _run_one(tool: str, task: str, n_units: int, timeout: float = 900):
@@ -178,6 +180,8 @@ def _run_one(tool: str, task: str, n_units: int, timeout: float = 900):
 
 
 def _row(task, tool, size, info, agrees, note):
+    if info is not None and "cpu" in info:
+        note = (note + "; " if note else "") + f"cpu {info['cpu']:.2f} s"
     return {
         "suite": SUITE,
         "task": task,
@@ -198,7 +202,8 @@ def run(size: int | None = None, repeats: int = 3) -> list[dict]:
     runs = [_run_one("werkeffect", "cs", size) for _ in range(repeats)]
     ok = [r for r in runs if r[0] is not None]
     secs = float(np.median([r[0]["seconds"] for r in ok])) if ok else None
-    info = dict(ok[0][0], seconds=secs) if ok else None
+    cpus = [r[0]["cpu"] for r in ok]
+    info = dict(ok[0][0], seconds=secs, cpu=float(np.median(cpus))) if ok else None
     rows.append(
         _row(
             "cs_never_nocov",

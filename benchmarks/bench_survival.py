@@ -128,7 +128,7 @@ def statsmodels_cox(df: pd.DataFrame) -> np.ndarray:
         entry=df["start"].to_numpy(),
         ties="efron",
     )
-    return np.asarray(m.fit(gtol=1e-10).params)
+    return np.asarray(m.fit().params)
 
 
 def lifelines_cox(df: pd.DataFrame) -> np.ndarray:

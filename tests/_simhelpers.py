@@ -13,9 +13,9 @@ from werkeffect.simulate import simulate
 DAYS = 365.25 / 12
 
 
-@functools.lru_cache(maxsize=4)
-def sim(scenario: str = "groningen", seed: int = 0, scale: str | float = "groningen"):
-    return simulate(scenario=scenario, seed=seed, scale=scale)
+@functools.lru_cache(maxsize=6)
+def sim(scenario: str = "groningen", seed: int = 0, scale: str | float = "groningen", typed="auto"):
+    return simulate(scenario=scenario, seed=seed, scale=scale, typed=typed)
 
 
 def groningen_spells(ds) -> pd.DataFrame:
@@ -56,10 +56,10 @@ def mantel_haenszel_rate_ratio(ds, adjust: bool = True) -> float:
     if adjust:
         strata = (
             np.digitize(age, [27, 45, 55]) * 16
-            + sp.startkwalificatie.to_numpy() * 8
-            + sp.barrier_health.to_numpy() * 4
-            + sp.barrier_language.to_numpy() * 2
-            + sp.barrier_debts.to_numpy()
+            + sp.startkwalificatie.astype(int).to_numpy() * 8
+            + sp.barrier_health.astype(int).to_numpy() * 4
+            + sp.barrier_language.astype(int).to_numpy() * 2
+            + sp.barrier_debts.astype(int).to_numpy()
         )
     else:
         strata = np.zeros(len(sp), dtype=int)

@@ -20,7 +20,7 @@ CONTROLS = ["never", "notyet"]
 
 @pytest.fixture(scope="module")
 def sim_panel():
-    df, truth = staggered_panel(600, 6, seed=11, covariate_trend=0.3)
+    df, truth = staggered_panel(250, 5, seed=11, covariate_trend=0.3)
     return df, truth
 
 
@@ -121,7 +121,7 @@ def test_identical_to_differences(sim_panel, method, control, covariates):
 @pytest.mark.parametrize("control", CONTROLS)
 @pytest.mark.parametrize("method", METHODS)
 def test_repeated_cross_sections_identical_to_csdid(method, control):
-    df, _ = staggered_panel(300, 5, seed=5, covariate_trend=0.3)
+    df, _ = staggered_panel(150, 4, seed=5, covariate_trend=0.3)
     df = df.sample(frac=0.7, random_state=2).reset_index(drop=True)
     df["obs"] = np.arange(len(df))
     res = CallawaySantAnna(
@@ -382,3 +382,45 @@ def test_missing_column_named():
 
     with pytest.raises(DataValidationError, match="group_col"):
         CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group_col")
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_anticipation_identical_to_csdid(control):
+    from csdid.att_gt import ATTgt
+
+    df, _ = staggered_panel(200, 6, seed=2)
+    res = CallawaySantAnna(
+        df,
+        outcome="y",
+        unit="unit",
+        time="time",
+        group="group",
+        anticipation=1,
+        control=control,
+        method="reg",
+    ).fit()
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ATTgt(
+            yname="y",
+            tname="time",
+            idname="unit",
+            gname="group",
+            data=df,
+            anticipation=1,
+            control_group="nevertreated" if control == "never" else "notyettreated",
+        ).fit(est_method="reg", bstrap=False)
+    np.testing.assert_allclose(res.att_gt["att"], np.asarray(m.results["att"]), atol=1e-8)
+    np.testing.assert_allclose(res.att_gt["std_error"], np.asarray(m.results["se"]), rtol=1e-7)
+
+
+def test_cluster_by_unit_equals_unclustered(sim_panel):
+    df, _ = sim_panel
+    a = CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group").fit()
+    b = CallawaySantAnna(
+        df, outcome="y", unit="unit", time="time", group="group", cluster="unit"
+    ).fit()
+    np.testing.assert_allclose(a.att_gt["att"], b.att_gt["att"], atol=1e-12)
+    np.testing.assert_allclose(a.att_gt["std_error"], b.att_gt["std_error"], rtol=1e-10)
+    sa, sb = a.aggregate("group"), b.aggregate("group")
+    np.testing.assert_allclose(sa.std_errors, sb.std_errors, rtol=1e-10)

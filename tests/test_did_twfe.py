@@ -125,3 +125,31 @@ def test_within_ols_memory_path_balanced_equals_unbalanced_algorithm():
 
     xt = demean_two_way(np.array(x, order="F"), uid, tid, balanced=False)
     np.testing.assert_allclose(xt, a.xt, atol=1e-9)
+
+
+def test_wild_wald_with_one_restriction_equals_wild_t_test():
+    from werkeffect.did.wild_bootstrap import wild_wald_test
+
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(8), 30)
+    x = np.column_stack([np.ones(len(g)), (g < 4).astype(float), rng.normal(size=len(g))])
+    y = rng.normal(size=len(g)) + rng.normal(size=8)[g]
+    a = wild_wald_test(x, y, g, [1], weights="rademacher", n_boot=999)
+    b = wild_cluster_bootstrap(x, y, g, 1, weights="rademacher", n_boot=999, ci=False)
+    assert a["statistic"] == pytest.approx(b.statistic**2, rel=1e-10)
+    assert a["p_value"] == pytest.approx(b.p_value)
+
+
+def test_fe_leverage_is_hat_diagonal():
+    from werkeffect.did.wild_bootstrap import fe_leverage
+
+    rng = np.random.default_rng(1)
+    uid = np.repeat(np.arange(5), 4)
+    tid = np.tile(np.arange(4), 5)
+    keep = rng.random(20) > 0.2
+    uid, tid = uid[keep], tid[keep]
+    x = rng.normal(size=(len(uid), 1))
+    h = fe_leverage(x, uid, tid)
+    z = np.column_stack([np.eye(5)[uid], np.eye(4)[tid][:, 1:], x])
+    hat = z @ np.linalg.pinv(z.T @ z) @ z.T
+    np.testing.assert_allclose(h, np.diag(hat), atol=1e-10)

@@ -159,6 +159,10 @@ def test_aipw_att_equals_manual(data):
     att = r[d == 1].mean() - np.sum(w * r) / np.sum(w)
     res = AIPW(df, "d", COV).fit("y")
     assert res.params["ATT"] == pytest.approx(att, abs=1e-8)
+    # influence function of the two normalised means (nuisance models taken as known)
+    n, n1 = len(y), d.sum()
+    psi = n / n1 * d * (r - r[d == 1].mean()) - n / w.sum() * w * (r - np.sum(w * r) / w.sum())
+    assert res.std_errors["ATT"] == pytest.approx(np.sqrt(np.sum(psi**2)) / n, rel=1e-8)
 
 
 def test_aipw_is_doubly_robust_with_wrong_propensity():

@@ -171,6 +171,19 @@ def test_no_overlap_is_an_error():
         common_support(ps, d)
 
 
+def test_treated_outside_control_range_warned_and_discarded():
+    df, _ = confounded(600, seed=15)
+    df.loc[df.index[:5], "d"] = 1
+    df.loc[df.index[:5], "x1"] = 6.0  # far beyond every control
+    with pytest.warns(
+        EstimationWarning, match=r"treated unit\(s\) have a propensity score outside"
+    ):
+        NearestNeighborMatch(df, "d", COV).fit()
+    res = NearestNeighborMatch(df, "d", COV, discard="treated").fit()
+    assert res.support.n_treated_dropped >= 5
+    assert res.n_matched["n_treated"] == int(df["d"].sum()) - res.support.n_treated_dropped
+
+
 def test_common_support_report_counts_treated_dropped():
     ps = np.r_[np.linspace(0.3, 0.95, 20), np.linspace(0.05, 0.8, 30)]
     d = np.r_[np.ones(20), np.zeros(30)]

@@ -23,6 +23,18 @@ from _matching_sim_frames import COVARIATES, jobcoaching_frames
 
 pytestmark = pytest.mark.slow
 
+# the estimators below run in joblib workers, which cannot import modules from tests/:
+# ship this module and the frame builders by value
+try:
+    from joblib.externals import cloudpickle
+
+    import _matching_sim_frames
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    cloudpickle.register_pickle_by_value(_matching_sim_frames)
+except (ImportError, ValueError, AttributeError):  # pragma: no cover - n_jobs=1 still works
+    pass
+
 PILOT_COV = [
     "age", "age_45_54", "age_55p", "female", "barrier_health", "barrier_language",
     "startkwalificatie",
@@ -77,62 +89,90 @@ def _simulate(scenario, seed, **kw):
         return sim.simulate(scenario=scenario, seed=seed, **kw)
 
 
-def test_monte_carlo_pilot_observables():
-    """The statushouder pilot (40 participants) in groningen-observables: ATT on employment
-    12 months after the placement start, against the simulator's pilot.att_employed_12m
-    (the participants' own potential-outcome difference)."""
+def _interval(res):
+    ci = res.conf_int().iloc[0]
+    return (float(res.params.iloc[0]), float(ci["lower"]), float(ci["upper"]))
+
+
+def pilot_ai(dataset, seed):
+    """AI matching (3:1 with replacement, exact on cohort) for the pilot, 12 months."""
     from werkeffect.matching.pilot import pilot_frame
 
-    R = _reps(400)
-    out = {"ai": ([], []), "aipw": ([], [])}
-    truth = []
-    for s in range(R):
-        ds, tr = _simulate("groningen-observables", 20_000 + s, scale=0.4)
-        f = pilot_frame(ds, horizons=(12,))
-        truth.append(tr.values["pilot.att_employed_12m"])
+    f = pilot_frame(dataset, horizons=(12,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = NearestNeighborMatch(f, "treated", PILOT_COV, exact="cohort", replace=True, ratio=3)
+        return _interval(m.fit().att("employed_12m"))
+
+
+def pilot_aipw(dataset, seed):
+    from werkeffect.matching.pilot import pilot_frame
+
+    f = pilot_frame(dataset, horizons=(12,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _interval(AIPW(f, "treated", PILOT_COV).fit("employed_12m"))
+
+
+def _jobcoaching(dataset, method):
+    out = {}
+    for u, f in jobcoaching_frames(dataset).items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            m = NearestNeighborMatch(f, "treated", PILOT_COV, exact="cohort", replace=True,
-                                     ratio=3).fit()  # fmt: skip
-            r = m.att("employed_12m")
-            a = AIPW(f, "treated", PILOT_COV).fit("employed_12m")
-        for k, res in (("ai", r), ("aipw", a)):
-            out[k][0].append(res.params["ATT"])
-            out[k][1].append(res.std_errors["ATT"])
-    for k, (est, se) in out.items():
-        _check(f"pilot {k}", est, se, truth, R >= 400)
+            if method == "ai":
+                res = NearestNeighborMatch(f, "treated", COVARIATES, replace=True).fit().att("y")
+            else:
+                res = AIPW(f, "treated", COVARIATES).fit("y")
+        out[f"jobcoaching.att_u12_sianesi.u{u}"] = _interval(res)
+    return out
 
 
-def test_monte_carlo_jobcoaching_observables():
+def jobcoaching_ai(dataset, seed):
+    return _jobcoaching(dataset, "ai")
+
+
+def jobcoaching_aipw(dataset, seed):
+    return _jobcoaching(dataset, "aipw")
+
+
+def _check_table(name, table, full):
+    print(f"\n{name}\n{table.to_string()}")
+    if full:
+        for key, row in table.iterrows():
+            assert abs(row["relative_bias"]) < 0.05, key
+            assert 0.925 <= row["coverage"] <= 0.975, key
+
+
+@pytest.mark.parametrize("estimator", [pilot_ai, pilot_aipw], ids=["ai", "aipw"])
+def test_monte_carlo_pilot_observables(estimator):
+    """The statushouder pilot (40 participants) in groningen-observables: ATT on employment
+    12 months after the placement start, against the simulator's pilot.att_employed_12m
+    (the participants' own potential-outcome difference), with
+    werkeffect.validation.monte_carlo (quarter-size-ish world: scale 0.4)."""
+    validation = pytest.importorskip("werkeffect.validation")
+    R = _reps(400)
+    tab = validation.monte_carlo(
+        estimator, scenario="groningen-observables", reps=R, n_jobs=2, seed=6,
+        estimand="pilot.att_employed_12m", scale=0.4,
+    )  # fmt: skip
+    _check_table(f"pilot {estimator.__name__}", tab, R >= 400)
+
+
+@pytest.mark.parametrize("estimator", [jobcoaching_ai, jobcoaching_aipw], ids=["ai", "aipw"])
+def test_monte_carlo_jobcoaching_observables(estimator):
     """Jobcoaching in groningen-observables: risk-set matching at elapsed months
-    u = 3, 6, 12, 24 (treated in month u vs not yet treated; Sianesi's estimand), pooled over
-    u with weights n_treated(u), against the simulator's jobcoaching.att_u12_sianesi.u{u}."""
+    u = 3, 6, 12, 24 (treated in month u vs not yet treated; Sianesi's estimand) against the
+    simulator's jobcoaching.att_u12_sianesi.u{u}."""
+    validation = pytest.importorskip("werkeffect.validation")
     R = _reps(200)
-    out = {"ai": ([], []), "aipw": ([], [])}
-    truth = []
-    for s in range(R):
-        ds, tr = _simulate("groningen-observables", 30_000 + s)
-        frames = jobcoaching_frames(ds)
-        n = np.array([f["treated"].sum() for f in frames.values()], dtype=float)
-        w = n / n.sum()
-        truth.append(sum(wi * tr.values[f"jobcoaching.att_u12_sianesi.u{u}"]
-                         for wi, u in zip(w, frames, strict=True)))  # fmt: skip
-        for k in out:
-            est, var = 0.0, 0.0
-            for wi, f in zip(w, frames.values(), strict=True):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    if k == "ai":
-                        res = NearestNeighborMatch(f, "treated", COVARIATES, replace=True).fit()
-                        res = res.att("y")
-                    else:
-                        res = AIPW(f, "treated", COVARIATES).fit("y")
-                est += wi * res.params["ATT"]
-                var += wi**2 * res.std_errors["ATT"] ** 2
-            out[k][0].append(est)
-            out[k][1].append(np.sqrt(var))
-    for k, (est, se) in out.items():
-        _check(f"jobcoaching {k}", est, se, truth, R >= 200)
+    tab = validation.monte_carlo(
+        estimator,
+        scenario="groningen-observables",
+        reps=R,
+        n_jobs=2,
+        seed=7,
+    )
+    _check_table(f"jobcoaching {estimator.__name__}", tab, R >= 200)
 
 
 def test_rosenbaum_bound_under_selection_on_motivation():

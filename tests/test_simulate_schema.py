@@ -21,7 +21,9 @@ DTYPE_CHECK = {
 
 @pytest.fixture(scope="module", params=["groningen", "groningen-observables"])
 def ds(request):
-    return sim(request.param, 0)[0]
+    # the simulator's own types (typed=False); typed=True gives load()'s types (tested in
+    # test_simulate_determinism.py)
+    return sim(request.param, 0, typed=False)[0]
 
 
 @pytest.mark.parametrize("name", list(schema.TABLES))
@@ -109,3 +111,18 @@ def test_unknown_parameter_and_scenario_raise():
         simulate(scenario="rotterdam", scale=0.05)
     with pytest.raises(ValueError, match="scale"):
         simulate(scale="europe")
+
+
+def test_ages_permits_and_ww_dates_are_plausible(ds):
+    sp = ds.spells.join(ds.persons.set_index("person_id"), on="person_id")
+    age_start = (sp.start_date - sp.birth_date).dt.days / 365.25
+    assert age_start.min() >= 17.99 and age_start.max() < 67
+    age_end = (sp.end_date - sp.birth_date).dt.days / 365.25
+    assert age_end.max() <= 67.01
+    sh = ds.persons[ds.persons.statushouder]
+    assert sh.permit_date.notna().all()
+    assert ds.persons.loc[~ds.persons.statushouder, "permit_date"].isna().all()
+    first = ds.spells.groupby("person_id").start_date.min()
+    assert (sh.permit_date <= sh.person_id.map(first).fillna(pd.Timestamp.max)).all()
+    assert (ds.ww.ww_end <= ds.ww.ww_max_end).all()
+    assert (ds.ww.contact_date.dropna() >= ds.ww.ww_start.min()).all()

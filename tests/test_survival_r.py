@@ -342,3 +342,27 @@ def test_cause_specific_cox_equals_cox_on_indicator():
     d2 = d.assign(e=(d["cause"] == 2).astype(int))
     direct = CoxPH(d2, duration="ftime", event="e", covariates=["x1", "x2"]).fit()
     close(cs.params, direct.params, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# Case weights (e.g. inverse probability weights) with robust errors, lefttrunc.csv
+# ---------------------------------------------------------------------------------------
+# d$w <- 0.5 + (d$team %% 4) / 2
+# coxph(Surv(entry, stop, event) ~ x1 + x2, data=d, weights=w, cluster=team)
+W_EFRON = ([0.4998521770240852, -0.0327409579594105], [0.0793972378019075, 0.1560870539075005])
+# d$rid <- 1:nrow(d); coxph(Surv(entry, stop, event) ~ x1 + x2, data=d, weights=w,
+#                           ties="breslow", cluster=rid)
+W_BRESLOW = ([0.490881256586801, -0.033627544819382], [0.105941426172816, 0.173172539654080])
+
+
+def test_weighted_cox_robust():
+    d = read("lefttrunc.csv")
+    d["w"] = 0.5 + (d["team"] % 4) / 2
+    res = CoxPH(d, duration="stop", event="event", entry="entry", covariates=["x1", "x2"],
+                weights="w", cluster="team").fit()  # fmt: skip
+    close(res.params, W_EFRON[0])
+    close(res.std_errors, W_EFRON[1])
+    res = CoxPH(d, duration="stop", event="event", entry="entry", covariates=["x1", "x2"],
+                weights="w", ties="breslow").fit(robust=True)  # fmt: skip
+    close(res.params, W_BRESLOW[0])
+    close(res.std_errors, W_BRESLOW[1])

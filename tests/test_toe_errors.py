@@ -148,6 +148,13 @@ def test_result_interface():
     delta = res.att(horizons=(12,))
     assert boot.params["att_exit_exit_12m"] == pytest.approx(delta.params["att_exit_exit_12m"])
     assert boot.std_errors.iloc[-1] == pytest.approx(delta.std_errors.iloc[-1], rel=0.2)
+    # the participants' own ATT carries the scatter of their 0/1 outcomes; a population ATT
+    # the spread of their expected effects: both add to the parameter uncertainty
+    pop = res.att(horizons=(12,), target="population")
+    assert pop.params.equals(delta.params)
+    assert (pop.std_errors > 0).all() and not np.allclose(pop.std_errors, delta.std_errors)
+    with pytest.raises(ValueError, match="target"):
+        res.att(target="everyone")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -22,6 +22,7 @@ from werkeffect.survival._toe_lik import Likelihood
 CUTS = [0.0, 4.0, 10.0, 20.0]
 PCUTS = [0.0, 6.0, 15.0]
 ECUTS = [0.0, 6.0]
+CALCUTS = [12.0, 24.0]  # calendar periods (months on the calendar scale of column "cal")
 
 
 def make_data(n=1500, seed=3):
@@ -54,6 +55,7 @@ def make_data(n=1500, seed=3):
             "entry": entry,
             "x1": x1,
             "x2": x2,
+            "cal": rng.uniform(0, 30, size=n),  # calendar month at which the spell starts
         }
     )
 
@@ -64,6 +66,7 @@ def split_episodes(df):
     for r in df.itertuples(index=False):
         pts = {r.entry, r.T}
         pts |= {c for c in CUTS if r.entry < c < r.T}
+        pts |= {c - r.cal for c in CALCUTS if r.entry < c - r.cal < r.T}
         if not np.isnan(r.ps):
             pts |= {r.ps + c for c in ECUTS if r.entry < r.ps + c < r.T}
             pts |= {c for c in PCUTS if r.entry < c < r.T}
@@ -81,6 +84,7 @@ def split_episodes(df):
                     "j": int(np.searchsorted(CUTS, mid) - 1),
                     "jp": int(np.searchsorted(PCUTS, mid) - 1),
                     "m": int(np.searchsorted(ECUTS, mid - r.ps)) if treated else 0,
+                    "period": int(np.searchsorted(CALCUTS, r.cal + mid)),
                     "work": int(b == r.T and r.cause == 1),
                     "edu": int(b == r.T and r.cause == 2),
                     "prog": int((not np.isnan(r.ps)) and b == r.ps),
@@ -116,6 +120,8 @@ def fitted():
         baseline_cuts=CUTS,
         programme_cuts=PCUTS,
         effect_cuts=ECUTS,
+        calendar="cal",
+        calendar_cuts=CALCUTS,
         max_mass_points=1,
     )
     return df, model.fit()
@@ -130,13 +136,16 @@ def test_one_mass_point_matches_poisson_glm(fitted):
         ep[f"p{j}"] = (ep["jp"] == j).astype(int)
     for m in (1, 2):
         ep[f"t{m}"] = (ep["m"] == m).astype(int)
+    for c in (1, 2):
+        ep[f"c{c}"] = (ep["period"] == c).astype(int)
     bcols = [f"b{j}" for j in range(len(CUTS))]
     for y, lab in (("work", "work"), ("edu", "education")):
-        g = glm(ep, y, bcols + ["t1", "t2", "x1", "x2"])
+        g = glm(ep, y, bcols + ["t1", "t2", "c1", "c2", "x1", "x2"])
         tname = "treatment" if lab == "work" else "treatment:education"
         ours = np.array(
             [res.params[f"exit:{lab}:baseline[{a:g},{b:g})"] for a, b in _ivals(CUTS)]
             + [res.params[tname], res.params[f"{tname}[6,inf)"]]
+            + [res.params[f"exit:{lab}:calendar[{c:g}]"] for c in CALCUTS]
             + [res.params[f"exit:{lab}:x1"], res.params[f"exit:{lab}:x2"]]
         )
         np.testing.assert_allclose(ours, g.params.to_numpy(), atol=1e-5, rtol=0)
@@ -144,13 +153,15 @@ def test_one_mass_point_matches_poisson_glm(fitted):
         ours_se = np.array(
             [res.std_errors[f"exit:{lab}:baseline[{a:g},{b:g})"] for a, b in _ivals(CUTS)]
             + [res.std_errors[tname], res.std_errors[f"{tname}[6,inf)"]]
+            + [res.std_errors[f"exit:{lab}:calendar[{c:g}]"] for c in CALCUTS]
             + [res.std_errors[f"exit:{lab}:x1"], res.std_errors[f"exit:{lab}:x2"]]
         )
         np.testing.assert_allclose(ours_se, g.bse.to_numpy(), rtol=1e-4)
     pep = ep[ep["at_risk_prog"] == 1]
-    g = glm(pep, "prog", [f"p{j}" for j in range(len(PCUTS))] + ["x1"])
+    g = glm(pep, "prog", [f"p{j}" for j in range(len(PCUTS))] + ["c1", "c2", "x1"])
     ours = np.array(
         [res.params[f"programme:baseline[{a:g},{b:g})"] for a, b in _ivals(PCUTS)]
+        + [res.params[f"programme:calendar[{c:g}]"] for c in CALCUTS]
         + [res.params["programme:x1"]]
     )
     np.testing.assert_allclose(ours, g.params.to_numpy(), atol=1e-5, rtol=0)
@@ -172,6 +183,8 @@ def test_robust_se_matches_glm_cluster(fitted):
         baseline_cuts=CUTS,
         programme_cuts=PCUTS,
         effect_cuts=ECUTS,
+        calendar="cal",
+        calendar_cuts=CALCUTS,
         max_mass_points=1,
     )
     res = model.fit(cov_type="robust")
@@ -182,7 +195,10 @@ def test_robust_se_matches_glm_cluster(fitted):
         ep[f"b{j}"] = (ep["j"] == j).astype(int)
     for m in (1, 2):
         ep[f"t{m}"] = (ep["m"] == m).astype(int)
-    X = ep[[f"b{j}" for j in range(len(CUTS))] + ["t1", "t2", "x1", "x2"]].astype(float)
+    for c in (1, 2):
+        ep[f"c{c}"] = (ep["period"] == c).astype(int)
+    X = ep[[f"b{j}" for j in range(len(CUTS))] + ["t1", "t2", "c1", "c2", "x1", "x2"]]
+    X = X.astype(float)
     g = sm.GLM(ep["work"], X, family=sm.families.Poisson(), offset=np.log(ep["len"])).fit(
         tol=1e-13, cov_type="cluster", cov_kwds={"groups": ep["person"], "use_correction": False}
     )
@@ -210,6 +226,8 @@ def test_analytic_gradient_and_scores_with_three_mass_points():
         cuts=np.array(CUTS),
         pcuts=np.array(PCUTS),
         ecuts=np.array(ECUTS),
+        calpos=np.array(CALCUTS)[None, :] - df[["cal"]].to_numpy(),
+        calendar_labels=[f"{c:g}" for c in CALCUTS],
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -240,3 +258,44 @@ def test_analytic_gradient_and_scores_with_three_mass_points():
     np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(lik.scores(theta, lay).sum(axis=0), g, rtol=1e-9, atol=1e-8)
     assert len(data.trunc) > 50 and data.n_persons < data.n_spells
+
+
+def test_exit_probabilities_match_numerical_integration(fitted):
+    """P(exit to work within h months of programme start), with and without the programme,
+    from the fitted hazards by brute-force numerical integration (one mass point)."""
+    from werkeffect.survival._toe_fit import exit_probabilities
+
+    df, res = fitted
+    st = res._state
+    h = np.array([6.0, 12.0])
+    p1, p0, rows = exit_probabilities(st.theta, st.lay, st.lik.data, h, st.interest)
+    prm = res.params
+    spells = df[df["ps"].notna() & (df["ps"] < df["T"])].reset_index(drop=True)
+    assert len(spells) == len(rows)
+
+    def hazard(lab, tname, t, s, treated):
+        j = np.searchsorted(CUTS, t, side="right") - 1
+        base = np.array([prm[f"exit:{lab}:baseline[{a:g},{b:g})"] for a, b in _ivals(CUTS)])
+        c = np.searchsorted(CALCUTS, s["cal"] + t, side="right")
+        cal = np.array([0.0] + [prm[f"exit:{lab}:calendar[{x:g}]"] for x in CALCUTS])
+        eff = np.where(t - s["ps"] < 6, prm[tname], prm[f"{tname}[6,inf)"]) if treated else 0.0
+        lp = (
+            base[j]
+            + cal[c]
+            + eff
+            + prm[f"exit:{lab}:x1"] * s["x1"]
+            + prm[f"exit:{lab}:x2"] * s["x2"]
+        )
+        return np.exp(lp)
+
+    dt = 0.0005
+    for i in np.linspace(0, len(spells) - 1, 7).astype(int):
+        s = spells.loc[i]
+        t = s["ps"] + np.arange(0, 12, dt) + dt / 2
+        for treated, p in ((True, p1), (False, p0)):
+            hw = hazard("work", "treatment", t, s, treated)
+            he = hazard("education", "treatment:education", t, s, treated)
+            surv = np.exp(-np.cumsum((hw + he) * dt) + (hw + he) * dt / 2)
+            cif = np.cumsum(hw * surv * dt)
+            expected = [cif[int(6 / dt) - 1], cif[-1]]
+            np.testing.assert_allclose(p[i], expected, rtol=2e-4)

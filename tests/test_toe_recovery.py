@@ -25,7 +25,7 @@ V_PROG = np.log(4.0)
 P_MOTIVATED = 0.4
 
 
-def simulate(n_persons, seed, spells_per_person=1, truncate_share=0.0):
+def simulate(n_persons, seed, spells_per_person=1, truncate_share=0.0, programme_from_entry=False):
     rng = np.random.default_rng(seed)
     motivated = rng.random(n_persons) < P_MOTIVATED
     pid = np.repeat(np.arange(n_persons), spells_per_person)
@@ -35,12 +35,14 @@ def simulate(n_persons, seed, spells_per_person=1, truncate_share=0.0):
     he = H_EXIT * np.exp(0.3 * x + np.where(typ, V_EXIT, 0.0))
     hp = H_PROG * np.exp(-0.2 * x + np.where(typ, V_PROG, 0.0))
     tp = rng.exponential(1 / hp)
+    entry = np.where(rng.random(n) < truncate_share, rng.uniform(0, 12, n), 0.0)
+    if programme_from_entry:  # the programme exists only from the observation window on
+        tp = tp + entry
     e = rng.exponential(size=n)
     T = np.where(e < he * tp, e / he, tp + (e - he * tp) / (he * np.exp(DELTA)))
     cens = 36.0
     event = (T <= cens).astype(int)
     T = np.minimum(T, cens)
-    entry = np.where(rng.random(n) < truncate_share, rng.uniform(0, 12, n), 0.0)
     keep = T > entry  # left truncation: spells that ended before entry are never seen
     df = pd.DataFrame(
         {
@@ -143,3 +145,24 @@ def test_repeated_and_left_truncated_spells():
     assert res.converged
     assert abs(d - DELTA) < 2.5 * se, (d, se)
     assert res.no_heterogeneity.params["treatment"] > DELTA + 0.15
+
+
+def test_programme_only_from_the_observation_window():
+    """Stock spells could not enter the programme before the window opened."""
+    df = simulate(3000, seed=8, truncate_share=0.5, programme_from_entry=True)
+    res = TimingOfEvents(
+        df,
+        duration="T",
+        event="event",
+        programme_start="ps",
+        entry="entry",
+        covariates=["x"],
+        baseline_cuts=[0, 6, 12, 24],
+        programme_from_entry=True,
+    ).fit()
+    d, se = res.params["treatment"], res.std_errors["treatment"]
+    assert res.converged
+    assert abs(d - DELTA) < 2.5 * se, (d, se)
+    assert res.no_heterogeneity.params["treatment"] > DELTA + 0.15
+    # the programme hazard is measured from the entry time: no programme exposure before it
+    assert res.extra["specification"]["programme_from_entry"] is True

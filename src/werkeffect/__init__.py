@@ -21,6 +21,10 @@ _LAZY = {
     "simulate": "werkeffect.simulate",
     "Truth": "werkeffect.simulate",
     "EstimationResult": "werkeffect.results.base",
+    "monte_carlo": "werkeffect.validation",
+    "ResultsWriter": "werkeffect.results.files",
+    "read_results": "werkeffect.results.files",
+    "DisclosureError": "werkeffect.exceptions",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

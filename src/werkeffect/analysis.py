@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +40,21 @@ class Evaluation:
     seed: int
     args: argparse.Namespace
 
+    @property
+    def n_boot(self) -> int:
+        return int(self.args.n_boot)
+
     def rng(self, stream: int = 0) -> np.random.Generator:
         """A generator for step ``stream`` of this evaluation, reproducible from the seed."""
         return np.random.default_rng(np.random.SeedSequence([self.seed, stream]))
+
+    @contextmanager
+    def step(self, what: str) -> Iterator[None]:
+        """Report a step and its duration on stderr (progress for long evaluations)."""
+        t0 = time.perf_counter()
+        print(f"[{self.name}] {what} ...", file=sys.stderr, flush=True)
+        yield
+        print(f"[{self.name}] {what}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
     def require(self, tables: Iterable[str]) -> None:
         """Raise :class:`MissingDataError` naming every required table that is empty."""
@@ -58,6 +72,8 @@ def parse_args(name: str, argv: Sequence[str] | None = None) -> argparse.Namespa
     p.add_argument("--out", default="results", help="results root folder")
     p.add_argument("--seed", type=int, default=2026, help="seed for bootstraps and simulations")
     p.add_argument("--threshold", type=int, default=10, help="disclosure threshold")
+    p.add_argument("--n-boot", type=int, default=199, help="bootstrap replications")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address for parallel work")
     p.add_argument("--debug", action="store_true", help="show the traceback on errors")
     return p.parse_args(argv)
 
@@ -91,10 +107,16 @@ def open_evaluation(
 
 def run_main(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None):
     """Run an evaluation's ``main`` with one clear message (no traceback) on failure."""
+    from werkeffect.parallel import compute_backend
+
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--scheduler", default=None)
+    scheduler = pre.parse_known_args(argv)[0].scheduler
     try:
-        main(argv)
+        with compute_backend(scheduler):
+            main(argv)
     except (WerkeffectError, FileNotFoundError, ValueError) as exc:
         if "--debug" in argv:
             raise

@@ -30,7 +30,11 @@ def _cmd_pseudonymise(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from werkeffect.simulate import simulate, write_simulation
 
-    dataset, truth = simulate(scenario=args.scenario, seed=args.seed, scale=args.scale)
+    try:
+        scale: str | float = float(args.scale)
+    except ValueError:
+        scale = args.scale
+    dataset, truth = simulate(scenario=args.scenario, seed=args.seed, scale=scale)
     write_simulation(dataset, truth, args.out, fmt=args.format)
     print(f"Simulated '{args.scenario}' (seed {args.seed}): {dataset!r} -> {args.out}")
     return 0
@@ -39,7 +43,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from werkeffect.runner import run_analysis
 
-    return run_analysis(args.name, data=args.data, out=args.out, seed=args.seed)
+    extra = ["--scheduler", args.scheduler] if args.scheduler else []
+    if args.n_boot is not None:
+        extra += ["--n-boot", str(args.n_boot)]
+    return run_analysis(args.name, data=args.data, out=args.out, seed=args.seed, extra_args=extra)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -74,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scenario", default="groningen")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", required=True)
-    c.add_argument("--scale", default="groningen", help="'groningen' (default) or 'national'")
+    c.add_argument(
+        "--scale",
+        default="groningen",
+        help="'groningen' (default), 'national' or a factor such as 0.25",
+    )
     c.add_argument("--format", default="parquet", choices=["parquet", "csv"])
     c.set_defaults(func=_cmd_simulate)
 
@@ -83,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", default="data/groningen")
     c.add_argument("--out", default="results")
     c.add_argument("--seed", type=int, default=2026)
+    c.add_argument("--n-boot", type=int, default=None, help="bootstrap replications")
+    c.add_argument("--scheduler", default=None, help="Dask scheduler address (joblib dask)")
     c.set_defaults(func=_cmd_run)
 
     c = sub.add_parser("report", help="render reports/NAME.qmd (or 'all')")

@@ -30,7 +30,13 @@ def analyses_dir() -> Path:
     )
 
 
-def run_analysis(name: str, data: str | Path, out: str | Path, seed: int = 2026) -> int:
+def run_analysis(
+    name: str,
+    data: str | Path,
+    out: str | Path,
+    seed: int = 2026,
+    extra_args: list[str] | None = None,
+) -> int:
     """Run ``analyses/<name>.py`` (or every evaluation for ``all``); returns an exit code."""
     names = list(EVALUATIONS) if name == "all" else [name]
     folder = analyses_dir()
@@ -41,9 +47,12 @@ def run_analysis(name: str, data: str | Path, out: str | Path, seed: int = 2026)
             known = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
             raise FileNotFoundError(f"No evaluation '{n}' in {folder}; available: {known}")
         cmd = [sys.executable, str(script), "--data", str(data), "--out", str(out)]
-        cmd += ["--seed", str(seed)]
+        cmd += ["--seed", str(seed), *(extra_args or [])]
         print(f"== werkeffect run {n}", flush=True)
-        env = dict(os.environ, PYTHONHASHSEED="0")
+        # the child imports the same werkeffect as this process, and hashes reproducibly
+        src = str(Path(__file__).resolve().parents[1])
+        path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=path, MPLBACKEND="Agg")
         proc = subprocess.run(cmd, env=env, check=False)
         if proc.returncode != 0:
             failed.append(n)

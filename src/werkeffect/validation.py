@@ -94,6 +94,7 @@ def monte_carlo(
     scale: str | float = "groningen",
     level: float = 0.95,
     progress: bool = False,
+    scheduler: Any = None,
     **sim_params: Any,
 ) -> pd.DataFrame:
     """Run ``estimator`` on ``reps`` simulated datasets and summarise against the truth.
@@ -115,6 +116,11 @@ def monte_carlo(
         Truth key for a tuple-returning estimator.
     level
         Nominal level of the intervals (reported; coverage is computed from the intervals).
+    progress
+        Show joblib's progress messages.
+    scheduler
+        A Dask scheduler address (or ``distributed.Client``): run the replications on that
+        cluster through joblib's dask backend (:func:`werkeffect.parallel.compute_backend`).
 
     Returns
     -------
@@ -136,10 +142,13 @@ def monte_carlo(
         delayed(_one_rep)(estimator, scenario, scale, int(s[0]), int(s[1]), estimand, sim_params, r)
         for r, s in enumerate(seeds)
     )
-    if n_jobs == 1:
+    if n_jobs == 1 and scheduler is None:
         results = [fn(*args, **kw) for fn, args, kw in jobs]
     else:
-        results = Parallel(n_jobs=n_jobs, verbose=10 if progress else 0)(jobs)
+        from werkeffect.parallel import compute_backend
+
+        with compute_backend(scheduler):
+            results = Parallel(n_jobs=n_jobs, verbose=10 if progress else 0)(jobs)
     reps_df = pd.DataFrame([row for rows in results for row in rows])
     failed = reps_df["error"] != ""
     if failed.any():

@@ -123,7 +123,7 @@ class CallawaySantAnnaResult(EstimationResult):
             overall_se = float(_clean_se(np.sqrt(max(ov[0, 0], 0.0))))
         bootstrap = ex["bootstrap"] if bootstrap is None else bootstrap
         intervals, crit = None, None
-        notes = list(self.notes)
+        notes = [n for n in self.notes if not n.startswith("Multiplier bootstrap")]
         if bootstrap and len(labels):
             rng = np.random.default_rng(seed if seed is not None else ex["seed"])
             draws = inf.draws(p.a, p.b, n_boot or ex["n_boot"], rng, ex["multiplier"])

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from werkeffect.did._checks import group_codes, numeric_column, require_columns
-from werkeffect.did.wild_bootstrap import wild_cluster_bootstrap
+from werkeffect.did.wild_bootstrap import fe_leverage, wild_cluster_bootstrap, wild_wald_test
 from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
 from werkeffect.results.base import EstimationResult
 
@@ -38,13 +38,21 @@ FEW_CLUSTERS_WILD = 12
 
 
 def demean_two_way(
-    cols: np.ndarray, uid: np.ndarray, tid: np.ndarray, balanced: bool, tol: float = 1e-12
+    cols: np.ndarray,
+    uid: np.ndarray,
+    tid: np.ndarray,
+    balanced: bool,
+    tol: float = 1e-12,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Remove unit and period means from each column of ``cols`` (in place; returned)."""
+    """Remove unit and period (weighted) means from each column of ``cols`` (in place)."""
     n_u = int(uid.max()) + 1
     n_t = int(tid.max()) + 1
-    cu = np.bincount(uid, minlength=n_u).astype(float)
-    ct = np.bincount(tid, minlength=n_t).astype(float)
+    w = np.ones(len(uid)) if weights is None else np.asarray(weights, dtype=float)
+    if weights is not None:
+        balanced = False
+    cu = np.bincount(uid, weights=w, minlength=n_u)
+    ct = np.bincount(tid, weights=w, minlength=n_t)
     for k in range(cols.shape[1]):
         v = cols[:, k]
         if balanced:
@@ -57,12 +65,12 @@ def demean_two_way(
             continue
         scale = max(np.abs(v).max(), 1.0)
         for _ in range(10_000):
-            v -= (np.bincount(uid, weights=v, minlength=n_u) / cu)[uid]
-            mt = np.bincount(tid, weights=v, minlength=n_t) / ct
+            v -= (np.bincount(uid, weights=w * v, minlength=n_u) / cu)[uid]
+            mt = np.bincount(tid, weights=w * v, minlength=n_t) / ct
             v -= mt[tid]
             if (
                 np.abs(mt).max() < tol * scale
-                and np.abs(np.bincount(uid, weights=v, minlength=n_u) / cu).max() < tol * scale
+                and np.abs(np.bincount(uid, weights=w * v, minlength=n_u) / cu).max() < tol * scale
             ):
                 break
         else:  # pragma: no cover
@@ -90,6 +98,7 @@ def within_ols(
     *,
     small_sample: bool = True,
     overwrite: bool = False,
+    weights: np.ndarray | None = None,
 ) -> WithinFit:
     """OLS after two-way demeaning with cluster-robust covariance.
 
@@ -107,8 +116,14 @@ def within_ols(
         if (overwrite and x.flags.f_contiguous and x.dtype == float)
         else np.array(x, dtype=float, order="F")
     )
-    xt = demean_two_way(xt, uid, tid, balanced)
-    yt = demean_two_way(np.array(y, dtype=float)[:, None], uid, tid, balanced)[:, 0]
+    xt = demean_two_way(xt, uid, tid, balanced, weights=weights)
+    yt = demean_two_way(np.array(y, dtype=float)[:, None], uid, tid, balanced, weights=weights)[
+        :, 0
+    ]
+    if weights is not None:  # WLS as OLS on sqrt(w)-scaled demeaned data
+        sw = np.sqrt(np.asarray(weights, dtype=float))
+        xt *= sw[:, None]
+        yt *= sw
     xtx = xt.T @ xt
     if np.linalg.matrix_rank(xtx) < xt.shape[1]:
         raise EstimationError(
@@ -171,6 +186,15 @@ class EventStudy:
     bin_endpoints
         Bin event times beyond the window into the end points (default) or drop them from
         the dummies (treating them like the reference period).
+    bootstrap_cluster
+        Optional finer level (nested in ``cluster``) at which the wild bootstrap draws its
+        weights (wild subcluster bootstrap; residuals HC2-rescaled for small designs).
+
+    With fewer than 12 clusters ``fit()`` uses the restricted wild cluster bootstrap for
+    each coefficient and adds ``pretrend["wild_p_value"]`` (bootstrap Wald test of the
+    leads). With a single treated cluster every cluster-based method is unreliable (the
+    WCR is very conservative, the CR1 Wald test over-rejects); see the WW notes in the
+    final report / module docs.
     """
 
     def __init__(
@@ -186,11 +210,13 @@ class EventStudy:
         *,
         covariates: Sequence[str] | None = None,
         bin_endpoints: bool = True,
+        bootstrap_cluster: str | None = None,
     ) -> None:
         if leads < 0 or lags < 0:
             raise ValueError("leads and lags must be >= 0")
         covariates = list(covariates or [])
-        require_columns(df, [outcome, unit, time, group, cluster, *covariates])
+        require_columns(df, [outcome, unit, time, group, cluster, bootstrap_cluster, *covariates])
+        self.bootstrap_cluster = bootstrap_cluster
         self.df, self.outcome, self.unit, self.time, self.group = df, outcome, unit, time, group
         self.leads, self.lags = int(leads), int(lags)
         self.cluster = cluster
@@ -254,6 +280,7 @@ class EventStudy:
         """Estimate; ``inference`` "auto" (wild bootstrap below 12 clusters), "analytic", "wild"."""
         y, x, uid, tid, cl, ev = self._design()
         names = ev + list(self.covariates)
+        x_raw = x.copy() if (self.bootstrap_cluster is not None and len(y) <= 20_000) else None
         fit = within_ols(y, x, uid, tid, cl, small_sample=small_sample, overwrite=True)
         del x
         g = fit.n_clusters
@@ -291,6 +318,33 @@ class EventStudy:
                 "f_p_value": float(stats.f.sf(w / q, q, max(g - 1, 1))),
             }
         intervals, wild = None, None
+        bc = (
+            None
+            if self.bootstrap_cluster is None
+            else pd.factorize(self.df[self.bootstrap_cluster], sort=True)[0]
+        )
+        small = bc is not None and x_raw is not None
+
+        def _lev(drop: list[int]):
+            if not small:
+                return None
+            keep = [i for i in range(x_raw.shape[1]) if i not in drop]
+            return fe_leverage(x_raw[:, keep], uid, tid)
+
+        if use_wild and pretrend is not None:
+            wt = wild_wald_test(
+                fit.xt,
+                fit.yt,
+                fit.cluster,
+                leads_idx,
+                weights=weights,
+                n_boot=n_boot,
+                seed=seed,
+                bootstrap_cluster=bc,
+                leverage=_lev(leads_idx),
+            )
+            pretrend["wild_p_value"] = wt["p_value"]
+            pretrend["wild_weights"] = wt["weights"]
         if use_wild:
             wild = {}
             lows, ups = [], []
@@ -304,6 +358,8 @@ class EventStudy:
                     n_boot=n_boot,
                     level=level,
                     seed=seed,
+                    bootstrap_cluster=bc,
+                    leverage=_lev([j]),
                 )
                 wild[name] = r
                 lows.append(r.lower)
@@ -355,6 +411,9 @@ class TWFE:
 
     ``treatment`` is a 0/1 column (absorbing or not). ``fit()`` returns ``params["ATT"]``
     (the TWFE coefficient) with cluster-robust or wild-bootstrap inference.
+    ``obs_weights``: column of observation weights (e.g. the number of people behind a
+    municipality x period rate: the weighted fit then equals the individual-level one).
+    ``bootstrap_cluster``: finer level for the wild (subcluster) bootstrap weights.
     """
 
     def __init__(
@@ -368,12 +427,15 @@ class TWFE:
         covariates: Sequence[str] | None = None,
         *,
         bootstrap_cluster: str | None = None,
+        obs_weights: str | None = None,
     ):
         covariates = list(covariates or [])
         require_columns(
-            df, [outcome, unit, time, treatment, cluster, bootstrap_cluster, *covariates]
+            df,
+            [outcome, unit, time, treatment, cluster, bootstrap_cluster, obs_weights, *covariates],
         )
         self.bootstrap_cluster = bootstrap_cluster
+        self.obs_weights = obs_weights
         self.df, self.outcome, self.unit, self.time = df, outcome, unit, time
         self.treatment, self.cluster, self.covariates = treatment, cluster, covariates
 
@@ -392,7 +454,8 @@ class TWFE:
         uid = pd.factorize(df[self.unit], sort=False)[0]
         tid = pd.factorize(df[self.time], sort=True)[0]
         cl = uid if self.cluster is None else pd.factorize(df[self.cluster], sort=True)[0]
-        fit = within_ols(y, x, uid, tid, cl)
+        ow = None if self.obs_weights is None else numeric_column(df, self.obs_weights)
+        fit = within_ols(y, x, uid, tid, cl, weights=ow)
         g = fit.n_clusters
         if g < FEW_CLUSTERS_WARN:
             warnings.warn(
@@ -404,6 +467,9 @@ class TWFE:
         names = ["ATT", *self.covariates]
         intervals, notes, wild = None, [], None
         if inference == "wild" or (inference == "auto" and g < FEW_CLUSTERS_WILD):
+            lev = None
+            if self.bootstrap_cluster is not None and len(y) <= 20_000:
+                lev = fe_leverage(x[:, 1:], uid, tid, ow)
             r = wild_cluster_bootstrap(
                 fit.xt,
                 fit.yt,
@@ -416,6 +482,7 @@ class TWFE:
                 bootstrap_cluster=None
                 if self.bootstrap_cluster is None
                 else pd.factorize(df[self.bootstrap_cluster], sort=True)[0],
+                leverage=lev,
             )
             wild = r
             intervals = pd.DataFrame(

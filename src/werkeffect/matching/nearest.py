@@ -263,6 +263,18 @@ class NearestNeighborMatch:
             )
             keep = support.keep.to_numpy()
         notes: list[str] = []
+        if p is not None and self.discard == "none" and self.caliper is None:
+            p0 = p[d == 0]
+            outside = int(np.sum((d == 1) & ((p < p0.min()) | (p > p0.max()))))
+            if outside:
+                warnings.warn(
+                    f"{outside:,} treated unit(s) have a propensity score outside the range of "
+                    f"the controls ({p0.min():.4f}..{p0.max():.4f}): no overlap for them; "
+                    "their matches are extrapolations (use discard='treated' or a caliper)",
+                    EstimationWarning,
+                    stacklevel=2,
+                )
+                notes.append(f"{outside} treated outside the controls' propensity range")
         if self.distance == "propensity":
             dist = np.log(p / (1 - p)) if self.link == "logit" else p
             cal = None
@@ -478,15 +490,14 @@ class MatchResult:
     @property
     def match_matrix(self) -> pd.DataFrame:
         """Treated index label -> matched control index labels (MatchIt's match.matrix)."""
-        idx = self.df.index
+        labels = np.asarray(self.df.index, dtype=object)
         mm = self.match_rows
-        data = {
-            f"control_{j + 1}": pd.array(
-                [idx[r] if r >= 0 else pd.NA for r in mm[:, j]], dtype=object
-            )
-            for j in range(mm.shape[1])
-        }
-        return pd.DataFrame(data, index=idx[self.treated_rows])
+        data = {}
+        for j in range(mm.shape[1]):  # one column per match, vectorised over treated units
+            col = labels[np.maximum(mm[:, j], 0)].copy()
+            col[mm[:, j] < 0] = None
+            data[f"control_{j + 1}"] = col
+        return pd.DataFrame(data, index=self.df.index[self.treated_rows])
 
     @property
     def matched(self) -> pd.DataFrame:

@@ -189,7 +189,8 @@ class AIPW(_PSWeighting):
             wc = odds * c
             est = float((r * d).sum() / n1 - (r * wc).sum() / wc.sum())
             # influence function (nuisances treated as known)
-            infl = (d * (r - est) - wc * (r - (r * wc).sum() / wc.sum()) * n1 / wc.sum()) / (n1 / n)
+            r1 = (r * d).sum() / n1
+            infl = (d * (r - r1) - wc * (r - (r * wc).sum() / wc.sum()) * n1 / wc.sum()) / (n1 / n)
         se = float(np.sqrt(np.sum(infl**2)) / n)
         w = np.zeros(len(keep))
         w[keep] = ipw_weights(d, p, self.estimand)

@@ -26,8 +26,8 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "jobcoaching.att_u12.u6",
             "jobcoaching.att_u12.u12",
             "jobcoaching.att_u12.u24",
-            "jobcoaching.att_durable_exit_12m",
-            "jobcoaching.nazorg_return_hr",
+            "jobcoaching.att_durable_12m",
+            "nazorg.hazard_ratio_return",
             "jobcoaching.costs.months_avoided_per_participant",
             "jobcoaching.costs.extra_exits_work",
             "jobcoaching.costs.benefit_saved_eur",
@@ -68,7 +68,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "pilot.att_employed_12m",  # primary (matching + randomisation inference) + naive
             "pilot.att_employed_24m",
             "pilot.att_benefit_exit_12m",
-            "pilot.ladder_step_diff",
+            "pilot.att_ladder_step_12m",
         ],
         "values": [
             "pilot_size",
@@ -254,7 +254,7 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
             label_en=f"Effect when starting after {u} months",
         )
     w.add_estimate(
-        "jobcoaching.att_durable_exit_12m",
+        "jobcoaching.att_durable_12m",
         estimate=0.038,
         std_error=0.015,
         lower=0.009,
@@ -267,7 +267,7 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
         label_en="Extra durable exits (no return within 12 months)",
     )
     w.add_estimate(
-        "jobcoaching.nazorg_return_hr",
+        "nazorg.hazard_ratio_return",
         estimate=0.81,
         std_error=0.08,
         lower=0.66,
@@ -657,7 +657,7 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
     )
     # a subgroup that is too small: suppressed by the disclosure rules
     w.add_estimate(
-        "pilot.ladder_step_diff",
+        "pilot.att_ladder_step_12m",
         estimate=0.4,
         std_error=0.3,
         lower=-0.2,

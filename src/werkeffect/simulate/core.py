@@ -24,6 +24,7 @@ def simulate(
     scenario: str = "groningen",
     seed: int = 0,
     scale: str | float = "groningen",
+    typed: bool | str = "auto",
     **params: Any,
 ) -> tuple[Dataset, Truth]:
     """Simulate the Groningen bijstand caseload, WW exhaustees and programmes.
@@ -39,6 +40,13 @@ def simulate(
     scale
         ``"groningen"`` (stock of about 10,000), ``"national"`` (about 400,000) or a positive
         number multiplying every population size (e.g. ``0.25`` for fast Monte Carlo runs).
+    typed
+        Pass the tables through the data layer's validation
+        (``werkeffect.data.validate.validate``), so they have exactly the types ``load`` gives
+        for the written files (ids as text, nullable booleans, codes as text). ``"auto"``
+        (default): yes up to 5 times the Groningen scale, no at the national scale (where it
+        would double the run time); ``False``: the simulator's own types (``int64`` ids,
+        categorical codes, numpy booleans), which also follow the schema.
     **params
         Any field of :class:`~werkeffect.simulate.params.SimParams` (effects, selection
         strength, calibration). Unknown names raise ``TypeError``.
@@ -57,7 +65,11 @@ def simulate(
     flows = np.flatnonzero(ww.inflow)
     pop.entry[base + flows] = ww.end[flows] + ww.inflow_time[flows]
     ctx = Context.build(p, streams, pop)
-    first = np.flatnonzero(np.isfinite(pop.entry) & (pop.entry < ctx.month_horizon))
+    first = np.flatnonzero(
+        np.isfinite(pop.entry)
+        & (pop.entry < ctx.month_horizon)
+        & ((pop.entry - pop.birth) / 12.0 < p.aow_age - 1 / 12)
+    )
     spells = simulate_chain(ctx, first, pop.entry[first])
     spells, pilot = run_pilot(ctx, spells)
     # only spells the extract can see need jobs and ladder assessments
@@ -96,6 +108,10 @@ def simulate(
     flow = DataFlow()
     for name, table in tables.items():
         flow.add("simulate", name, len(table), len(table), f"simulated ({scenario}, seed {seed})")
+    if typed == "auto":
+        typed = p.scale <= 5.0
+    if typed:
+        tables, flow = _typed(tables, pd.Timestamp(p.extract_date), flow)
     dataset = Dataset(
         persons=tables["persons"],
         spells=tables["spells"],
@@ -117,3 +133,12 @@ def _groups_by_muni(ww, k: int) -> list[int]:
         if sel.any():
             out[m] = int(ww.group[sel][0])
     return out
+
+
+def _typed(tables: dict, extract_date: pd.Timestamp, flow: DataFlow) -> tuple[dict, DataFlow]:
+    """The tables as ``load`` would type them (when the data layer's validation exists)."""
+    try:
+        from werkeffect.data.validate import validate
+    except ImportError:  # the data layer's validation is not available: keep our types
+        return tables, flow
+    return validate(tables, extract_date=extract_date, flow=flow)

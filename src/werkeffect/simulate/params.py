@@ -75,7 +75,7 @@ class SimParams:
     scale: float = 1.0  # multiplies every population size (1 = Groningen)
 
     # --- inflow of first-time entrants (persons per month at scale 1) ---------------------
-    inflow_rate: float = 98.0
+    inflow_rate: float = 102.0
     inflow_calendar: dict[int, float] = field(
         default_factory=lambda: {
             2015: 1.05, 2016: 1.12, 2017: 1.02, 2018: 0.95, 2019: 0.95, 2020: 1.08,
@@ -116,7 +116,7 @@ class SimParams:
         default_factory=lambda: {"work": 1.0, "education": 1.0, "other": 1.0, "return": 1.0,
                                  "jobcoaching": 1.0}
     )  # fmt: skip
-    base_work: tuple[float, ...] = (0.055, 0.060, 0.050, 0.033, 0.019, 0.0105, 0.0055, 0.0038)
+    base_work: tuple[float, ...] = (0.052, 0.056, 0.047, 0.031, 0.018, 0.0099, 0.0052, 0.0036)
     base_education: tuple[float, ...] = (0.005, 0.005, 0.004, 0.003, 0.002, 0.001, 5e-4, 3e-4)
     base_other: tuple[float, ...] = (0.015, 0.014, 0.011, 0.0085, 0.006, 0.0043, 0.003, 0.0026)
     # covariate log hazard ratios: keys are the features of ``world.features``
@@ -171,7 +171,16 @@ class SimParams:
 
     # --- jobcoaching --------------------------------------------------------------------
     jobcoaching_start_year: int = 2015  # no programme starts before 1 January of this year
-    base_jobcoaching: tuple[float, ...] = (0.003, 0.010, 0.012, 0.010, 0.007, 0.0045, 0.003, 0.002)
+    base_jobcoaching: tuple[float, ...] = (
+        0.0024,
+        0.008,
+        0.0096,
+        0.008,
+        0.0056,
+        0.0036,
+        0.0024,
+        0.0016,
+    )
     beta_jobcoaching: dict[str, float] = field(
         default_factory=lambda: {"age_lt27": 0.4, "age_55p": -0.6, "startkwalificatie": 0.2,
                                  "health": -0.5, "language": -0.2, "statushouder": 0.2}
@@ -181,7 +190,7 @@ class SimParams:
                                  2020: 1.5, 2021: 1.6, 2022: 1.6, 2023: 1.7, 2024: 1.7,
                                  2025: 1.7}
     )  # fmt: skip
-    motivation_on_jobcoaching: float = 0.9  # selection on motivation ("de mensen die willen")
+    motivation_on_jobcoaching: float = 1.3  # selection on motivation ("de mensen die willen")
     frailty_on_jobcoaching: float = 0.0
     #: log hazard ratio of exit to work from programme start, by months since start:
     #: ((from_month, log_hr), ...) — piecewise constant, the last value applies afterwards.
@@ -300,8 +309,11 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "education": 0.772,
             "other": 0.883,
             "return": 1.254,
-            "jobcoaching": 1.26,
+            "jobcoaching": 1.583,
         },
+        # programme starts independent of calendar time: the calendar year acts on the work
+        # hazard, so a calendar-dependent start rate would confound analyses that ignore it
+        "jobcoaching_calendar": {2015: 1.35},
     },  # fmt: skip
 }
 

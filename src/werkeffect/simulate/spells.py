@@ -213,6 +213,8 @@ def simulate_chain(ctx: Context, pos, t0, rnd=None, P=None) -> dict[str, np.ndar
         nxt_t0 = res["t0"] + res["T"] + res["R"]
         back = np.isfinite(nxt_t0) & (nxt_t0 < ctx.month_horizon)
         back &= res["rnd"] + 1 < ctx.p.max_spells
+        # nobody (re-)enters bijstand at or after the state-pension age
+        back &= (nxt_t0 - ctx.pop.birth[res["pos"]]) / 12.0 < ctx.p.aow_age - 1 / 12
         cur_pos, cur_rnd, cur_t0 = res["pos"][back], res["rnd"][back] + 1, nxt_t0[back]
         cur_P = None
     keys = out[0].keys() if out else []

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from werkeffect.simulate.engine import exit_times, start_times
-from werkeffect.simulate.jobs import employed_at, jobs_of
+from werkeffect.simulate.jobs import employed_at, jobs_of, ladder_of
+from werkeffect.simulate.params import DAYS_PER_MONTH
 from werkeffect.simulate.spells import Context
 
 
@@ -136,11 +137,48 @@ def pilot_truth(ctx: Context, pilot) -> tuple[dict[str, float], dict[str, int]]:
         return {}, {}
     j1 = jobs_of(ctx, pilot.treated_spells)
     j0 = jobs_of(ctx, pilot.untreated_spells)
+    l1 = ladder_of(ctx, pilot.treated_spells)
+    l0 = ladder_of(ctx, pilot.untreated_spells)
     out = {}
     for h in (12, 24):
-        e1 = employed_at(j1, pilot.pos, pilot.date + h)
-        e0 = employed_at(j0, pilot.pos, pilot.date + h)
+        when = pilot.date + h
+        e1 = employed_at(j1, pilot.pos, when)
+        e0 = employed_at(j0, pilot.pos, when)
         out[f"pilot.att_employed_{h}m"] = float(np.mean(e1.astype(float) - e0))
         out[f"pilot.employed_{h}m_treated"] = float(np.mean(e1))
         out[f"pilot.employed_{h}m_untreated"] = float(np.mean(e0))
+        b1 = _on_benefit_at(pilot.treated_spells, pilot.pos, when)
+        b0 = _on_benefit_at(pilot.untreated_spells, pilot.pos, when)
+        out[f"pilot.att_benefit_exit_{h}m"] = float(np.mean(b0.astype(float) - b1))
+        s1 = _ladder_at(l1, pilot.pos, when)
+        s0 = _ladder_at(l0, pilot.pos, when)
+        out[f"pilot.att_ladder_step_{h}m"] = float(np.mean(s1 - s0))
     return out, {"pilot.n_participants": int(pilot.pos.shape[0])}
+
+
+def _on_benefit_at(sp: dict, pos: np.ndarray, when: np.ndarray) -> np.ndarray:
+    out = np.zeros(pos.shape[0], dtype=bool)
+    for i in range(pos.shape[0]):  # a few dozen participants
+        sel = sp["pos"] == pos[i]
+        t0 = sp["t0"][sel]
+        out[i] = bool(np.any((t0 <= when[i]) & (t0 + sp["T"][sel] > when[i])))
+    return out
+
+
+def _ladder_at(lad: dict, pos: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Last ladder step recorded at or before ``when`` (a move is recorded on the first day
+    of the next calendar month, as in the ``ladder`` table)."""
+    origin = np.datetime64("2000-01-01", "D")
+    days = np.floor(lad["month"] * DAYS_PER_MONTH + 1e-7).astype(np.int64)
+    nxt = ((origin + days.astype("timedelta64[D]")).astype("datetime64[M]") + 1).astype(
+        "datetime64[D]"
+    )
+    rec = np.where(lad["first_of_month"], ((nxt - origin).astype(np.int64) + 0.5) / DAYS_PER_MONTH,
+                   lad["month"])  # fmt: skip
+    out = np.zeros(pos.shape[0])
+    for i in range(pos.shape[0]):
+        sel = (lad["pos"] == pos[i]) & (rec <= when[i])
+        if sel.any():
+            j = np.flatnonzero(sel)
+            out[i] = lad["step"][j[np.argmax(rec[j], axis=0)]]
+    return out

@@ -67,8 +67,8 @@ class ToEData:
     agg: sp.csr_matrix  # (n_persons, n) sums spells per person
     X: np.ndarray  # (n, p) exit covariates, standardised
     Xp: np.ndarray  # (n, pp) programme covariates, standardised
-    E: np.ndarray  # (n, Cx) exit exposure cells [0, T]
-    Ep: np.ndarray  # (n, Cp) programme exposure [0, min(T, ps)]
+    E: sp.csr_matrix  # (n, Cx) exit exposure cells [0, T]
+    Ep: sp.csr_matrix  # (n, Cp) programme exposure [p0, min(T, ps)]
     d: np.ndarray  # (n, K) exit cause indicators
     cell: np.ndarray  # (n,) exit event cell (any cause; meaningless if censored)
     dp: np.ndarray  # (n,) programme entry observed in spell (while the process is at risk)
@@ -80,8 +80,8 @@ class ToEData:
     tperson: np.ndarray  # (n_tp,) person index of the persons with a truncated spell
     tagg: sp.csr_matrix  # (n_tp, n_t)
     trow: np.ndarray  # (n_t,) row of each truncated spell in tagg
-    Et: np.ndarray  # (n_t, Cx) exposure cells on [0, entry]
-    Ept: np.ndarray  # (n_t, Cp)
+    Et: sp.csr_matrix  # (n_t, Cx) exposure cells on [0, entry]
+    Ept: sp.csr_matrix  # (n_t, Cp)
     dpt: np.ndarray  # (n_t,) programme entry before the entry time
     # raw
     T: np.ndarray
@@ -91,6 +91,12 @@ class ToEData:
     pcuts: np.ndarray
     ecuts: np.ndarray
     K: int
+    calpos: np.ndarray  # (n, C-1) elapsed duration at which each calendar cut falls
+    calendar_labels: list[str]  # labels of calendar periods 2..C
+
+    @property
+    def n_periods(self) -> int:
+        return self.calpos.shape[1] + 1
 
     @property
     def n_states(self) -> int:
@@ -101,14 +107,35 @@ class ToEData:
         return np.flatnonzero(self.has_programme)
 
 
-def _exit_cells(upper, ps, cuts, ecuts):
-    """Exposure cells (n, J*(1+M)) of the exit process on [0, upper]."""
+def _calendar_windows(calpos: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per calendar period c, its window [lo, hi) in elapsed time of each spell.
+
+    ``calpos`` (n, C-1) holds the elapsed duration at which each calendar cut falls.
+    """
+    n = calpos.shape[0]
+    lo = np.column_stack([np.full(n, -np.inf), calpos])
+    hi = np.column_stack([calpos, np.full(n, np.inf)])
+    return [(lo[:, c], hi[:, c]) for c in range(lo.shape[1])]
+
+
+def _windows_cells(a, b, cuts, calwin):
+    """Exposure of [a, b] per (baseline interval j, calendar period c) -> (n, J, C)."""
+    out = np.empty((len(a), len(cuts), len(calwin)))
+    for c, (lo, hi) in enumerate(calwin):
+        out[:, :, c] = _overlap(np.maximum(a, lo), np.minimum(b, hi), cuts)
+    return out
+
+
+def _exit_cells(upper, ps, cuts, ecuts, calpos):
+    """Exposure cells (n, J*(1+M)*C) of the exit process on [0, upper]."""
     n = len(upper)
     J, M = len(cuts), len(ecuts)
+    calwin = _calendar_windows(calpos)
+    C = len(calwin)
     has = ~np.isnan(ps)
     untreated_end = np.where(has, np.minimum(ps, upper), upper)
-    out = np.zeros((n, J, 1 + M))
-    out[:, :, 0] = _overlap(np.zeros(n), untreated_end, cuts)
+    out = np.zeros((n, J, 1 + M, C))
+    out[:, :, 0, :] = _windows_cells(np.zeros(n), untreated_end, cuts, calwin)
     ps0 = np.where(has, ps, np.inf)
     e_hi = np.append(ecuts[1:], np.inf)
     for m in range(M):
@@ -116,8 +143,13 @@ def _exit_cells(upper, ps, cuts, ecuts):
         b = np.minimum(ps0 + e_hi[m], upper)
         a = np.where(has, a, 0.0)
         b = np.where(has, b, 0.0)
-        out[:, :, 1 + m] = _overlap(a, b, cuts)
-    return out.reshape(n, J * (1 + M))
+        out[:, :, 1 + m, :] = _windows_cells(a, b, cuts, calwin)
+    return out.reshape(n, J * (1 + M) * C)
+
+
+def _period(t: np.ndarray, calpos: np.ndarray) -> np.ndarray:
+    """Calendar period holding elapsed time t (periods (lo, hi], like the intervals)."""
+    return (calpos < t[:, None]).sum(axis=1)
 
 
 def build_data(
@@ -134,18 +166,24 @@ def build_data(
     pcuts: np.ndarray,
     ecuts: np.ndarray,
     programme_from_entry: bool = False,
+    calpos: np.ndarray | None = None,
+    calendar_labels: list[str] | None = None,
 ) -> ToEData:
     n = len(T)
+    if calpos is None:
+        calpos = np.zeros((n, 0))
+    C = calpos.shape[1] + 1
     ps = np.where(ps < T, ps, np.nan)  # programme observed only before the spell ends
     _, pidx = np.unique(person, return_inverse=True)
     n_p = int(pidx.max()) + 1 if n else 0
     agg = sp.csr_matrix((np.ones(n), (pidx, np.arange(n))), shape=(n_p, n))
-    E = _exit_cells(T, ps, cuts, ecuts)
+    E = _exit_cells(T, ps, cuts, ecuts, calpos)
     has = ~np.isnan(ps)
     # the programme process is at risk from p0: the spell start, or the entry time when the
     # programme did not exist / was not recorded before observation started
     p0 = entry if programme_from_entry else np.zeros(n)
-    Ep = _overlap(p0, np.where(has, ps, T), pcuts)
+    calwin = _calendar_windows(calpos)
+    Ep = _windows_cells(p0, np.where(has, ps, T), pcuts, calwin).reshape(n, len(pcuts) * C)
     d = np.zeros((n, K))
     ev = cause > 0
     d[np.flatnonzero(ev), cause[ev] - 1] = 1.0
@@ -153,9 +191,10 @@ def build_data(
     r = np.zeros(n, dtype=int)
     since = np.where(has, T - np.where(has, ps, 0.0), 0.0)
     r[has] = 1 + _locate(since[has], ecuts)
-    cell = j * (1 + len(ecuts)) + r
+    cell = (j * (1 + len(ecuts)) + r) * C + _period(T, calpos)
     dp = (has & (np.where(has, ps, 0.0) >= p0)).astype(float)
-    cellp = np.where(has, _locate(np.where(has, ps, 0.0), pcuts), 0)
+    ps_or0 = np.where(has, ps, 0.0)
+    cellp = np.where(has, _locate(ps_or0, pcuts) * C + _period(ps_or0, calpos), 0)
     trunc = np.flatnonzero(entry > 0)
     dpt = (has[trunc] & (ps[trunc] < entry[trunc])).astype(float)
     if programme_from_entry:
@@ -166,14 +205,16 @@ def build_data(
     tagg = sp.csr_matrix(
         (np.ones(len(trunc)), (tinv, np.arange(len(trunc)))), shape=(len(tp_unique), len(trunc))
     )
-    Et = _exit_cells(entry[trunc], ps[trunc], cuts, ecuts)
-    Ept = _overlap(
+    Et = _exit_cells(entry[trunc], ps[trunc], cuts, ecuts, calpos[trunc])
+    Ept = _windows_cells(
         np.zeros(len(trunc)),
         np.where(has[trunc], np.minimum(ps[trunc], entry[trunc]), entry[trunc]),
         pcuts,
-    )
+        _calendar_windows(calpos[trunc]),
+    ).reshape(len(trunc), len(pcuts) * C)
     if programme_from_entry:
         Ept[:] = 0.0
+    E, Ep, Et, Ept = (sp.csr_matrix(a) for a in (E, Ep, Et, Ept))  # exposure is sparse
     return ToEData(
         n_spells=n,
         n_persons=n_p,
@@ -203,6 +244,8 @@ def build_data(
         pcuts=pcuts,
         ecuts=ecuts,
         K=K,
+        calpos=calpos,
+        calendar_labels=list(calendar_labels or []),
     )
 
 
@@ -249,6 +292,22 @@ class Layout:
         )
 
 
+def _calendar_groups(counts: np.ndarray, labels: list[str], what: str) -> np.ndarray:
+    """Calendar periods without events are merged with a neighbour (period 1 = reference).
+
+    Returns the group per period; group 0 is the reference (no parameter).
+    """
+    group = merge_empty(counts)
+    if len(np.unique(group)) < len(counts):
+        empty = [lab for lab, c in zip(["first"] + labels, counts, strict=True) if c == 0]
+        warnings.warn(
+            f"{what}: calendar periods without events were merged with a neighbour ({empty})",
+            EstimationWarning,
+            stacklevel=5,
+        )
+    return group
+
+
 def build_layout(
     data: ToEData,
     *,
@@ -258,20 +317,26 @@ def build_layout(
     interest: int,
     treatment_name: str = "treatment",
 ) -> Layout:
-    """Parameters per process: baseline groups, treatment pieces, covariate coefficients.
+    """Parameters per process: baseline groups, treatment pieces, calendar periods, covariates.
 
-    Baseline intervals (and treatment pieces) without any event are merged with their
-    neighbour, with a warning, so that no log hazard runs off to minus infinity.
+    Baseline intervals (treatment pieces, calendar periods) without any event are merged with
+    their neighbour, with a warning, so that no log hazard runs off to minus infinity. Cells
+    are indexed ((j * S) + r) * C + c for baseline interval j, treatment state r and calendar
+    period c (programme entry: j * C + c).
     """
-    K, J, S = data.K, len(data.cuts), data.n_states
+    K, J, S, C = data.K, len(data.cuts), data.n_states, data.n_periods
     names: list[str] = []
     G: list[np.ndarray] = []
     cell_slice, beta_slice, base_idx, eff_idx = [], [], [], []
     blabels = interval_labels(data.cuts)
-    jcell = np.repeat(np.arange(J), S)
-    rcell = np.tile(np.arange(S), J)
-    ev_j = data.cell // S
-    ev_r = data.cell % S
+    clabels = data.calendar_labels
+    ncell = J * S * C
+    jcell = np.repeat(np.arange(J), S * C)
+    rcell = np.tile(np.repeat(np.arange(S), C), J)
+    ccell = np.tile(np.arange(C), J * S)
+    ev_c = data.cell % C
+    ev_r = (data.cell // C) % S
+    ev_j = data.cell // (C * S)
     for k in range(K):
         lab = exit_labels[k]
         dk = data.d[:, k] > 0
@@ -327,13 +392,20 @@ def build_layout(
                 lo = data.ecuts[members[0]]
                 hi = data.ecuts[members[-1] + 1] if members[-1] + 1 < S - 1 else np.inf
                 names.append(f"{base_name}[{lo:g},{hi:g})")
-        ncp = nb + ne
-        Gk = np.zeros((J * S, ncp))
-        Gk[np.arange(J * S), bgroup[jcell]] = 1.0
+        cgroup = _calendar_groups(np.bincount(ev_c[dk], minlength=C), clabels, f"exit '{lab}'")
+        nc = int(cgroup.max())  # groups 1..nc get a parameter
+        for g in range(1, nc + 1):
+            first = int(np.flatnonzero(cgroup == g)[0])
+            names.append(f"exit:{lab}:calendar[{clabels[first - 1]}]")
+        ncp = nb + ne + nc
+        Gk = np.zeros((ncell, ncp))
+        Gk[np.arange(ncell), bgroup[jcell]] = 1.0
         treated_cells = np.flatnonzero(rcell > 0)
         eg = egroup[rcell[treated_cells] - 1]
         ok = eg >= 0
         Gk[treated_cells[ok], nb + eg[ok]] = 1.0
+        cg = cgroup[ccell]
+        Gk[np.flatnonzero(cg > 0), nb + ne + cg[cg > 0] - 1] = 1.0
         G.append(Gk)
         cell_slice.append(slice(start, start + ncp))
         base_idx.append(start + np.arange(nb))
@@ -342,7 +414,8 @@ def build_layout(
         beta_slice.append(slice(start + ncp, start + ncp + len(exit_cov_names)))
     # programme entry
     Jp = len(data.pcuts)
-    counts = np.bincount(data.cellp[data.dp_post > 0], minlength=Jp)
+    post = data.dp_post > 0
+    counts = np.bincount(data.cellp[post] // C, minlength=Jp)
     if counts.sum() == 0:
         raise EstimationError(
             "no programme entries observed after the start of observation: the timing-of-events "
@@ -362,13 +435,24 @@ def build_layout(
         lo = data.pcuts[members[0]]
         hi = data.pcuts[members[-1] + 1] if members[-1] + 1 < Jp else np.inf
         names.append(f"programme:baseline[{lo:g},{hi:g})")
-    Gp = np.zeros((Jp, nb))
-    Gp[np.arange(Jp), bgroup] = 1.0
+    cgroup = _calendar_groups(
+        np.bincount(data.cellp[post] % C, minlength=C), clabels, "programme entry"
+    )
+    nc = int(cgroup.max())
+    for g in range(1, nc + 1):
+        first = int(np.flatnonzero(cgroup == g)[0])
+        names.append(f"programme:calendar[{clabels[first - 1]}]")
+    pj = np.repeat(np.arange(Jp), C)
+    pc = np.tile(np.arange(C), Jp)
+    Gp = np.zeros((Jp * C, nb + nc))
+    Gp[np.arange(Jp * C), bgroup[pj]] = 1.0
+    cg = cgroup[pc]
+    Gp[np.flatnonzero(cg > 0), nb + cg[cg > 0] - 1] = 1.0
     G.append(Gp)
-    cell_slice.append(slice(start, start + nb))
+    cell_slice.append(slice(start, start + nb + nc))
     base_idx.append(start + np.arange(nb))
     names += [f"programme:{c}" for c in prog_cov_names]
-    beta_slice.append(slice(start + nb, start + nb + len(prog_cov_names)))
+    beta_slice.append(slice(start + nb + nc, start + nb + nc + len(prog_cov_names)))
     return Layout(
         names=names,
         G=G,

@@ -39,10 +39,10 @@ def start_values(lik: Likelihood, lay: Layout) -> np.ndarray:
     theta = np.zeros(lay.n_params)
     for q in range(lay.Q):
         E = d.E if q < lay.Q - 1 else d.Ep
-        expo = E.sum(axis=0)
+        expo = np.asarray(E.sum(axis=0)).ravel()
         if d.n_spells and len(d.trunc):
             Et = d.Et if q < lay.Q - 1 else d.Ept
-            expo = expo - Et.sum(axis=0)
+            expo = expo - np.asarray(Et.sum(axis=0)).ravel()
         G = lay.G[q]
         idx = lay.cell_slice[q]
         # baseline columns are the ones every cell loads on exactly once
@@ -163,8 +163,9 @@ def add_point_start(theta: np.ndarray, lay: Layout, new: np.ndarray, eps: float)
 def exit_geometry(data: ToEData, horizons: np.ndarray) -> dict:
     """Pieces of time after programme start (independent of the parameters)."""
     rows = data.treated
-    S = data.n_states
+    S, C, J = data.n_states, data.n_periods, len(data.cuts)
     ps = data.ps[rows]
+    calpos = data.calpos[rows]
     hmax = float(np.max(horizons))
     n = len(rows)
     pts = np.concatenate(
@@ -172,6 +173,7 @@ def exit_geometry(data: ToEData, horizons: np.ndarray) -> dict:
             np.zeros((n, 1)),
             np.broadcast_to(data.ecuts[1:], (n, len(data.ecuts) - 1)),
             data.cuts[None, :] - ps[:, None],
+            calpos - ps[:, None],
             np.broadcast_to(horizons, (n, len(horizons))),
         ],
         axis=1,
@@ -179,16 +181,20 @@ def exit_geometry(data: ToEData, horizons: np.ndarray) -> dict:
     pts = np.sort(np.clip(pts, 0.0, hmax), axis=1)  # time since programme start
     L = np.diff(pts, axis=1)  # (n_t, B)
     mid = pts[:, :-1] + L / 2
-    j = np.clip(np.searchsorted(data.cuts, (ps[:, None] + mid).ravel(), "right") - 1, 0, None)
+    elapsed = ps[:, None] + mid
+    j = np.clip(np.searchsorted(data.cuts, elapsed.ravel(), "right") - 1, 0, None)
     j = j.reshape(mid.shape)
     r = 1 + np.clip(np.searchsorted(data.ecuts, mid.ravel(), "right") - 1, 0, None)
     r = r.reshape(mid.shape)
+    c = (calpos[:, None, :] < elapsed[:, :, None]).sum(axis=2)
     idx = (pts[:, None, :] <= horizons[None, :, None]).sum(axis=2) - 2  # (n_t, H)
-    untreated = np.arange(len(data.cuts)) * S
+    jj = np.repeat(np.arange(J), C)
+    cc = np.tile(np.arange(C), J)
+    untreated = (jj * S) * C + cc
     return {
         "rows": rows,
         "L": L,
-        "cells": (j * S + r, j * S),
+        "cells": ((j * S + r) * C + c, (j * S) * C + c),
         "idx": idx,
         "untreated": untreated,
         "E0": data.E[rows][:, untreated],

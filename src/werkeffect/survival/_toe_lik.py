@@ -52,8 +52,11 @@ def linear_predictors(theta: np.ndarray, lay: Layout, data: ToEData, rows=None) 
     Xp = data.Xp if rows is None else data.Xp[rows]
     K = lay.Q - 1
     out = np.empty((X.shape[0], lay.Q))
-    for q in range(K):
-        out[:, q] = X @ theta[lay.beta_slice[q]]
+    if X.shape[1]:
+        B = np.column_stack([theta[lay.beta_slice[q]] for q in range(K)])
+        out[:, :K] = X @ B
+    else:
+        out[:, :K] = 0.0
     out[:, K] = Xp @ theta[lay.beta_slice[K]]
     return np.exp(out)
 
@@ -85,6 +88,8 @@ class Likelihood:
             Dt[:, d.K] = d.dpt
             self.Dt = np.asarray(d.tagg @ Dt)
         self.S = S
+        self.ET, self.EpT = d.E.T.tocsr(), d.Ep.T.tocsr()
+        self.EtT, self.EptT = d.Et.T.tocsr(), d.Ept.T.tocsr()
 
     # ------------------------------------------------------------------------------------
     def _lambdas(self, theta, lay):
@@ -136,16 +141,17 @@ class Likelihood:
         Rs = R[d.person]  # (n, Q)
         W = Rs * L["ex"]  # (n, Q)
         K = self.K
-        gcell_x = d.E.T @ W[:, :K]  # (Cx, K)
-        gcell_p = d.Ep.T @ W[:, K]
+        gcell_x = self.ET @ W[:, :K]  # (Cx, K)
+        gcell_p = self.EpT @ W[:, K]
         lamw = Rs * L["lam"]
-        gbeta = [d.X.T @ lamw[:, k] for k in range(K)] + [d.Xp.T @ lamw[:, K]]
+        gx = d.X.T @ lamw[:, :K]  # (p, K)
+        gbeta = [gx[:, k] for k in range(K)] + [d.Xp.T @ lamw[:, K]]
         if self.has_trunc:
             wt = np.exp(den - lset[:, None])
             Rts = (wt @ eV)[d.trow]  # (n_t, Q)
             Wt = Rts * L["ext"]
-            gcell_x = gcell_x - d.Et.T @ Wt[:, :K]
-            gcell_p = gcell_p - d.Ept.T @ Wt[:, K]
+            gcell_x = gcell_x - self.EtT @ Wt[:, :K]
+            gcell_p = gcell_p - self.EptT @ Wt[:, K]
             lamwt = Rts * L["lamt"]
             Xt, Xpt = d.X[d.trunc], d.Xp[d.trunc]
             for k in range(K):
@@ -196,10 +202,10 @@ class Likelihood:
             Rts = (wt @ eV)[d.trow]
         for q in range(lay.Q):
             if q < K:
-                E, Et, X, dq, cellq = d.E, d.Et, d.X, d.d[:, q], d.cell
+                E, Et, X, dq, cellq = d.E.toarray(), d.Et.toarray(), d.X, d.d[:, q], d.cell
                 rate = L["A"][:, q]
             else:
-                E, Et, X, dq, cellq = d.Ep, d.Ept, d.Xp, d.dp_post, d.cellp
+                E, Et, X, dq, cellq = d.Ep.toarray(), d.Ept.toarray(), d.Xp, d.dp_post, d.cellp
                 rate = L["Ap"]
             wq = Rs[:, q] * L["ex"][:, q]
             sc = -(E * (wq * 1.0)[:, None]) * rate[None, :]  # (n, cells)
@@ -235,9 +241,13 @@ class Likelihood:
         num = self.D @ V.T - lam_i @ np.exp(V).T + logp
         return np.exp(num - logsumexp(num, axis=1)[:, None])
 
-    def candidate_gain(self, theta, lay, cands: np.ndarray, eps: float) -> np.ndarray:
-        """LL after adding each candidate location with probability eps, others fixed."""
+    def candidate_gain(self, theta, lay, cands: np.ndarray, eps) -> np.ndarray:
+        """LL after adding each candidate location with probability eps, others fixed.
+
+        ``eps`` may be a sequence: returns (len(eps), n_candidates).
+        """
         d = self.data
+        eps_arr = np.atleast_1d(np.asarray(eps, dtype=float))
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)
@@ -249,13 +259,17 @@ class Likelihood:
             lam_t = np.asarray(d.tagg @ L["lamt"])
             den = self.Dt @ V.T - lam_t @ eV.T + logp
             lset = logsumexp(den, axis=1)
-        out = np.empty(len(cands))
+        out = np.empty((len(eps_arr), len(cands)))
         for s in range(0, len(cands), 64):
             C = cands[s : s + 64]
             new = self.D @ C.T - lam_i @ np.exp(C).T  # (n_p, c)
-            tot = np.logaddexp(np.log1p(-eps) + lse[:, None], np.log(eps) + new).sum(axis=0)
             if self.has_trunc:
                 newt = self.Dt @ C.T - lam_t @ np.exp(C).T
-                tot -= np.logaddexp(np.log1p(-eps) + lset[:, None], np.log(eps) + newt).sum(axis=0)
-            out[s : s + 64] = c + tot
-        return out
+            for e, ep in enumerate(eps_arr):
+                tot = np.logaddexp(np.log1p(-ep) + lse[:, None], np.log(ep) + new).sum(axis=0)
+                if self.has_trunc:
+                    tot -= np.logaddexp(np.log1p(-ep) + lset[:, None], np.log(ep) + newt).sum(
+                        axis=0
+                    )
+                out[e, s : s + 64] = c + tot
+        return out if np.ndim(eps) else out[0]

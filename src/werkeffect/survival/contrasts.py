@@ -52,7 +52,7 @@ class ContrastResult(EstimationResult):
 
 
 def _two_groups(df: pd.DataFrame, group: str, treated_value, what: str):
-    vals = pd.unique(df[group].dropna())
+    vals = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(df[group].dropna())]
     if len(vals) != 2:
         raise EstimationError(
             f"{what}: group column {group!r} must have exactly two values, found {list(vals)[:6]}"

@@ -246,8 +246,10 @@ class CoxPH:
         strata_codes = None
         labels = None
         if self.strata:
-            key = self.df[self.strata].astype(str).agg("|".join, axis=1)
-            strata_codes, labels = pd.factorize(key, sort=True)
+            grouped = self.df.groupby(self.strata, sort=True, dropna=False)
+            strata_codes = grouped.ngroup().to_numpy()
+            labels = [k if isinstance(k, tuple) else (k,) for k in grouped.size().index]
+            labels = ["|".join(map(str, k)) for k in labels]
         cd = core.prepare(
             self._start, self._stop, self._event, X, strata_codes, self._w, ties=self.ties
         )

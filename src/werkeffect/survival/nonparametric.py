@@ -178,7 +178,7 @@ def _group_codes(df: pd.DataFrame, group: str | None, what: str) -> tuple[np.nda
                 "unused categories (Series.cat.remove_unused_categories()) or choose other groups"
             )
     codes, uniq = pd.factorize(s, sort=True)
-    return codes.astype(np.int64), list(uniq)
+    return codes.astype(np.int64), [v.item() if isinstance(v, np.generic) else v for v in uniq]
 
 
 def risk_table(
@@ -712,7 +712,11 @@ def logrank_test(
     if not ev.any():
         raise EstimationError(f"{what}: no events")
     if strata_cols:
-        scode, slabels = pd.factorize(df[strata_cols].astype(str).agg("|".join, axis=1))
+        grouped = df.groupby(strata_cols, sort=True, dropna=False)
+        scode = grouped.ngroup().to_numpy()
+        slabels = [
+            "|".join(map(str, k if isinstance(k, tuple) else (k,))) for k in grouped.size().index
+        ]
     else:
         scode, slabels = np.zeros(len(df), dtype=np.int64), ["all"]
     O = np.zeros(G)

@@ -109,12 +109,15 @@ class TimingOfEventsResult(EstimationResult):
         n_boot: int = 500,
         seed: int = 0,
         level: float = 0.95,
+        target: str = "sample",
     ) -> EstimationResult:
-        """Exit probabilities after programme start for other horizons or with a parametric
-        bootstrap (``method="bootstrap"``); see ``exit_probabilities``."""
+        """Exit probabilities after programme start for other horizons, another target or
+        with a parametric bootstrap (``method="bootstrap"``); see ``exit_probabilities``
+        and :meth:`TimingOfEvents.fit` for ``target``."""
         return self._state.exit_result(
-            horizons=horizons, method=method, n_boot=n_boot, seed=seed, level=level
-        )
+            horizons=horizons, method=method, n_boot=n_boot, seed=seed, level=level,
+            target=target,
+        )  # fmt: skip
 
     def summary(self, level: float = 0.95) -> str:
         ci = self.conf_int(level)
@@ -219,20 +222,37 @@ class _State:
             theta, self.lay, self.lik.data, horizons, self.interest, geom=geom
         )
 
-    def exit_result(self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95):
+    def exit_result(
+        self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95,
+        target="sample",
+    ):  # fmt: skip
         h = np.asarray(horizons, dtype=float)
         if np.any(h <= 0):
             raise ValueError("horizons must be positive (months)")
+        if target not in ("sample", "population"):
+            raise ValueError("target must be 'sample' or 'population'")
         geom = exit_geometry(self.lik.data, h)
         p1, p0, rows = self._stats(self.theta, h, geom)
         tau = p1 - p0
         est = np.concatenate([p1.mean(0), p0.mean(0), tau.mean(0)])
-        # sampling variation of the average over the treated (clustered by person)
-        person = self.lik.data.person[rows]
         n_t = len(rows)
-        dev = np.column_stack([p1 - p1.mean(0), p0 - p0.mean(0), tau - tau.mean(0)])
-        dev_p = pd.DataFrame(dev).groupby(person).sum().to_numpy()
-        var_sample = (dev_p**2).sum(axis=0) / n_t**2
+        if target == "population":
+            # the treated as a sample from a population of treated spells (clustered by
+            # person): variance of the average of their expected outcomes
+            person = self.lik.data.person[rows]
+            dev = np.column_stack([p1 - p1.mean(0), p0 - p0.mean(0), tau - tau.mean(0)])
+            dev_p = pd.DataFrame(dev).groupby(person).sum().to_numpy()
+            var_sample = (dev_p**2).sum(axis=0) / n_t**2
+        else:
+            # the realised outcomes of these treated: the average of the 0/1 outcomes
+            # scatters around the average of their probabilities (for the ATT: no one exits
+            # to work later because of the programme, so Var(Y1 - Y0) = tau (1 - tau))
+            var_sample = (
+                np.concatenate(
+                    [(p1 * (1 - p1)).sum(0), (p0 * (1 - p0)).sum(0), (tau * (1 - tau)).sum(0)]
+                )
+                / n_t**2
+            )
 
         def fun(th_free):
             th = self.theta.copy()
@@ -290,8 +310,14 @@ class _State:
             intervals=intervals,
             interval_level=level,
             notes=(
-                "Interval includes the sampling variation of the average over the treated "
-                "(clustered by person) and the estimation uncertainty of the model parameters.",
+                "Interval includes the estimation uncertainty of the model parameters and "
+                + (
+                    "the scatter of the treated's realised outcomes around their expected "
+                    "values (target: the ATT of these participants)."
+                    if target == "sample"
+                    else "the sampling variation of the average over the treated, clustered "
+                    "by person (target: the population of participants)."
+                ),
             ),
         )
 
@@ -353,6 +379,15 @@ class TimingOfEvents:
         conditioning event. ``True``: the programme process is at risk only from the entry
         time (the programme did not exist, or was not recorded, before the observation
         window — e.g. jobcoaching from 2015 with a 2015 window).
+    calendar, calendar_cuts
+        Calendar-period effects on every hazard (exits and programme entry): ``calendar`` is
+        the column with the calendar time at which the spell started (datetime, or a number
+        in months), ``calendar_cuts`` the starts of the calendar periods after the first
+        (dates, or numbers on the same scale). Each process gets a log hazard ratio per
+        period (first period = reference); exposure is split where a spell crosses a cut.
+        Use it when programme intensity and exit chances both move with calendar time (the
+        labour market, a programme scaled up in some years): otherwise calendar time
+        confounds the effect.
 
     Notes
     -----
@@ -384,6 +419,8 @@ class TimingOfEvents:
         max_mass_points: int = 6,
         criterion: str = "aic",
         programme_from_entry: bool = False,
+        calendar: str | None = None,
+        calendar_cuts: Sequence[Any] | None = None,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError("data must be a pandas DataFrame")
@@ -399,7 +436,7 @@ class TimingOfEvents:
         )
         outcome = cause if cause is not None else event
         needed = [duration, programme_start, outcome]
-        needed += [c for c in (id, spell, start, entry) if c is not None]
+        needed += [c for c in (id, spell, start, entry, calendar) if c is not None]
         needed += covariates + programme_covariates
         missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
         if missing:
@@ -413,7 +450,7 @@ class TimingOfEvents:
             else:
                 spell_df = self._collapse(
                     data, spell, start, duration, outcome, programme_start, id,
-                    covariates + programme_covariates,
+                    covariates + programme_covariates + ([calendar] if calendar else []),
                 )  # fmt: skip
             entry_col = "_entry"
         else:
@@ -499,6 +536,7 @@ class TimingOfEvents:
         cuts = self._cuts(baseline_cuts, "baseline_cuts")
         pcuts = cuts if programme_cuts is None else self._cuts(programme_cuts, "programme_cuts")
         ecuts = np.array([0.0]) if effect_cuts is None else self._cuts(effect_cuts, "effect_cuts")
+        calpos, cal_labels = self._calendar(spell_df, calendar, calendar_cuts)
         person = (
             np.arange(len(T))
             if id is None
@@ -508,6 +546,7 @@ class TimingOfEvents:
             person=person, T=T, entry=ent, cause=cause_idx, ps=ps, X=X, Xp=Xp,
             K=len(kinds), cuts=cuts, pcuts=pcuts, ecuts=ecuts,
             programme_from_entry=bool(programme_from_entry),
+            calpos=calpos, calendar_labels=cal_labels,
         )  # fmt: skip
         self._xinfo = (xnames, xm, xs, pnames, pm, pss)
         self.max_mass_points = int(max_mass_points)
@@ -517,7 +556,9 @@ class TimingOfEvents:
             id=id, spell=spell, start=start, entry=entry, covariates=covariates,
             programme_covariates=programme_covariates, baseline_cuts=list(cuts),
             programme_cuts=list(pcuts), effect_cuts=list(ecuts),
-            cause_of_interest=cause_of_interest,
+            cause_of_interest=cause_of_interest, programme_from_entry=bool(programme_from_entry),
+            max_mass_points=int(max_mass_points), criterion=criterion, calendar=calendar,
+            calendar_cuts=None if calendar_cuts is None else [str(c) for c in calendar_cuts],
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------
@@ -567,6 +608,31 @@ class TimingOfEvents:
         return out.reset_index()
 
     @staticmethod
+    def _calendar(df, calendar, cuts):
+        """Elapsed duration at which each calendar cut falls, per spell (n, C-1)."""
+        if calendar is None:
+            if cuts is not None:
+                raise ValueError("calendar_cuts needs calendar= (the spell-start column)")
+            return np.zeros((len(df), 0)), []
+        if cuts is None or len(cuts) == 0:
+            raise ValueError("calendar= needs calendar_cuts= (starts of the later periods)")
+        col = df[calendar]
+        if col.isna().any():
+            raise DataValidationError(f"column '{calendar}': {int(col.isna().sum())} missing")
+        if pd.api.types.is_datetime64_any_dtype(col):
+            c = pd.to_datetime(pd.Series(list(cuts)))
+            if (c.diff().dropna() <= pd.Timedelta(0)).any():
+                raise ValueError("calendar_cuts must increase strictly")
+            start = col.to_numpy("datetime64[ns]")
+            days = (c.to_numpy("datetime64[ns]")[None, :] - start[:, None]) / np.timedelta64(1, "D")
+            return days / (365.25 / 12), [f"{x:%Y-%m-%d}" for x in c]
+        c = np.asarray(list(cuts), dtype=float)
+        if np.any(np.diff(c) <= 0):
+            raise ValueError("calendar_cuts must increase strictly")
+        v = pd.to_numeric(col, errors="coerce").to_numpy(float)
+        return c[None, :] - v[:, None], [f"{x:g}" for x in c]
+
+    @staticmethod
     def _cuts(cuts, name) -> np.ndarray:
         c = np.asarray(list(cuts), dtype=float)
         if c.size == 0 or c[0] != 0 or np.any(np.diff(c) <= 0):
@@ -602,6 +668,7 @@ class TimingOfEvents:
         cov_type: str = "hessian",
         horizons: Sequence[float] = (6, 12, 24),
         att_method: str = "delta",
+        att_target: str = "sample",
         n_boot: int = 500,
         seed: int = 0,
         maxiter: int = 3000,
@@ -620,6 +687,10 @@ class TimingOfEvents:
             Months after programme start for the exit probabilities / ATT.
         att_method
             ``"delta"`` or ``"bootstrap"`` (parametric bootstrap of the parameters).
+        att_target
+            ``"sample"``: the ATT of the participants in the data (their realised outcomes
+            with and without the programme); ``"population"``: the mean effect in a
+            population of participants like them.
         maxiter
             Iteration limit of the optimiser (per number of mass points).
         tol
@@ -658,21 +729,21 @@ class TimingOfEvents:
             near = np.min(np.max(np.abs(cands[:, None, :] - V[None, :, :]), axis=2), axis=1)
             cands = cands[near >= 0.5]
             starts = []
-            for eps in (0.01, 0.05, 0.2):
-                gains = lik.candidate_gain(current["theta"], lay, cands, eps)
-                i = int(np.argmax(gains))
-                starts.append((gains[i], eps, cands[i]))
-            starts.sort(key=lambda s: -s[0])
+            eps_grid = (0.01, 0.05, 0.2, 0.5)
+            gains = lik.candidate_gain(current["theta"], lay, cands, eps_grid)
+            for e, eps in enumerate(eps_grid):
+                i = int(np.argmax(gains[e]))
+                starts.append((gains[e, i], eps, cands[i]))
             big = lay.with_mass_points(lay.M + 1)
-            best_try = None
-            for _, eps, point in starts[:2]:
+            # a short optimisation from each start, then the best one to convergence
+            # (the likelihood of a mixture has local optima)
+            short = []
+            for _, eps, point in starts:
                 th0 = add_point_start(current["theta"], lay, point, eps)
-                th_try, ll_try, opt_try = optimise(lik, big, th0, maxiter)
-                if best_try is None or ll_try > best_try[1]:
-                    best_try = (th_try, ll_try, opt_try)
-                if ll_try - current["ll"] > tol:
-                    break
-            th, llb, optb = best_try
+                th_s, ll_s, _ = optimise(lik, big, th0, min(maxiter, 40))
+                short.append((ll_s, th_s))
+            th_best = max(short, key=lambda x: x[0])[1]
+            th, llb, optb = optimise(lik, big, th_best, maxiter)
             Vb, logpb = unpack_het(th, big)
             gain = llb - current["ll"]
             dist = np.min([np.max(np.abs(Vb[i] - Vb[j])) for i in range(big.M) for j in range(i)])
@@ -742,8 +813,9 @@ class TimingOfEvents:
             self.labels[self.interest],
         )
         exitp = state.exit_result(
-            horizons=horizons, method=att_method, n_boot=n_boot, seed=seed, level=level
-        )
+            horizons=horizons, method=att_method, n_boot=n_boot, seed=seed, level=level,
+            target=att_target,
+        )  # fmt: skip
         lay = chosen["lay"]
         V, logp = unpack_het(final["theta"], lay)
         mp = pd.DataFrame({"probability": np.exp(logp)}, index=pd.RangeIndex(1, lay.M + 1))

@@ -1,0 +1,372 @@
+"""Evaluation: does the *Aanpak WW naar bijstand* prevent inflow into bijstand?
+
+Pre-specified analysis (``python analyses/ww_naar_bijstand.py --data DIR --out results``):
+
+- design: Groningen contacts people whose WW ends, six months before the end, from its start
+  date on; the comparison municipalities of the labour-market region do not. Cohorts of WW
+  endings (half-years of the maximum WW end date) are repeated cross sections;
+- primary: difference-in-differences (two-way fixed effects on municipality × half-year inflow
+  rates) of inflow into bijstand within 6 months after
+  WW ends, with a wild subcluster bootstrap: with 7 municipalities, one of them treated,
+  cluster-robust errors are not to be trusted;
+- robustness: Callaway–Sant'Anna on the individual records (never-treated controls);
+  horizons of 3 and 12 months; time to a job after WW ends;
+- diagnostics: event study with a joint pre-trend test; Rambachan–Roth sensitivity bounds;
+- the naive before–after comparison in Groningen alone, labelled as such;
+- costs and benefits of the prevented inflow.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from werkeffect.analysis import (
+    Evaluation,
+    add_ratio_estimate,
+    note_warnings,
+    open_evaluation,
+    run_main,
+)
+from werkeffect.costs import CostAssumptions, cost_benefit
+from werkeffect.did import (
+    TWFE,
+    CallawaySantAnna,
+    EventStudy,
+    event_study_plot,
+    honest_bounds,
+    ww_inflow_frame,
+)
+from werkeffect.survival import CoxPH, KaplanMeier
+
+TREATED_MUNICIPALITY = "Groningen"
+HORIZONS = (3, 6, 12)
+#: *Assumption*: cost of contacting and guiding one WW recipient (euros).
+COST_PER_CONTACT = 600.0
+
+
+def municipality_frame(ds, horizon: int) -> pd.DataFrame:
+    fm = ww_inflow_frame(ds, horizon, level="municipality")
+    fm["cell"] = fm["municipality"].astype(str) + "_" + fm["period"].astype(str)
+    return fm
+
+
+def twfe(fm: pd.DataFrame, ev: Evaluation):
+    return TWFE(fm, "inflow", "municipality", "period", "treated", bootstrap_cluster="cell").fit(
+        n_boot=max(ev.n_boot, 999), seed=ev.seed
+    )
+
+
+def rmst_new_spells(ev: Evaluation, ww_persons: pd.Series, horizon: float = 24.0) -> float:
+    """Restricted mean months on bijstand within ``horizon`` of spells of WW recipients."""
+    sp = ev.dataset.spells
+    sp = sp[sp["person_id"].isin(ww_persons)].copy()
+    end = sp["end_date"].fillna(pd.Timestamp(ev.dataset.extract_date))
+    sp["months"] = (end - sp["start_date"]).dt.days / (365.25 / 12)
+    sp["ended"] = sp["end_date"].notna().astype(int)
+    sp = sp[sp["months"] > 0]
+    km = KaplanMeier(sp, duration="months", event="ended").fit()
+    grid = np.arange(0.0, horizon, 0.25)
+    surv = km.at(grid)["estimate"].to_numpy(float)
+    return float(np.sum(surv) * 0.25)
+
+
+def time_to_job(ev: Evaluation, frame: pd.DataFrame) -> pd.DataFrame:
+    """Months from WW end to the first job (censored at 24 months or the extract date)."""
+    jobs = ev.dataset.jobs
+    if jobs is None or jobs.empty:
+        return pd.DataFrame()
+    w = frame[["ww_id", "person_id", "municipality", "period", "treated"]].copy()
+    w["ww_end"] = w["ww_id"].map(ev.dataset.ww.set_index("ww_id")["ww_end"])
+    m = w.merge(jobs[["person_id", "start_date"]], on="person_id", how="left")
+    m = m[m["start_date"].isna() | (m["start_date"] >= m["ww_end"])]
+    first = m.groupby("ww_id")["start_date"].min()
+    w["job_start"] = w["ww_id"].map(first)
+    extract = pd.Timestamp(ev.dataset.extract_date)
+    until = w["job_start"].fillna(extract).clip(upper=extract)
+    w["months"] = ((until - w["ww_end"]).dt.days / (365.25 / 12)).clip(upper=24.0)
+    w["job"] = (w["job_start"].notna() & (w["job_start"] <= extract)).astype(int)
+    w.loc[w["months"] >= 24.0, "job"] = 0
+    w = w[w["months"] > 0].copy()
+    w["groningen"] = (w["municipality"] == TREATED_MUNICIPALITY).astype(float)
+    w["post"] = (w["period"] >= w.loc[w["treated"] == 1, "period"].min()).astype(float)
+    w["treated"] = w["treated"].astype(float)
+    return w
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ev = open_evaluation(
+        "ww_naar_bijstand",
+        title="Effect van de Aanpak WW naar bijstand op de instroom in de bijstand",
+        title_en="Effect of the WW-to-bijstand approach on inflow into bijstand",
+        argv=argv,
+    )
+    ev.require(["ww"])
+    ds, w = ev.dataset, ev.writer
+
+    individual = ww_inflow_frame(ds, 6)
+    flow = individual.attrs.get("flow")
+    if flow is not None:
+        ds.flow.extend(flow)
+        w._flow_raw = ds.flow.to_records()
+    treated_records = int(individual["treated"].sum())
+    control_records = int(len(individual) - treated_records)
+    groups = individual.loc[individual["group"] > 0, "group"]
+    if groups.empty:
+        raise ValueError("no municipality in the ww table ever contacted anyone (contact_date)")
+    w.add_value("ww_recipients", int(len(individual)), label_nl="WW-beëindigingen")
+    w.add_value(
+        "municipalities", int(individual["municipality"].nunique()), count=False,
+        label_nl="gemeenten",
+    )  # fmt: skip
+    first_contact = ds.ww["contact_date"].dropna().min()
+    w.add_value("start_date", str(pd.Timestamp(first_contact).date()), label_nl="start aanpak")
+
+    # -- primary: TWFE DiD with a wild subcluster bootstrap -------------------------------
+    results = {}
+    for h in HORIZONS:
+        fm = municipality_frame(ds, h)
+        with ev.step(f"DiD {h} months"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results[h] = twfe(fm, ev)
+        note_warnings(w, caught, f"DiD {h} maanden")
+        w.add_estimate(
+            f"ww.att_inflow_{h}m",
+            results[h],
+            "ATT",
+            method="DiD (TWFE, wild subcluster bootstrap)",
+            primary=h == 6,
+            scale="probability",
+            n_treated=treated_records,
+            n_control=control_records,
+            label_nl=f"Effect op instroom in de bijstand binnen {h} maanden na einde WW",
+            label_en=f"Effect on inflow into bijstand within {h} months after WW ends",
+        )
+
+    # -- robustness: Callaway-Sant'Anna on the individual records -------------------------
+    with ev.step("Callaway-Sant'Anna"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cs = CallawaySantAnna(
+            individual,
+            outcome="inflow",
+            unit="ww_id",
+            time="period",
+            group="group",
+            control="never",
+            method="reg",
+            panel=False,
+            cluster="municipality",
+        ).fit()
+        cs_simple = cs.aggregate("simple")
+    note_warnings(w, caught, "Callaway-Sant'Anna")
+    w.add_estimate(
+        "ww.att_inflow_6m",
+        cs_simple,
+        "ATT",
+        method="Callaway-Sant'Anna (never treated, repeated cross sections)",
+        scale="probability",
+        n_treated=treated_records,
+        n_control=control_records,
+        label_nl="Effect op instroom binnen 6 maanden (Callaway–Sant'Anna)",
+        label_en="Effect on inflow within 6 months (Callaway-Sant'Anna)",
+    )
+    att_gt = cs.att_gt.copy()
+    w.add_table(
+        "att_gt",
+        att_gt,
+        caption_nl="Effect per cohort (g) en periode (t), ATT(g,t)",
+        caption_en="Effect per cohort (g) and period (t), ATT(g,t)",
+    )
+
+    # -- naive: before-after in Groningen alone -------------------------------------------
+    gron = individual[individual["municipality"] == TREATED_MUNICIPALITY]
+    post = gron["period"] >= groups.min()
+    y1, y0 = gron.loc[post, "inflow"], gron.loc[~post, "inflow"]
+    diff = float(y1.mean() - y0.mean())
+    se = float(np.sqrt(y1.var() / len(y1) + y0.var() / len(y0)))
+    w.add_estimate(
+        "ww.att_inflow_6m",
+        estimate=diff,
+        std_error=se,
+        lower=diff - 1.959964 * se,
+        upper=diff + 1.959964 * se,
+        method="naive: before versus after in Groningen",
+        naive=True,
+        scale="probability",
+        n_treated=int(len(y1)),
+        n_control=int(len(y0)),
+        label_nl="Naïeve vergelijking: instroom in Groningen vóór en na de start",
+        label_en="Naive comparison: inflow in Groningen before and after the start",
+    )
+
+    # -- descriptives and trends ----------------------------------------------------------
+    fm6 = municipality_frame(ds, 6)
+    desc = (
+        individual.assign(after=np.where(individual["period"] >= groups.min(), "na", "voor"))
+        .groupby(["municipality", "after"], observed=True)["inflow"]
+        .agg(aantal="size", instroom="mean")
+        .reset_index()
+    )
+    w.add_table(
+        "descriptives",
+        desc,
+        caption_nl="WW-beëindigingen en instroom binnen 6 maanden, vóór en na de start",
+        caption_en="WW endings and inflow within 6 months, before and after the start",
+        count_columns=["aantal"],
+    )
+    is_g = fm6["municipality"] == TREATED_MUNICIPALITY
+    trend = fm6.assign(groep=np.where(is_g, "Groningen", "vergelijkingsgemeenten"))
+    trend["weighted"] = trend["inflow"] * trend["n"]
+    trend = trend.groupby(["groep", "period"], observed=True)[["weighted", "n"]].sum()
+    trend["instroom"] = trend["weighted"] / trend["n"]
+    trend = trend.reset_index()
+    fig, ax = plt.subplots(figsize=(6.2, 3.6))
+    for name, sub in trend.groupby("groep"):
+        ax.plot(sub["period"], sub["instroom"], marker="o", label=name)
+    ax.axvline(groups.min() - 0.5, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("halfjaar van einde WW (1 = 2017-H1)")
+    ax.set_ylabel("instroom binnen 6 maanden")
+    ax.legend(frameon=False)
+    w.add_figure(
+        "inflow_trends",
+        fig,
+        caption_nl="Instroom in de bijstand binnen 6 maanden na einde WW, per halfjaar",
+        caption_en="Inflow into bijstand within 6 months after WW ends, by half-year",
+        data=trend[["groep", "period", "n"]].rename(columns={"n": "aantal"}),
+        count_columns=["aantal"],
+    )
+    plt.close(fig)
+
+    # -- event study, pre-trends, sensitivity ---------------------------------------------
+    with ev.step("event study"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        es = EventStudy(
+            fm6, outcome="inflow", unit="municipality", time="period", group="group",
+            leads=3, lags=3,
+        ).fit(n_boot=max(ev.n_boot, 999), seed=ev.seed)  # fmt: skip
+        honest = honest_bounds(es, M=[0.0, 0.5, 1.0, 1.5, 2.0], seed=ev.seed)
+    note_warnings(w, caught, "event study")
+    if es.pretrend is not None:
+        p = es.pretrend.get("wild_p_value", es.pretrend.get("p_value"))
+        w.add_value("pretrend_p_value", float(p), scale="difference", count=False,
+                    label_nl="p-waarde toets op parallelle trends")  # fmt: skip
+    es_table = es.to_frame()
+    es_table["term"] = es_table["term"].astype(str)
+    w.add_table(
+        "event_study",
+        es_table,
+        caption_nl="Effect per halfjaar vóór en na de start (event study)",
+        caption_en="Effect by half-year before and after the start (event study)",
+    )
+    fig, ax = plt.subplots(figsize=(6.2, 3.6))
+    event_study_plot(es, ax=ax)
+    ax.set_xlabel("halfjaren ten opzichte van de start")
+    w.add_figure(
+        "event_study",
+        fig,
+        caption_nl="Event study: effect op de instroom per halfjaar ten opzichte van de start",
+        caption_en="Event study: effect on inflow by half-year relative to the start",
+        min_count=int(individual.groupby("period").size().min()),
+    )
+    plt.close(fig)
+    w.add_table(
+        "honestdid",
+        honest.to_frame(),
+        caption_nl="Gevoeligheid voor schending van parallelle trends (Rambachan & Roth)",
+        caption_en="Sensitivity to violations of parallel trends (Rambachan & Roth)",
+    )
+    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    ht = honest.to_frame()
+    ax.vlines(ht["M"], ht["lower"], ht["upper"], color="#00468b", lw=3)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel("M (toegestane schending, relatief)")
+    ax.set_ylabel("effect op instroom")
+    w.add_figure(
+        "honestdid",
+        fig,
+        caption_nl="Robuuste intervallen bij toenemende schending van parallelle trends",
+        caption_en="Robust intervals as violations of parallel trends grow",
+    )
+    plt.close(fig)
+
+    # -- time to a job after WW ends ------------------------------------------------------
+    jobs = time_to_job(ev, individual)
+    if not jobs.empty:
+        with ev.step("time to job"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cox = CoxPH(
+                jobs, duration="months", event="job",
+                covariates=["treated", "groningen", "post"], cluster="municipality",
+            ).fit()  # fmt: skip
+        note_warnings(w, caught, "tijd tot werk")
+        add_ratio_estimate(
+            w,
+            "ww.time_to_job_hr",
+            cox,
+            "treated",
+            method="Cox DiD (Groningen × after), clustered by municipality",
+            label_nl="Hazard ratio van werk na einde WW (verschil-in-verschillen)",
+            label_en="Hazard ratio of a job after WW ends (difference in differences)",
+            n_treated=treated_records,
+            n_control=control_records,
+        )
+
+    # -- costs and benefits ---------------------------------------------------------------
+    att6 = results[6]
+    months_per_inflow = rmst_new_spells(ev, individual["person_id"])
+    att, att_se = float(att6.params["ATT"]), float(att6.std_errors["ATT"])
+    cb = cost_benefit(
+        -att * months_per_inflow,
+        att_se * months_per_inflow,
+        treated_records,
+        assumptions=CostAssumptions(programme_cost_per_participant=COST_PER_CONTACT),
+        horizon=24,
+    )
+    w.add_estimate(
+        "ww.costs.prevented_inflow",
+        estimate=-att * treated_records,
+        std_error=att_se * treated_records,
+        lower=-float(att6.conf_int().loc["ATT", "upper"]) * treated_records,
+        upper=-float(att6.conf_int().loc["ATT", "lower"]) * treated_records,
+        method="DiD effect × WW endings after the start",
+        scale="count",
+        label_nl="Voorkomen instroom (personen)",
+        label_en="Prevented inflow (persons)",
+    )
+    for term in ("benefit_saved_eur", "programme_cost_eur", "net_benefit_eur"):
+        w.add_estimate(
+            f"ww.costs.{term}",
+            cb,
+            term,
+            method="costs and benefits (DiD effect)",
+            scale="euro",
+        )
+    w.add_note(
+        f"Besparing: voorkomen instroom × {months_per_inflow:.1f} maanden (gemiddelde duur "
+        "binnen 24 maanden van bijstandsperioden van WW'ers) × de maandelijkse uitkering; "
+        f"kosten € {COST_PER_CONTACT:.0f} per benaderde WW'er (aanname).",
+        f"Savings: prevented inflow × {months_per_inflow:.1f} months (restricted mean within "
+        f"24 months) × monthly benefit; cost € {COST_PER_CONTACT:.0f} per contact (assumption).",
+        name="costs",
+    )
+    w.add_assumption(
+        "Parallelle trends: zonder de aanpak was de instroom in Groningen even hard gestegen "
+        "of gedaald als in de vergelijkingsgemeenten.",
+        "Parallel trends: without the approach, inflow in Groningen would have moved as in the "
+        "comparison municipalities.",
+        name="parallel-trends",
+    )
+    w.add_assumption(
+        "Geen anticipatie en geen doorwerking naar de vergelijkingsgemeenten.",
+        "No anticipation and no spill-over to the comparison municipalities.",
+        name="no-spillover",
+    )
+    w.write()
+
+
+if __name__ == "__main__":
+    run_main(main)
