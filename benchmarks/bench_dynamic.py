@@ -81,7 +81,7 @@ def run(size: int | None = None) -> list[dict]:
             {
                 "suite": "dynamic",
                 "task": f"{cls.__name__}: ATT(u,h) for {len(res.u_values)} u x 3 h "
-                f"+ {N_BOOT} bootstrap replications (2 workers)",
+                f"+ {N_BOOT} resamples (2 workers)",
                 "tool": "werkeffect",
                 "size": n,
                 "seconds": round(sec, 2),
