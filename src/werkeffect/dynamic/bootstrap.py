@@ -9,6 +9,7 @@ the number of workers or on how the replications are split into batches.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable
 
@@ -16,6 +17,9 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from werkeffect.exceptions import EstimationWarning
+
+#: CPU seconds (summed over workers) and wall seconds of the last resampling run
+LAST_RUN: dict = {}
 
 
 def cluster_weights(
@@ -44,7 +48,8 @@ def _run_batch(
     seeds: list[np.random.SeedSequence],
     n_stats: int,
     scheme: str = "bootstrap",
-) -> np.ndarray:
+) -> tuple[np.ndarray, float]:
+    cpu0 = time.process_time()
     out = np.full((len(seeds), n_stats), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -55,7 +60,7 @@ def _run_batch(
                 out[j] = func(w)
             except (ValueError, np.linalg.LinAlgError):
                 pass  # counted as failed replication by the caller
-    return out
+    return out, time.process_time() - cpu0
 
 
 def bootstrap(
@@ -96,21 +101,27 @@ def bootstrap(
 
         bar = tqdm(total=n_boot, desc="bootstrap", unit="rep", leave=False)
     results: list[np.ndarray] = []
+    cpu = 0.0
+    wall0 = time.perf_counter()
     if n_jobs == 1:
         for b in batches:
-            results.append(_run_batch(func, cluster, n_clusters, b, n_stats, scheme))
+            res, c = _run_batch(func, cluster, n_clusters, b, n_stats, scheme)
+            results.append(res)
+            cpu += c
             if bar is not None:
                 bar.update(len(b))
     else:
         gen = Parallel(n_jobs=n_jobs, return_as="generator")(
             delayed(_run_batch)(func, cluster, n_clusters, b, n_stats, scheme) for b in batches
         )
-        for res in gen:
+        for res, c in gen:
             results.append(res)
+            cpu += c
             if bar is not None:
                 bar.update(len(res))
     if bar is not None:
         bar.close()
+    LAST_RUN.update(cpu_seconds=cpu, wall_seconds=time.perf_counter() - wall0, n_jobs=n_jobs)
     out = np.vstack(results)
     failed = int(np.all(np.isnan(out), axis=1).sum())
     if failed:

@@ -55,7 +55,10 @@ def nn_match_within(
     lo = min(float(c_score.min()), float(t_score.min()))
     hi = max(float(c_score.max()), float(t_score.max()))
     span = (hi - lo) + 1.0
-    order = np.lexsort((c_score, c_u))
+    # ties in the score (common with categorical covariates) are broken by a fixed
+    # pseudo-random order of the control rows, not by their position in the data
+    tie = (np.arange(len(c_u), dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
+    order = np.lexsort((tie, c_score, c_u))
     cu = c_u[order]
     cs = c_score[order]
     key_c = cu * span + (cs - lo)

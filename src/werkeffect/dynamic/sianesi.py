@@ -43,8 +43,12 @@ Comparing ever-participants with never-participants (see :func:`static_compariso
 the months before the start as "treated" survival (immortal time) and compares starters with
 people who mostly left benefit early; on data without any effect it finds one. With
 selection on something the data do not record (the ``groningen`` scenario: caseworkers pick
-the motivated), matching on recorded characteristics does not remove the bias either: the
-estimates are too high, which the timing-of-events model addresses.
+the motivated), matching on recorded characteristics does not remove the bias either: in 25
+simulated samples ATT(u, 12) for u = 3, 6, 12 came out 0.036–0.045 too high (60–75% of
+true effects of 0.05–0.07; ``docs/dynamic.md``). The timing-of-events model addresses this.
+On ``groningen-observables`` (selection on recorded characteristics only) the same
+estimator is close to the truth (+5–9% of the effect in 60 samples, 1–2 Monte Carlo
+standard errors).
 """
 
 from __future__ import annotations

@@ -26,8 +26,11 @@ The weighted risk set of cohort ``u`` in month ``m`` is ``sum_i A[i,u] B[i,m]`` 
 through month m), nonzero on the spell's untreated at-risk interval: a matrix product, no
 (spell x u x month) expansion.
 
-On the default ``groningen`` scenario (selection on unrecorded motivation) the estimates are
-biased upward; see ``docs/dynamic.md``.
+Bias under selection on unobservables: on the default ``groningen`` scenario (caseworkers
+pick the motivated, and motivation is not in the data) ATT(u, 12) for u = 3, 6, 12 came out
+0.032–0.044 too high in 25 simulated samples (45–60% of true effects of 0.06–0.08); on
+``groningen-observables`` the estimator was within Monte Carlo error of the truth (−1% to +7%
+of the effect in 60 samples). See ``docs/dynamic.md``.
 """
 
 from __future__ import annotations
