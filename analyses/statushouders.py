@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from werkeffect.analysis import note_warnings, open_evaluation, run_main
+from werkeffect.analysis import add_naive_difference, note_warnings, open_evaluation, run_main
 from werkeffect.matching import (
     NearestNeighborMatch,
     love_plot,
@@ -122,20 +122,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # -- naive comparison ------------------------------------------------------------------
     t = frame["treated"] == 1
-    y1, y0 = frame.loc[t, "employed_12m"], frame.loc[~t, "employed_12m"]
-    diff = float(y1.mean() - y0.mean())
-    se = float(np.sqrt(y1.var() / len(y1) + y0.var() / len(y0)))
-    w.add_estimate(
+    y0 = frame.loc[~t, "employed_12m"]
+    add_naive_difference(
+        w,
         "pilot.att_employed_12m",
-        estimate=diff,
-        std_error=se,
-        lower=diff - 1.959964 * se,
-        upper=diff + 1.959964 * se,
+        frame.loc[t, "employed_12m"],
+        y0,
         method="naive: participants versus all eligible statushouders",
-        naive=True,
-        scale="probability",
-        n_treated=int(len(y1)),
-        n_control=int(len(y0)),
         label_nl="Naïeve vergelijking: deelnemers tegenover alle statushouders in de bijstand",
         label_en="Naive comparison: participants versus all eligible statushouders",
     )

@@ -27,6 +27,7 @@ import pandas as pd
 
 from werkeffect.analysis import (
     Evaluation,
+    add_naive_difference,
     add_ratio_estimate,
     note_warnings,
     open_evaluation,
@@ -184,20 +185,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # -- naive: before-after in Groningen alone -------------------------------------------
     gron = individual[individual["municipality"] == TREATED_MUNICIPALITY]
     post = gron["period"] >= groups.min()
-    y1, y0 = gron.loc[post, "inflow"], gron.loc[~post, "inflow"]
-    diff = float(y1.mean() - y0.mean())
-    se = float(np.sqrt(y1.var() / len(y1) + y0.var() / len(y0)))
-    w.add_estimate(
+    add_naive_difference(
+        w,
         "ww.att_inflow_6m",
-        estimate=diff,
-        std_error=se,
-        lower=diff - 1.959964 * se,
-        upper=diff + 1.959964 * se,
+        gron.loc[post, "inflow"],
+        gron.loc[~post, "inflow"],
         method="naive: before versus after in Groningen",
-        naive=True,
-        scale="probability",
-        n_treated=int(len(y1)),
-        n_control=int(len(y0)),
         label_nl="Naïeve vergelijking: instroom in Groningen vóór en na de start",
         label_en="Naive comparison: inflow in Groningen before and after the start",
     )

@@ -171,6 +171,45 @@ def add_ratio_estimate(
     )
 
 
+def add_naive_difference(
+    writer: ResultsWriter,
+    estimand: str,
+    y_treated: pd.Series,
+    y_control: pd.Series,
+    *,
+    method: str,
+    label_nl: str,
+    label_en: str,
+    scale: str = "probability",
+    level: float = 0.95,
+) -> None:
+    """Store the naive comparison: difference in means with a Welch (unequal-variance) error.
+
+    It is labelled ``naive`` so every report shows it beside, never instead of, the causal
+    estimate.
+    """
+    from scipy import stats
+
+    diff = float(y_treated.mean() - y_control.mean())
+    se = float(np.sqrt(y_treated.var() / len(y_treated) + y_control.var() / len(y_control)))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    writer.add_estimate(
+        estimand,
+        estimate=diff,
+        std_error=se,
+        lower=diff - z * se,
+        upper=diff + z * se,
+        level=level,
+        method=method,
+        naive=True,
+        scale=scale,
+        n_treated=int(len(y_treated)),
+        n_control=int(len(y_control)),
+        label_nl=label_nl,
+        label_en=label_en,
+    )
+
+
 def dummies(frame: pd.DataFrame, columns: Sequence[str], drop_first: bool = True) -> pd.DataFrame:
     """0/1 indicator columns for categorical ``columns`` (reference = first sorted level)."""
     out = pd.get_dummies(frame[list(columns)].astype("category"), drop_first=drop_first)
