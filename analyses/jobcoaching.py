@@ -34,7 +34,12 @@ from werkeffect.analysis import (
     run_main,
 )
 from werkeffect.costs import CostAssumptions, cost_benefit
-from werkeffect.dynamic import DynamicIPW, DynamicMatch, static_comparison
+from werkeffect.dynamic import (
+    DynamicIPW,
+    DynamicMatch,
+    spells_from_dataset,
+    static_comparison,
+)
 from werkeffect.matching import balance, evalue, love_plot
 from werkeffect.survival import AalenJohansen, CoxPH, KaplanMeier, TimingOfEvents
 
@@ -366,9 +371,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     # -- naive comparison ----------------------------------------------------------------
-    dyn_frame = werkeffect.dynamic.spells_from_dataset(
-        ev.dataset, programme="jobcoaching", window_start=WINDOW_START
-    )
+    dyn_frame = spells_from_dataset(ev.dataset, programme="jobcoaching", window_start=WINDOW_START)
     naive = static_comparison(dyn_frame, window=12, n_boot=ev.n_boot, seed=ev.seed + 3)
     w.add_estimate(
         "jobcoaching.att_exit_work_12m",
