@@ -44,11 +44,17 @@ from werkeffect.matching import balance, evalue, love_plot
 from werkeffect.survival import AalenJohansen, CoxPH, KaplanMeier, TimingOfEvents
 
 WINDOW_START = "2015-01-01"
+PLOT_MONTHS = 120
 MUNICIPALITY = "Groningen"
 HORIZONS = (6, 12, 24)
 U_VALUES = (3, 6, 12, 24)
 COVARIATE_COLUMNS = ("sex", "education", "household")
 BINARY_COLUMNS = ("statushouder", "barrier_health", "barrier_language", "barrier_debts")
+
+
+def smallest_risk_set(curve, upto: float) -> int:
+    """The smallest number at risk on the part of a curve that a figure shows."""
+    return int(np.asarray(curve.risk_table(np.arange(0.0, upto + 1.0))).min())
 
 
 def covariate_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -342,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         fig,
         caption_nl="Extra kans op werk binnen 12 maanden naar uitkeringsduur bij de start",
         caption_en="Extra probability of work within 12 months by elapsed duration at start",
-        min_count=int(w.policy.threshold),
+        min_count=int(vdbv.cohorts["n_treated"].min()),
     )
     plt.close(fig)
 
@@ -397,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
     km.plot(ax=ax)
-    ax.set_xlim(0, 120)
+    ax.set_xlim(0, PLOT_MONTHS)
     ax.set_xlabel("maanden sinds start uitkering")
     ax.set_ylabel("nog in de bijstand")
     w.add_figure(
@@ -405,19 +411,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         fig,
         caption_nl="Aandeel nog in de bijstand naar uitkeringsduur (Kaplan–Meier)",
         caption_en="Share still on benefit by elapsed duration (Kaplan–Meier)",
-        min_count=int(w.policy.threshold),
+        min_count=smallest_risk_set(km, PLOT_MONTHS),
     )
     plt.close(fig)
     aj = AalenJohansen(spells, duration="duration", cause="cause", entry="entry").fit()
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
     aj.plot(ax=ax)
-    ax.set_xlim(0, 120)
+    ax.set_xlim(0, PLOT_MONTHS)
     w.add_figure(
         "cif_exit",
         fig,
         caption_nl="Cumulatieve uitstroom naar werk, scholing en overig (Aalen–Johansen)",
         caption_en="Cumulative incidence of exit to work, education and other",
-        min_count=int(w.policy.threshold),
+        min_count=smallest_risk_set(aj, PLOT_MONTHS),
     )
     plt.close(fig)
 
@@ -433,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_en="Differences in characteristics, participants versus others (SMD)",
     )
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
-    love_plot(bal.assign(smd_un=bal["smd"]) if "smd_un" not in bal else bal, ax=ax)
+    love_plot(bal, ax=ax)
     w.add_figure(
         "love_plot",
         fig,
