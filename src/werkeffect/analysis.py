@@ -44,10 +44,6 @@ class Evaluation:
     def n_boot(self) -> int:
         return int(self.args.n_boot)
 
-    def rng(self, stream: int = 0) -> np.random.Generator:
-        """A generator for step ``stream`` of this evaluation, reproducible from the seed."""
-        return np.random.default_rng(np.random.SeedSequence([self.seed, stream]))
-
     @contextmanager
     def step(self, what: str) -> Iterator[None]:
         """Report a step and its duration on stderr (progress for long evaluations)."""
