@@ -62,10 +62,15 @@ def twfe(fm: pd.DataFrame, ev: Evaluation):
     )
 
 
-def rmst_new_spells(ev: Evaluation, ww_persons: pd.Series, horizon: float = 24.0) -> float:
-    """Restricted mean months on bijstand within ``horizon`` of spells of WW recipients."""
-    sp = ev.dataset.spells
-    sp = sp[sp["person_id"].isin(ww_persons)].copy()
+def rmst_new_spells(ev: Evaluation, horizon: float = 24.0) -> float:
+    """Restricted mean months on bijstand within ``horizon`` of the spells that WW recipients
+    started within 12 months after their WW ended (the inflow the approach tries to prevent)."""
+    ww = ev.dataset.ww[["person_id", "ww_end"]].dropna()
+    sp = ev.dataset.spells.merge(ww, on="person_id", how="inner")
+    gap = (sp["start_date"] - sp["ww_end"]).dt.days
+    sp = sp[(gap >= 0) & (gap <= 365)].drop_duplicates("spell_id").copy()
+    if sp.empty:
+        raise ValueError("no bijstand spell starts within 12 months after a WW end")
     end = sp["end_date"].fillna(pd.Timestamp(ev.dataset.extract_date))
     sp["months"] = (end - sp["start_date"]).dt.days / (365.25 / 12)
     sp["ended"] = sp["end_date"].notna().astype(int)
@@ -309,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # -- costs and benefits ---------------------------------------------------------------
     att6 = results[6]
-    months_per_inflow = rmst_new_spells(ev, individual["person_id"])
+    months_per_inflow = rmst_new_spells(ev)
     att, att_se = float(att6.params["ATT"]), float(att6.std_errors["ATT"])
     cb = cost_benefit(
         -att * months_per_inflow,
