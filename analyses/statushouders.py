@@ -42,6 +42,7 @@ COVARIATES = [
     "barrier_health",
     "barrier_language",
     "startkwalificatie",
+    "log_months_on_benefit",
 ]
 RATIO = 3
 HORIZONS = (12, 24)
@@ -131,6 +132,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         method="naive: participants versus all eligible statushouders",
         label_nl="Naïeve vergelijking: deelnemers tegenover alle statushouders in de bijstand",
         label_en="Naive comparison: participants versus all eligible statushouders",
+    )
+    add_naive_difference(
+        w,
+        "pilot.att_employed_12m",
+        frame.loc[t, "employed_12m"],
+        frame.loc[t, "employed_0m"],
+        method="naive: participants' employment 12 months after the start versus at the start",
+        label_nl="Naïeve vergelijking: deelnemers met werk na 12 maanden tegenover bij de start",
+        label_en="Naive comparison: participants in work 12 months after the start versus at it",
     )
 
     # -- balance and overlap ---------------------------------------------------------------

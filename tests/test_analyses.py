@@ -92,10 +92,11 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
             if rec["primary"]:
                 assert covers, (name, key, rec["method"], rec["lower"], rec["upper"])
                 checked += 1
-            # jobcoaching is where the simulated world makes the trap real (selection on
-            # motivation); its WW and pilot worlds have small municipality, calendar and
-            # selection effects, so their naive comparisons may land near the truth
-            if rec["naive"] and name == "jobcoaching":
+            # selection on motivation (jobcoaching) and the labour-market calendar (the WW
+            # before-after comparison) make the naive comparisons miss. The 40-person pilot
+            # is not checked: its participants' employment without the pilot is near zero
+            # whatever the selection, and a naive interval is +-0.15 wide at n = 40
+            if rec["naive"] and name in ("jobcoaching", "ww_naar_bijstand"):
                 assert not covers, (name, key, rec["method"])
     assert checked >= 4
 

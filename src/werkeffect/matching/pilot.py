@@ -46,11 +46,11 @@ def pilot_frame(
     """Participants and eligible non-participants per placement start date.
 
     Columns: ``person_id, cohort, treated, age, age_45_54, age_55p, female, sex, education,
-    startkwalificatie,
-    household, barrier_health, barrier_language, barrier_debts, ladder_intake,
-    months_on_benefit, employed_0m`` and ``employed_{h}m`` per horizon (1 when a job runs h
-    months after the cohort date; jobs after the extract date are unknown, so horizons past
-    it raise an error). Participants never serve as controls.
+    startkwalificatie, household, barrier_health, barrier_language, barrier_debts,
+    ladder_intake, months_on_benefit, log_months_on_benefit, employed_0m`` and
+    ``employed_{h}m`` per horizon (1 when a job runs h months after the cohort date; jobs after
+    the extract date are unknown, so horizons past it raise an error). Participants never
+    serve as controls.
     """
     prog = dataset.programmes
     pil = prog[prog["programme"] == programme]
@@ -92,6 +92,8 @@ def pilot_frame(
                 "months_on_benefit": (date - sel["start_date"]).dt.days.to_numpy() / DAYS_PER_MONTH,
             }
         )
+        # benefit duration acts on exit chances roughly in logs (steep early, flat later)
+        frame["log_months_on_benefit"] = np.log1p(frame["months_on_benefit"].clip(lower=0))
         for c in (
             "sex", "education", "startkwalificatie", "household", "barrier_health",
             "barrier_language", "barrier_debts", "ladder_intake",

@@ -229,7 +229,14 @@ class SimParams:
     ww_base_inflow: float = 0.20  # P(inflow within 12 months), Groningen, reference person
     ww_municipality_effects: tuple[float, ...] = (0.0, -0.02, 0.01, -0.01, 0.02, 0.03, -0.03,
                                                   0.015, -0.015, 0.0)  # fmt: skip
-    ww_period_effect_amplitude: float = 0.03
+    ww_period_effect_amplitude: float = 0.0  # optional cycle λ_t = a·sin(2πt/8) on top
+    #: common calendar effects on P(inflow) by year of the WW maximum end date, the same in
+    #: every municipality: falling unemployment 2017-2019, the corona shock of 2020, a tight
+    #: labour market from 2022 (what a before-after comparison mistakes for an effect)
+    ww_calendar_effects: dict[int, float] = field(
+        default_factory=lambda: {2017: 0.04, 2018: 0.03, 2019: 0.02, 2020: 0.03, 2021: 0.01,
+                                 2022: -0.02, 2023: -0.03, 2024: -0.03}
+    )  # fmt: skip
     ww_beta: dict[str, float] = field(
         default_factory=lambda: {"age_55p": 0.04, "age_lt27": -0.03, "laag": 0.05,
                                  "hoog": -0.04, "single_parent": 0.04, "health": 0.05}
@@ -246,10 +253,12 @@ class SimParams:
     pilot_effect: float = math.log(5.0)  # log HR of exit to work from placement start
     pilot_months: float = 12.0  # placement length (ends earlier at exit)
     pilot_select_on_motivation: bool = False
+    #: caseworkers pick recent arrivals: score term per log(1 + months on bijstand)
+    pilot_duration_coef: float = -1.5
     pilot_motivation_coef: float = 1.0
     pilot_beta: dict[str, float] = field(
         default_factory=lambda: {"female": -0.8, "age_45_54": -0.5, "age_55p": -1.5,
-                                 "health": -1.0, "language": -0.4, "startkwalificatie": 0.3}
+                                 "health": -1.5, "language": -1.2, "startkwalificatie": 0.3}
     )  # fmt: skip
 
     # --- truth ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 On each pilot date, Groningen statushouders on bijstand that day (aged 18-59) are selected
 into a stadsbeheer placement with probability proportional to ``exp(score)``, where the score
-is linear in recorded characteristics (``pilot_beta``) and — only when
+is linear in recorded characteristics (``pilot_beta``), falls with the months on bijstand
+(``pilot_duration_coef`` per log(1 + months): caseworkers pick recent arrivals) and — only when
 ``pilot_select_on_motivation`` — in motivation. Sampling without replacement uses the
 Gumbel-top-k trick. From the placement start the exit-to-work hazard is multiplied by
 ``exp(pilot_effect)``. The participants' spells are then re-simulated from the placement on
@@ -53,6 +54,7 @@ def run_pilot(ctx: Context, spells: dict) -> tuple[dict, PilotResult | None]:
             )
         f = features(pop, pos[rows], age[rows])
         score = linear_index(p.pilot_beta, f, rows.size)
+        score = score + p.pilot_duration_coef * np.log1p(d - t0[rows])
         if p.pilot_select_on_motivation:
             score = score + p.pilot_motivation_coef * pop.motivation[pos[rows]]
         key = score + gen.gumbel(size=rows.size)
