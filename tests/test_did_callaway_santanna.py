@@ -243,6 +243,38 @@ def test_mpdta_analytic_errors_equal_r_did_port(mpdta):
 # --- truth: unbalanced panels and repeated cross sections --------------------------------
 
 
+@pytest.mark.parametrize("method", ["reg", "ipw", "dr"])
+@pytest.mark.parametrize("control", ["never", "notyet"])
+def test_universal_base_period_equals_r_did_port(mpdta, method, control):
+    """base_period="universal" (every cell against g - 1): estimates and analytic errors equal
+    R did's (moderndid's port, ``base_period="universal"``); R reports the reference cell as
+    ATT 0 with no error, which we leave out."""
+    import moderndid as md
+
+    res = CallawaySantAnna(
+        mpdta, "lemp", "countyreal", "year", "first.treat", method=method, control=control,
+        base_period="universal",
+    ).fit()  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = md.att_gt(
+            data=md.load_mpdta(), yname="lemp", tname="year", gname="first.treat",
+            idname="countyreal", est_method=method, boot=False, base_period="universal",
+            control_group={"never": "nevertreated", "notyet": "notyettreated"}[control],
+        )  # fmt: skip
+    se = np.asarray(ref.se_gt, dtype=float)
+    reference = ~np.isfinite(se)
+    assert reference.sum() == 3  # one reference cell per cohort
+    np.testing.assert_allclose(res.att_gt["att"], np.asarray(ref.att_gt)[~reference], atol=1e-10)
+    np.testing.assert_allclose(res.att_gt["std_error"], se[~reference], rtol=1e-8)
+    assert (res.att_gt["base_period"] == res.att_gt["group"] - 1).all()
+
+
+def test_base_period_must_be_known(sim_panel):
+    with pytest.raises(ValueError, match="base_period"):
+        CallawaySantAnna(sim_panel[0], "y", "unit", "time", "group", base_period="fixed")
+
+
 def test_unbalanced_panel_recovers_known_att():
     df, truth = staggered_panel(6000, 5, seed=21, noise=0.5)
     df = df.sample(frac=0.8, random_state=3)

@@ -208,6 +208,11 @@ class CallawaySantAnna:
     drop_always_treated
         Groups treated in the first period (no pre-period) raise an error unless True (then
         they are dropped, with a note).
+    base_period
+        ``"varying"`` (R did's default: a pre-period cell compares t with t - 1, so each is a
+        short-gap check) or ``"universal"`` (every cell compares t with g - 1 - anticipation,
+        the reference cell itself is left out; pre-period cells then show the cumulated drift
+        — the Wald pre-test is the same either way, being invariant to this re-basing).
     """
 
     def __init__(
@@ -226,8 +231,11 @@ class CallawaySantAnna:
         treatment: str | None = None,
         cluster: str | None = None,
         drop_always_treated: bool = False,
+        base_period: str = "varying",
     ) -> None:
         control = {"nevertreated": "never", "notyettreated": "notyet"}.get(control, control)
+        if base_period not in ("varying", "universal"):
+            raise ValueError(f"base_period must be 'varying' or 'universal', got {base_period!r}")
         if control not in ("never", "notyet"):
             raise ValueError(f"control must be 'never' or 'notyet', got {control!r}")
         if method not in ("dr", "ipw", "reg"):
@@ -246,6 +254,7 @@ class CallawaySantAnna:
         self.panel, self.anticipation = panel, anticipation
         self.cluster = cluster
         self.drop_always_treated = drop_always_treated
+        self.base_period = base_period
 
     # ------------------------------------------------------------------------------------
     def fit(
@@ -436,7 +445,7 @@ class CallawaySantAnna:
 
     # ------------------------------------------------------------------------------------
     def _cells(self, glist: np.ndarray, tlist: np.ndarray) -> dict[str, np.ndarray]:
-        """The (g, t, base) cells in R's order: by group, then period (varying base)."""
+        """The (g, t, base) cells in R's order: by group, then period."""
         delta = self.anticipation
         gs, ts, bs = [], [], []
         for g in glist:
@@ -444,6 +453,13 @@ class CallawaySantAnna:
             if not len(pre_idx):
                 continue
             last_pre = pre_idx[-1]
+            if self.base_period == "universal":
+                for tn in tlist:
+                    if tn != tlist[last_pre]:
+                        gs.append(g)
+                        ts.append(tn)
+                        bs.append(tlist[last_pre])
+                continue
             for ti in range(len(tlist) - 1):
                 tn = tlist[ti + 1]
                 base = tlist[last_pre] if g <= tn else tlist[ti]
