@@ -7,8 +7,10 @@ with the restricted wild cluster bootstrap (Webb weights, 7 clusters) that ``TWF
 uses by default below 12 clusters.
 
 Coverage is tested in the staggered version of the design (Groningen 2020, Westerkwartier
-2021, Midden-Groningen 2022 adopt). With the simulator's default single adopter the WCR is
-conservative (one treated cluster; MacKinnon & Webb 2017): that is tested as a lower bound.
+2021, Midden-Groningen 2022 adopt). With the simulator's default single adopter the WCR over
+municipalities is conservative (one treated cluster; MacKinnon & Webb 2017): that is tested as
+a lower bound; the WCR over municipality x half-year cells (the evaluation's primary) is
+tested for nominal coverage.
 Run with ``pytest -m slow tests/test_did_ww_montecarlo.py``.
 """
 
@@ -70,6 +72,35 @@ def test_ww_coverage_wild_cluster_bootstrap_7_clusters():
     cov = np.mean([r["covered"] for r in rows])
     print(f"staggered design, 7 clusters, {reps} replications: WCR coverage {cov:.3f}")
     assert 0.925 <= cov <= 0.975, cov
+
+
+def _cell_rep(seed: int) -> dict:
+    from werkeffect.did import TWFE
+
+    ds, truth = _simulate(seed, scale=1.0)
+    tv = truth.values["ww.att_inflow_6m"]
+    fm = _frame(ds)
+    r = TWFE(fm, "inflow", "municipality", "period", "treated", cluster="cell").fit(
+        inference="wild", n_boot=999, seed=seed
+    )
+    ci = r.conf_int().loc["ATT"]
+    return {"error": float(r.params["ATT"]) - tv, "covered": bool(ci["lower"] <= tv <= ci["upper"])}
+
+
+def test_ww_single_treated_municipality_cell_clustered_wcr_covers():
+    """The WW evaluation's primary: one treated municipality (the default design, Groningen
+    scale), WCR with clusters = municipality x half-year cells. Valid when municipality shocks
+    are independent across half-years (true in the simulator); coverage 92.5-97.5%
+    (200 replications gave 0.950 when this test was written; bias -0.0005)."""
+    from joblib import Parallel, delayed
+
+    reps = 200
+    rows = Parallel(n_jobs=2)(delayed(_cell_rep)(9000 + s) for s in range(reps))
+    cov = np.mean([r["covered"] for r in rows])
+    err = np.array([r["error"] for r in rows])
+    print(f"one treated municipality, cell clusters: coverage {cov:.3f}, bias {err.mean():.5f}")
+    assert 0.925 <= cov <= 0.975, cov
+    assert abs(err.mean()) < 3 * err.std(ddof=1) / np.sqrt(reps)
 
 
 def test_ww_single_treated_municipality_wcr_is_conservative():
