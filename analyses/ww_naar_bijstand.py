@@ -43,6 +43,7 @@ from werkeffect.did import (
     honest_bounds,
     ww_inflow_frame,
 )
+from werkeffect.reports.helpers import fmt_num
 from werkeffect.survival import CoxPH, KaplanMeier
 
 TREATED_MUNICIPALITY = "Groningen"
@@ -198,11 +199,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     w.add_assumption(
         "Schokken in de instroom per gemeente en halfjaar zijn onderling onafhankelijk, na "
         f"vaste verschillen tussen gemeenten en halfjaren (gemeten autocorrelatie in de "
-        f"vergelijkingsgemeenten: {rho:.2f}); anders is alleen het ruime interval per gemeente "
-        "betrouwbaar.",
+        f"vergelijkingsgemeenten: {fmt_num(rho, 2, 'nl')}); anders is alleen het ruime "
+        "interval per gemeente betrouwbaar.",
         "Shocks to inflow per municipality and half-year are independent once municipality and "
         f"period effects are removed (measured autocorrelation in the comparison "
-        f"municipalities: {rho:.2f}); otherwise only the wide by-municipality interval holds.",
+        f"municipalities: {fmt_num(rho, 2, 'en')}); otherwise only the wide by-municipality "
+        "interval holds.",
         name="independent-cells",
     )
 
