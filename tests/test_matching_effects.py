@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from werkeffect.exceptions import EstimationError
+from werkeffect.exceptions import EstimationError, EstimationWarning
 from werkeffect.matching import (
     AIPW,
     CEM,
@@ -163,6 +163,44 @@ def test_aipw_att_equals_manual(data):
     n, n1 = len(y), d.sum()
     psi = n / n1 * d * (r - r[d == 1].mean()) - n / w.sum() * w * (r - np.sum(w * r) / w.sum())
     assert res.std_errors["ATT"] == pytest.approx(np.sqrt(np.sum(psi**2)) / n, rel=1e-8)
+
+
+def test_aipw_att_cluster_robust_by_hand(data):
+    """With ``cluster`` the influence function is summed within clusters (CR1 factor);
+    one row per cluster gives the unclustered variance times n/(n-1)."""
+    df, _ = data
+    df = df.assign(g=np.arange(len(df)) // 3, one=np.arange(len(df)))
+    p = _manual_ps(df)
+    d, y = df["d"].to_numpy(), df["y"].to_numpy()
+    X = sm.add_constant(df[COV].to_numpy())
+    mu0 = sm.OLS(y[d == 0], X[d == 0]).fit().predict(X)
+    w = p / (1 - p) * (d == 0)
+    r = y - mu0
+    n, n1 = len(y), d.sum()
+    psi = n / n1 * d * (r - r[d == 1].mean()) - n / w.sum() * w * (r - np.sum(w * r) / w.sum())
+    G = df["g"].nunique()
+    by_g = pd.Series(psi).groupby(df["g"].to_numpy()).sum().to_numpy()
+    se_g = np.sqrt(G / (G - 1) * np.sum(by_g**2)) / n
+    res = AIPW(df, "d", COV, cluster="g").fit("y")
+    assert res.std_errors["ATT"] == pytest.approx(se_g, rel=1e-8)
+    assert any("clustered by 'g'" in note for note in res.notes)
+    one = AIPW(df, "d", COV, cluster="one").fit("y")
+    plain = AIPW(df, "d", COV).fit("y")
+    assert one.std_errors["ATT"] == pytest.approx(plain.std_errors["ATT"] * np.sqrt(n / (n - 1)))
+
+
+def test_aipw_warns_when_a_few_controls_carry_the_weights():
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.normal(size=n)
+    d = (x + rng.normal(scale=0.3, size=n) > 1.2).astype(int)
+    df = pd.DataFrame({"d": d, "x": x, "y": x + d + rng.normal(size=n)})
+    with pytest.warns(EstimationWarning, match="effective number of controls"):
+        AIPW(df, "d", ["x"]).fit("y")
+    df2, _ = confounded(3000, seed=23)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EstimationWarning)
+        AIPW(df2, "d", COV).fit("y")  # good overlap: no warning
 
 
 def test_aipw_is_doubly_robust_with_wrong_propensity():

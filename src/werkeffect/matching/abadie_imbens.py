@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.exceptions import EstimationError, EstimationWarning
-from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d
+from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d, stable_argsort
 from werkeffect.matching.effects import MatchingEffectResult
 
 if TYPE_CHECKING:
@@ -48,25 +48,34 @@ def ai_variance_att(
     return {"treated_term": term_t / n1**2, "control_term": term_c / n1**2, "variance": var}
 
 
-def _runs(sorted_ref: np.ndarray, query: np.ndarray, right: np.ndarray, L: int):
-    """Start/stop (in sorted order) of the ``L`` nearest reference values of each query.
+def _runs(sorted_ref: np.ndarray, query: np.ndarray, right: np.ndarray, sizes: tuple[int, ...]):
+    """Start/stop (in sorted order) of the ``L`` nearest reference values of each query, for
+    every ``L`` in ``sizes``.
 
     ``right`` is each query's insertion position in ``sorted_ref``; on a line the L nearest
-    neighbours are a contiguous run, grown by L vectorised two-pointer steps."""
+    neighbours are a contiguous run, grown by vectorised two-pointer steps (the run of size L
+    is the state after L steps, so all sizes come from one pass)."""
     last = len(sorted_ref) - 1
     left = right - 1
-    for _ in range(L):
-        dl = np.where(left >= 0, query - sorted_ref[np.clip(left, 0, last)], np.inf)
-        dr = np.where(right <= last, sorted_ref[np.clip(right, 0, last)] - query, np.inf)
+    out = {}
+    for step in range(1, max(sizes) + 1):
+        dl = query - sorted_ref[np.maximum(left, 0)]
+        dl[left < 0] = np.inf
+        dr = sorted_ref[np.minimum(right, last)] - query
+        dr[right > last] = np.inf
         take_left = dl <= dr
-        left = np.where(take_left, left - 1, left)
-        right = np.where(take_left, right, right + 1)
-    return left + 1, right
+        left = left - take_left
+        right = right + ~take_left
+        if step in sizes:
+            out[step] = (left + 1, right.copy())
+    return out
 
 
-def _prefix(a: np.ndarray) -> np.ndarray:
-    zero = np.zeros((1, *a.shape[1:]))
-    return np.concatenate([zero, np.cumsum(a, axis=0)])
+def _window_weights(a: np.ndarray, b: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
+    """C_j = sum of h_i over the windows [a_i, b_i) that contain j (j = 0..n-1): a sum over
+    windows of window sums becomes one weighted sum over the reference units."""
+    diff = np.bincount(a, weights=h, minlength=n + 1) - np.bincount(b, weights=h, minlength=n + 1)
+    return np.cumsum(diff[:n])
 
 
 def ps_adjustment_att(
@@ -91,36 +100,51 @@ def ps_adjustment_att(
 
     All quantities are sums over units, so the work is done in score order: each group's
     sorted values are a subsequence of the globally sorted scores, insertion positions are
-    running counts, and the neighbours of a unit are contiguous runs whose sums come from
-    prefix sums (O(N p) after one sort). Returns the adjustment and its two parts.
+    running counts, and the neighbours of a unit are contiguous runs of that group. A weighted
+    sum over units of window sums equals a sum over the group's units weighted by how much
+    window weight covers them (:func:`_window_weights`), so c needs O(N) scalar work plus one
+    product with the group's covariates (O(N log N) for the one sort). Returns the
+    adjustment and its two parts.
     """
     N = len(d)
     n1 = int(d.sum())
-    order = np.argsort(score, kind="stable")
-    s, pp, X, dd, yy = score[order], p[order], design[order], d[order], y[order].astype(float)
+    order = stable_argsort(np.asarray(score, dtype=float))
+    s, pp, dd = score[order], p[order], d[order]
+    yy = y[order].astype(float)
     f = pp * (1 - pp)
-    cvec = np.zeros(X.shape[1])
+    cvec = np.zeros(design.shape[1])
     yhat = {}
     for w in (1, 0):
         in_w = dd == w
+        n_w = int(in_w.sum())
         ref = s[in_w]
-        right = np.concatenate([[0], np.cumsum(in_w)])[:-1]  # group-w units before each unit
-        Xw = X[in_w] - X[in_w].mean(axis=0)
+        right = np.cumsum(in_w) - in_w  # group-w units before each unit
+        Xw = design[order[in_w]]
+        Xw -= Xw.mean(axis=0)
         yw = yy[in_w] - yy[in_w].mean()
-        SX, SY, SXY = _prefix(Xw), _prefix(yw), _prefix(Xw * yw[:, None])
-        Lw = min(L, len(ref))
-        a, b = _runs(ref, s, right, Lw)
-        cov = (SXY[b] - SXY[a] - (SX[b] - SX[a]) * ((SY[b] - SY[a]) / Lw)[:, None]) / (Lw - 1)
+        Lw = min(L, n_w)
+        M = min(n_matches, n_w)
+        runs = _runs(ref, s, right, tuple(sorted({Lw, M})))
+        a, b = runs[Lw]
         weight = f if w == 1 else f * pp / (1 - pp)
-        cvec += (weight[:, None] * cov).sum(axis=0)
+        # sum_i weight_i cov_i with cov_i = (S_XY - S_X S_Y / Lw) / (Lw - 1) over i's window
+        SY = np.concatenate([[0.0], np.cumsum(yw)])
+        h2 = weight * (SY[b] - SY[a]) / Lw
+        C1 = _window_weights(a, b, weight, n_w)
+        C2 = _window_weights(a, b, h2, n_w)
+        cvec += (Xw.T @ (C1 * yw - C2)) / (Lw - 1)
         # mean outcome of the n_matches nearest group-w units, for units of the other group
-        M = min(n_matches, len(ref))
-        a, b = _runs(ref, s, right, M)
-        Sy = _prefix(yy[in_w])
+        a, b = runs[M]
+        Sy = np.concatenate([[0.0], np.cumsum(yy[in_w])])
         yhat[w] = np.where(in_w, yy, (Sy[b] - Sy[a]) / M)
     cvec /= n1
-    g = (X * (f * (yhat[1] - yhat[0] - tau))[:, None]).sum(axis=0) / n1
-    info = (X * f[:, None]).T @ X / N
+    # g and I are sums over units: no need to sort the design
+    v = np.empty(N)
+    v[order] = f * (yhat[1] - yhat[0] - tau)
+    g = design.T @ v / n1
+    fo = np.empty(N)
+    fo[order] = f
+    info = (design * fo[:, None]).T @ design / N
     Iinv = np.linalg.pinv(info)
     minus = float(cvec @ Iinv @ cvec) / N
     plus = float(g @ Iinv @ g) / N

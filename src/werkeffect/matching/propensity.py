@@ -189,8 +189,22 @@ class PropensityScore:
 def _newton_start(X: np.ndarray, d: np.ndarray, iterations: int = 25) -> np.ndarray | None:
     """Starting values for statsmodels: plain Newton steps on the logit log-likelihood with
     numpy (a few matrix products per step), so statsmodels converges in one or two steps on
-    large data. Returns None when the steps do not settle (statsmodels then starts at 0)."""
-    beta = np.zeros(X.shape[1])
+    large data. On more than 200,000 rows the steps start on an evenly spaced subsample of
+    about 100,000 rows and finish on all rows (Newton converges quadratically, so the full
+    data need only two or three steps). Returns None when the steps do not settle
+    (statsmodels then starts at 0)."""
+    beta = None
+    if len(d) > 200_000:
+        k = len(d) // 100_000
+        beta = _newton(X[::k], d[::k], np.zeros(X.shape[1]), iterations, tol=1e-6)
+    if beta is None:
+        beta = np.zeros(X.shape[1])
+    return _newton(X, d, beta, iterations, tol=1e-10)
+
+
+def _newton(
+    X: np.ndarray, d: np.ndarray, beta: np.ndarray, iterations: int, tol: float
+) -> np.ndarray | None:
     y = d.astype(float)
     for _ in range(iterations):
         eta = np.clip(X @ beta, -30, 30)
@@ -203,7 +217,7 @@ def _newton_start(X: np.ndarray, d: np.ndarray, iterations: int = 25) -> np.ndar
         except np.linalg.LinAlgError:
             return None
         beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
+        if np.max(np.abs(step)) < tol:
             return beta
         if not np.all(np.isfinite(beta)) or np.abs(beta).max() > 50:
             return None
