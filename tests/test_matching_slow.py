@@ -204,13 +204,24 @@ def test_rosenbaum_bound_under_selection_on_motivation():
           f"conclusion changes at Gamma = {tab.attrs['gamma_critical']}")  # fmt: skip
     print(tab)
     assert "gamma_critical" in tab.attrs
+    assert np.isfinite(tab.attrs["gamma_critical"])  # significant at 1, overturned in the grid
     p = pilot_frame(ds, horizons=(12,))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rp = NearestNeighborMatch(p, "treated", PILOT_COV, exact="cohort").fit()
         rp = rp.att("employed_12m")
     tp = rosenbaum_bounds(rp)
+    g = tp.attrs["gamma_critical"]
+    p1 = tp["p_upper"].iloc[0]
+    verdict = (
+        f"conclusion changes at Gamma = {g}"
+        if np.isfinite(g)
+        else f"not significant at Gamma = 1 (p = {p1:.3f}): no hidden bias is needed to overturn it"
+        if p1 > tp.attrs["alpha"]
+        else "significant over the whole Gamma grid"
+    )
     print(f"pilot: ATT {rp.params['ATT']:.4f} (truth {tr.values['pilot.att_employed_12m']:.4f});"
-          f" conclusion changes at Gamma = {tp.attrs['gamma_critical']}")  # fmt: skip
+          f" {tp.attrs['test']}; {verdict}")  # fmt: skip
     print(tp)
     assert "gamma_critical" in tp.attrs
+    assert np.isfinite(g) or p1 > tp.attrs["alpha"] or tp["p_upper"].iloc[-1] <= tp.attrs["alpha"]

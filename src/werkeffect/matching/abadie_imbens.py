@@ -87,6 +87,7 @@ def ps_adjustment_att(
     tau: float,
     n_matches: int,
     L: int = 4,
+    order: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Abadie & Imbens (2016) adjustment of the ATT variance for an estimated logit score.
 
@@ -108,7 +109,8 @@ def ps_adjustment_att(
     """
     N = len(d)
     n1 = int(d.sum())
-    order = stable_argsort(np.asarray(score, dtype=float))
+    if order is None:  # else: the stable sort order of ``score``, computed by the caller
+        order = stable_argsort(np.asarray(score, dtype=float))
     s, pp, dd = score[order], p[order], d[order]
     yy = y[order].astype(float)
     f = pp * (1 - pp)
@@ -196,23 +198,29 @@ def matching_att(
     if se == "ai":
         rows_c = mmk[hk]
         share = (1.0 / np.repeat(mk, hk.sum(axis=1))).astype(float)
-        uniq, inv = np.unique(rows_c, return_inverse=True)
-        k_m = np.bincount(inv, weights=share)
-        k_m2 = np.bincount(inv, weights=share**2)
-        sigma2 = _conditional_variance(res, y, uniq, variance_matches)
+        # K_M and K'_M per used control (rows in ascending order, as np.unique gives them)
+        n_rows = len(y)
+        uniq = np.flatnonzero(np.bincount(rows_c, minlength=n_rows))
+        k_m = np.bincount(rows_c, weights=share, minlength=n_rows)[uniq]
+        k_m2 = np.bincount(rows_c, weights=share**2, minlength=n_rows)[uniq]
+        # one sort of the score serves the conditional variances and the 2016 adjustment
+        score = res.distance.to_numpy(dtype=float)
+        order = stable_argsort(score) if res.distance.notna().all() else None
+        sigma2 = _conditional_variance(res, y, uniq, variance_matches, order=order)
         components = ai_variance_att(y, unit, tau, y[uniq], k_m, k_m2, sigma2)
         var = components["variance"]
         estimated_ps = res.propensity is not None and res.distance.notna().all()
         if ps_adjust and estimated_ps and res.replace and res.support is None:
             pr = res.propensity
             adj = ps_adjustment_att(
-                res.distance.to_numpy(),
+                score,
                 pr.ps.to_numpy(),
                 pr.design,
                 d,
                 y,
                 tau,
                 n_matches=res.ratio,
+                order=order,
             )
             components.update(adj)
             if var + adj["adjustment"] > 0:
@@ -285,9 +293,12 @@ def _bias_coefficients(X: np.ndarray, y: np.ndarray, mm: np.ndarray, has: np.nda
     return beta[1:]
 
 
-def _conditional_variance(res: MatchResult, y: np.ndarray, rows: np.ndarray, J: int) -> np.ndarray:
+def _conditional_variance(
+    res: MatchResult, y: np.ndarray, rows: np.ndarray, J: int, order: np.ndarray | None = None
+) -> np.ndarray:
     """sigma^2(X_i, W_i) by matching within the unit's own group (Abadie-Imbens 2006):
-    J/(J+1) * (Y_i - mean of the J nearest same-group units)^2."""
+    J/(J+1) * (Y_i - mean of the J nearest same-group units)^2. ``order``: the stable sort
+    order of the distance over all rows (its subsequence in a group is that group's order)."""
     d = res.d
     group = d[rows]
     out = np.zeros(len(rows))
@@ -301,7 +312,11 @@ def _conditional_variance(res: MatchResult, y: np.ndarray, rows: np.ndarray, J: 
         pos_in_pool = np.searchsorted(pool, rows[sel])
         if res.distance.notna().all():
             dist = res.distance.to_numpy()[pool]
-            idx, _ = knn_1d(dist[pos_in_pool], dist, J, self_index=pos_in_pool)
+            sub = None
+            if order is not None:
+                pos = np.cumsum(d == g) - 1  # position of each row within its group's pool
+                sub = pos[order[d[order] == g]]
+            idx, _ = knn_1d(dist[pos_in_pool], dist, J, self_index=pos_in_pool, order=sub)
         else:
             from scipy.spatial import cKDTree
 
