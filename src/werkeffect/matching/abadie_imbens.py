@@ -48,6 +48,9 @@ def ai_variance_att(
     return {"treated_term": term_t / n1**2, "control_term": term_c / n1**2, "variance": var}
 
 
+_THREAD_MIN_ROWS = 200_000  # ps_adjustment_att runs its group passes in threads from here
+
+
 def _runs(sorted_ref: np.ndarray, query: np.ndarray, right: np.ndarray, sizes: tuple[int, ...]):
     """Start/stop (in sorted order) of the ``L`` nearest reference values of each query, for
     every ``L`` in ``sizes``.
@@ -114,9 +117,8 @@ def ps_adjustment_att(
     s, pp, dd = score[order], p[order], d[order]
     yy = y[order].astype(float)
     f = pp * (1 - pp)
-    cvec = np.zeros(design.shape[1])
-    yhat = {}
-    for w in (1, 0):
+
+    def group_pass(w: int) -> tuple[np.ndarray, np.ndarray]:
         in_w = dd == w
         n_w = int(in_w.sum())
         ref = s[in_w]
@@ -134,19 +136,35 @@ def ps_adjustment_att(
         h2 = weight * (SY[b] - SY[a]) / Lw
         C1 = _window_weights(a, b, weight, n_w)
         C2 = _window_weights(a, b, h2, n_w)
-        cvec += (Xw.T @ (C1 * yw - C2)) / (Lw - 1)
+        c_w = (Xw.T @ (C1 * yw - C2)) / (Lw - 1)
         # mean outcome of the n_matches nearest group-w units, for units of the other group
         a, b = runs[M]
         Sy = np.concatenate([[0.0], np.cumsum(yy[in_w])])
-        yhat[w] = np.where(in_w, yy, (Sy[b] - Sy[a]) / M)
-    cvec /= n1
-    # g and I are sums over units: no need to sort the design
+        return c_w, np.where(in_w, yy, (Sy[b] - Sy[a]) / M)
+
+    def information() -> np.ndarray:
+        fo = np.empty(N)
+        fo[order] = f
+        return (design * fo[:, None]).T @ design / N
+
+    if N >= _THREAD_MIN_ROWS:
+        # numpy releases the GIL in these loops: the two groups and the information matrix
+        # run in threads (helps the wall time when a second core is free)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            jobs = [pool.submit(group_pass, 1), pool.submit(group_pass, 0)]
+            job_info = pool.submit(information)
+            (c1, yhat1), (c0, yhat0) = (j.result() for j in jobs)
+            info = job_info.result()
+    else:
+        (c1, yhat1), (c0, yhat0) = group_pass(1), group_pass(0)
+        info = information()
+    cvec = (c1 + c0) / n1
+    # g is a sum over units: no need to sort the design
     v = np.empty(N)
-    v[order] = f * (yhat[1] - yhat[0] - tau)
+    v[order] = f * (yhat1 - yhat0 - tau)
     g = design.T @ v / n1
-    fo = np.empty(N)
-    fo[order] = f
-    info = (design * fo[:, None]).T @ design / N
     Iinv = np.linalg.pinv(info)
     minus = float(cvec @ Iinv @ cvec) / N
     plus = float(g @ Iinv @ g) / N
