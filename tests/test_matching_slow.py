@@ -119,7 +119,10 @@ def pilot_aipw(dataset, seed):
     f = pilot_frame(dataset, horizons=(12,))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _interval(AIPW(f, "treated", PILOT_COV).fit("employed_12m"))
+        # the two placement dates differ in calendar time (cohort in both models), a person
+        # can be a control at both dates (clustered SE), the outcome is 0/1 (logit model)
+        m = AIPW(f, "treated", [*PILOT_COV, "cohort"], cluster="person_id", outcome_model="logit")
+        return _interval(m.fit("employed_12m"))
 
 
 def _jobcoaching(dataset, method):
