@@ -197,9 +197,12 @@ def test_monte_carlo_pilot_observables(estimator):
 def test_monte_carlo_jobcoaching_observables(estimator):
     """Jobcoaching in groningen-observables: risk-set matching at elapsed months
     u = 3, 6, 12, 24 (treated in month u vs not yet treated; Sianesi's estimand) against the
-    simulator's jobcoaching.att_u12_sianesi.u{u}."""
+    simulator's jobcoaching.att_u12_sianesi.u{u}; treated and controls on one clock (frames
+    in tests/_matching_sim_frames.py). 400 worlds: the Monte Carlo standard error of the
+    bias is then about 2.5% of the effect at u = 3, 4% at u = 12 and 6-8% at u = 24 (about
+    60 treated spells per world), so the 5% bias criterion is only decidable for u <= 12."""
     validation = pytest.importorskip("werkeffect.validation")
-    R = _reps(200)
+    R = _reps(400)
     tab = validation.monte_carlo(
         estimator,
         scenario="groningen-observables",
@@ -207,7 +210,7 @@ def test_monte_carlo_jobcoaching_observables(estimator):
         n_jobs=_jobs(),
         seed=7,
     )
-    _check_table(f"jobcoaching {estimator.__name__}", tab, R >= 200)
+    _check_table(f"jobcoaching {estimator.__name__}", tab, R >= 400)
 
 
 def test_rosenbaum_bound_under_selection_on_motivation():
