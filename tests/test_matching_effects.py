@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from werkeffect.exceptions import EstimationError
+from werkeffect.exceptions import EstimationError, EstimationWarning
 from werkeffect.matching import (
     AIPW,
     CEM,
@@ -165,6 +165,44 @@ def test_aipw_att_equals_manual(data):
     assert res.std_errors["ATT"] == pytest.approx(np.sqrt(np.sum(psi**2)) / n, rel=1e-8)
 
 
+def test_aipw_att_cluster_robust_by_hand(data):
+    """With ``cluster`` the influence function is summed within clusters (CR1 factor);
+    one row per cluster gives the unclustered variance times n/(n-1)."""
+    df, _ = data
+    df = df.assign(g=np.arange(len(df)) // 3, one=np.arange(len(df)))
+    p = _manual_ps(df)
+    d, y = df["d"].to_numpy(), df["y"].to_numpy()
+    X = sm.add_constant(df[COV].to_numpy())
+    mu0 = sm.OLS(y[d == 0], X[d == 0]).fit().predict(X)
+    w = p / (1 - p) * (d == 0)
+    r = y - mu0
+    n, n1 = len(y), d.sum()
+    psi = n / n1 * d * (r - r[d == 1].mean()) - n / w.sum() * w * (r - np.sum(w * r) / w.sum())
+    G = df["g"].nunique()
+    by_g = pd.Series(psi).groupby(df["g"].to_numpy()).sum().to_numpy()
+    se_g = np.sqrt(G / (G - 1) * np.sum(by_g**2)) / n
+    res = AIPW(df, "d", COV, cluster="g").fit("y")
+    assert res.std_errors["ATT"] == pytest.approx(se_g, rel=1e-8)
+    assert any("clustered by 'g'" in note for note in res.notes)
+    one = AIPW(df, "d", COV, cluster="one").fit("y")
+    plain = AIPW(df, "d", COV).fit("y")
+    assert one.std_errors["ATT"] == pytest.approx(plain.std_errors["ATT"] * np.sqrt(n / (n - 1)))
+
+
+def test_aipw_warns_when_a_few_controls_carry_the_weights():
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.normal(size=n)
+    d = (x + rng.normal(scale=0.3, size=n) > 1.2).astype(int)
+    df = pd.DataFrame({"d": d, "x": x, "y": x + d + rng.normal(size=n)})
+    with pytest.warns(EstimationWarning, match="effective number of controls"):
+        AIPW(df, "d", ["x"]).fit("y")
+    df2, _ = confounded(3000, seed=23)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EstimationWarning)
+        AIPW(df2, "d", COV).fit("y")  # good overlap: no warning
+
+
 def test_aipw_is_doubly_robust_with_wrong_propensity():
     """A misspecified propensity model (x1 left out) with a correct outcome model still
     recovers the truth (homogeneous effect, linear outcome)."""
@@ -272,3 +310,41 @@ def test_balance_improves_after_matching(data):
     assert tab.loc["x1", "smd_un"] > 0.3
     plain = balance(df, "d", COV)
     np.testing.assert_allclose(plain["smd"], plain["smd_un"])
+
+
+# -- Abadie-Imbens (2016) adjustment by hand ----------------------------------------------
+@pytest.mark.parametrize("threads", [False, True])
+def test_ps_adjustment_by_hand(monkeypatch, threads):
+    """The vectorised adjustment (window sums as coverage weights, optional threads) equals
+    the formula computed with explicit loops over units and their L nearest neighbours."""
+    from werkeffect.matching import abadie_imbens
+
+    if threads:
+        monkeypatch.setattr(abadie_imbens, "_THREAD_MIN_ROWS", 0)
+    rng = np.random.default_rng(11)
+    n, L, M, tau = 80, 4, 2, 0.7
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    p = 1 / (1 + np.exp(-(X @ np.array([-0.5, 0.8, -0.4]))))
+    d = (rng.random(n) < p).astype(int)
+    y = X[:, 1] + d + rng.normal(size=n)
+    score = np.log(p / (1 - p))
+    f = p * (1 - p)
+    n1 = d.sum()
+    c = np.zeros(3)
+    yhat = np.zeros((n, 2))
+    for i in range(n):
+        for w in (0, 1):
+            pool = np.flatnonzero(d == w)
+            near = pool[np.argsort(np.abs(score[pool] - score[i]))]
+            nb = near[:L]
+            cov = np.array([np.cov(X[nb, k], y[nb])[0, 1] for k in range(3)])
+            c += f[i] * (cov if w == 1 else p[i] / (1 - p[i]) * cov)
+            yhat[i, w] = y[i] if d[i] == w else y[near[:M]].mean()
+    c /= n1
+    g = (X * (f * (yhat[:, 1] - yhat[:, 0] - tau))[:, None]).sum(axis=0) / n1
+    info = (X * f[:, None]).T @ X / n
+    minus = c @ np.linalg.solve(info, c) / n
+    plus = g @ np.linalg.solve(info, g) / n
+    out = abadie_imbens.ps_adjustment_att(score, p, X, d, y, tau, n_matches=M, L=L)
+    assert out["ps_minus"] == pytest.approx(minus, rel=1e-9)
+    assert out["ps_plus"] == pytest.approx(plus, rel=1e-9)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.exceptions import EstimationError, EstimationWarning
-from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d
+from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d, stable_argsort
 from werkeffect.matching.effects import MatchingEffectResult
 
 if TYPE_CHECKING:
@@ -48,25 +48,37 @@ def ai_variance_att(
     return {"treated_term": term_t / n1**2, "control_term": term_c / n1**2, "variance": var}
 
 
-def _runs(sorted_ref: np.ndarray, query: np.ndarray, right: np.ndarray, L: int):
-    """Start/stop (in sorted order) of the ``L`` nearest reference values of each query.
+_THREAD_MIN_ROWS = 200_000  # ps_adjustment_att runs its group passes in threads from here
+
+
+def _runs(sorted_ref: np.ndarray, query: np.ndarray, right: np.ndarray, sizes: tuple[int, ...]):
+    """Start/stop (in sorted order) of the ``L`` nearest reference values of each query, for
+    every ``L`` in ``sizes``.
 
     ``right`` is each query's insertion position in ``sorted_ref``; on a line the L nearest
-    neighbours are a contiguous run, grown by L vectorised two-pointer steps."""
+    neighbours are a contiguous run, grown by vectorised two-pointer steps (the run of size L
+    is the state after L steps, so all sizes come from one pass)."""
     last = len(sorted_ref) - 1
     left = right - 1
-    for _ in range(L):
-        dl = np.where(left >= 0, query - sorted_ref[np.clip(left, 0, last)], np.inf)
-        dr = np.where(right <= last, sorted_ref[np.clip(right, 0, last)] - query, np.inf)
+    out = {}
+    for step in range(1, max(sizes) + 1):
+        dl = query - sorted_ref[np.maximum(left, 0)]
+        dl[left < 0] = np.inf
+        dr = sorted_ref[np.minimum(right, last)] - query
+        dr[right > last] = np.inf
         take_left = dl <= dr
-        left = np.where(take_left, left - 1, left)
-        right = np.where(take_left, right, right + 1)
-    return left + 1, right
+        left = left - take_left
+        right = right + ~take_left
+        if step in sizes:
+            out[step] = (left + 1, right.copy())
+    return out
 
 
-def _prefix(a: np.ndarray) -> np.ndarray:
-    zero = np.zeros((1, *a.shape[1:]))
-    return np.concatenate([zero, np.cumsum(a, axis=0)])
+def _window_weights(a: np.ndarray, b: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
+    """C_j = sum of h_i over the windows [a_i, b_i) that contain j (j = 0..n-1): a sum over
+    windows of window sums becomes one weighted sum over the reference units."""
+    diff = np.bincount(a, weights=h, minlength=n + 1) - np.bincount(b, weights=h, minlength=n + 1)
+    return np.cumsum(diff[:n])
 
 
 def ps_adjustment_att(
@@ -78,6 +90,7 @@ def ps_adjustment_att(
     tau: float,
     n_matches: int,
     L: int = 4,
+    order: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Abadie & Imbens (2016) adjustment of the ATT variance for an estimated logit score.
 
@@ -91,36 +104,67 @@ def ps_adjustment_att(
 
     All quantities are sums over units, so the work is done in score order: each group's
     sorted values are a subsequence of the globally sorted scores, insertion positions are
-    running counts, and the neighbours of a unit are contiguous runs whose sums come from
-    prefix sums (O(N p) after one sort). Returns the adjustment and its two parts.
+    running counts, and the neighbours of a unit are contiguous runs of that group. A weighted
+    sum over units of window sums equals a sum over the group's units weighted by how much
+    window weight covers them (:func:`_window_weights`), so c needs O(N) scalar work plus one
+    product with the group's covariates (O(N log N) for the one sort). Returns the
+    adjustment and its two parts.
     """
     N = len(d)
     n1 = int(d.sum())
-    order = np.argsort(score, kind="stable")
-    s, pp, X, dd, yy = score[order], p[order], design[order], d[order], y[order].astype(float)
+    if order is None:  # else: the stable sort order of ``score``, computed by the caller
+        order = stable_argsort(np.asarray(score, dtype=float))
+    s, pp, dd = score[order], p[order], d[order]
+    yy = y[order].astype(float)
     f = pp * (1 - pp)
-    cvec = np.zeros(X.shape[1])
-    yhat = {}
-    for w in (1, 0):
+
+    def group_pass(w: int) -> tuple[np.ndarray, np.ndarray]:
         in_w = dd == w
+        n_w = int(in_w.sum())
         ref = s[in_w]
-        right = np.concatenate([[0], np.cumsum(in_w)])[:-1]  # group-w units before each unit
-        Xw = X[in_w] - X[in_w].mean(axis=0)
+        right = np.cumsum(in_w) - in_w  # group-w units before each unit
+        Xw = design[order[in_w]]
+        Xw -= Xw.mean(axis=0)
         yw = yy[in_w] - yy[in_w].mean()
-        SX, SY, SXY = _prefix(Xw), _prefix(yw), _prefix(Xw * yw[:, None])
-        Lw = min(L, len(ref))
-        a, b = _runs(ref, s, right, Lw)
-        cov = (SXY[b] - SXY[a] - (SX[b] - SX[a]) * ((SY[b] - SY[a]) / Lw)[:, None]) / (Lw - 1)
+        Lw = min(L, n_w)
+        M = min(n_matches, n_w)
+        runs = _runs(ref, s, right, tuple(sorted({Lw, M})))
+        a, b = runs[Lw]
         weight = f if w == 1 else f * pp / (1 - pp)
-        cvec += (weight[:, None] * cov).sum(axis=0)
+        # sum_i weight_i cov_i with cov_i = (S_XY - S_X S_Y / Lw) / (Lw - 1) over i's window
+        SY = np.concatenate([[0.0], np.cumsum(yw)])
+        h2 = weight * (SY[b] - SY[a]) / Lw
+        C1 = _window_weights(a, b, weight, n_w)
+        C2 = _window_weights(a, b, h2, n_w)
+        c_w = (Xw.T @ (C1 * yw - C2)) / (Lw - 1)
         # mean outcome of the n_matches nearest group-w units, for units of the other group
-        M = min(n_matches, len(ref))
-        a, b = _runs(ref, s, right, M)
-        Sy = _prefix(yy[in_w])
-        yhat[w] = np.where(in_w, yy, (Sy[b] - Sy[a]) / M)
-    cvec /= n1
-    g = (X * (f * (yhat[1] - yhat[0] - tau))[:, None]).sum(axis=0) / n1
-    info = (X * f[:, None]).T @ X / N
+        a, b = runs[M]
+        Sy = np.concatenate([[0.0], np.cumsum(yy[in_w])])
+        return c_w, np.where(in_w, yy, (Sy[b] - Sy[a]) / M)
+
+    def information() -> np.ndarray:
+        fo = np.empty(N)
+        fo[order] = f
+        return (design * fo[:, None]).T @ design / N
+
+    if N >= _THREAD_MIN_ROWS:
+        # numpy releases the GIL in these loops: the two groups and the information matrix
+        # run in threads (helps the wall time when a second core is free)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            jobs = [pool.submit(group_pass, 1), pool.submit(group_pass, 0)]
+            job_info = pool.submit(information)
+            (c1, yhat1), (c0, yhat0) = (j.result() for j in jobs)
+            info = job_info.result()
+    else:
+        (c1, yhat1), (c0, yhat0) = group_pass(1), group_pass(0)
+        info = information()
+    cvec = (c1 + c0) / n1
+    # g is a sum over units: no need to sort the design
+    v = np.empty(N)
+    v[order] = f * (yhat1 - yhat0 - tau)
+    g = design.T @ v / n1
     Iinv = np.linalg.pinv(info)
     minus = float(cvec @ Iinv @ cvec) / N
     plus = float(g @ Iinv @ g) / N
@@ -172,23 +216,29 @@ def matching_att(
     if se == "ai":
         rows_c = mmk[hk]
         share = (1.0 / np.repeat(mk, hk.sum(axis=1))).astype(float)
-        uniq, inv = np.unique(rows_c, return_inverse=True)
-        k_m = np.bincount(inv, weights=share)
-        k_m2 = np.bincount(inv, weights=share**2)
-        sigma2 = _conditional_variance(res, y, uniq, variance_matches)
+        # K_M and K'_M per used control (rows in ascending order, as np.unique gives them)
+        n_rows = len(y)
+        uniq = np.flatnonzero(np.bincount(rows_c, minlength=n_rows))
+        k_m = np.bincount(rows_c, weights=share, minlength=n_rows)[uniq]
+        k_m2 = np.bincount(rows_c, weights=share**2, minlength=n_rows)[uniq]
+        # one sort of the score serves the conditional variances and the 2016 adjustment
+        score = res.distance.to_numpy(dtype=float)
+        order = stable_argsort(score) if res.distance.notna().all() else None
+        sigma2 = _conditional_variance(res, y, uniq, variance_matches, order=order)
         components = ai_variance_att(y, unit, tau, y[uniq], k_m, k_m2, sigma2)
         var = components["variance"]
         estimated_ps = res.propensity is not None and res.distance.notna().all()
         if ps_adjust and estimated_ps and res.replace and res.support is None:
             pr = res.propensity
             adj = ps_adjustment_att(
-                res.distance.to_numpy(),
+                score,
                 pr.ps.to_numpy(),
                 pr.design,
                 d,
                 y,
                 tau,
                 n_matches=res.ratio,
+                order=order,
             )
             components.update(adj)
             if var + adj["adjustment"] > 0:
@@ -261,9 +311,12 @@ def _bias_coefficients(X: np.ndarray, y: np.ndarray, mm: np.ndarray, has: np.nda
     return beta[1:]
 
 
-def _conditional_variance(res: MatchResult, y: np.ndarray, rows: np.ndarray, J: int) -> np.ndarray:
+def _conditional_variance(
+    res: MatchResult, y: np.ndarray, rows: np.ndarray, J: int, order: np.ndarray | None = None
+) -> np.ndarray:
     """sigma^2(X_i, W_i) by matching within the unit's own group (Abadie-Imbens 2006):
-    J/(J+1) * (Y_i - mean of the J nearest same-group units)^2."""
+    J/(J+1) * (Y_i - mean of the J nearest same-group units)^2. ``order``: the stable sort
+    order of the distance over all rows (its subsequence in a group is that group's order)."""
     d = res.d
     group = d[rows]
     out = np.zeros(len(rows))
@@ -277,7 +330,11 @@ def _conditional_variance(res: MatchResult, y: np.ndarray, rows: np.ndarray, J: 
         pos_in_pool = np.searchsorted(pool, rows[sel])
         if res.distance.notna().all():
             dist = res.distance.to_numpy()[pool]
-            idx, _ = knn_1d(dist[pos_in_pool], dist, J, self_index=pos_in_pool)
+            sub = None
+            if order is not None:
+                pos = np.cumsum(d == g) - 1  # position of each row within its group's pool
+                sub = pos[order[d[order] == g]]
+            idx, _ = knn_1d(dist[pos_in_pool], dist, J, self_index=pos_in_pool, order=sub)
         else:
             from scipy.spatial import cKDTree
 

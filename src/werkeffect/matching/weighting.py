@@ -157,7 +157,10 @@ class AIPW(_PSWeighting):
     ATT: [sum D (Y - mu0(X)) - sum (1-D) e/(1-e) (Y - mu0(X)) * N1 / sum((1-D) e/(1-e))] / N1
     (normalised weights). Outcome models are linear regressions on the covariates fitted
     separately by group (``outcome_model="linear"``) or logits for a 0/1 outcome
-    (``"logit"``). Standard errors from the estimated influence function.
+    (``"logit"``). Standard errors from the estimated influence function (nuisance models
+    taken as known), summed within clusters when ``cluster`` is given (e.g. a person who is a
+    control in several cohorts). For the ATT a warning is raised when the control weights
+    concentrate on a few people (Kish effective size below max(10, n_treated / 4)).
 
     Consistent if either the propensity model or the outcome model is correct.
     """
@@ -191,7 +194,18 @@ class AIPW(_PSWeighting):
             # influence function (nuisances treated as known)
             r1 = (r * d).sum() / n1
             infl = (d * (r - r1) - wc * (r - (r * wc).sum() / wc.sum()) * n1 / wc.sum()) / (n1 / n)
-        se = float(np.sqrt(np.sum(infl**2)) / n)
+            _warn_few_controls(wc[c], n1)
+        if self.cluster is None:
+            se = float(np.sqrt(np.sum(infl**2)) / n)
+        else:
+            # cluster-robust: sum the influence function within clusters (CR1 factor G/(G-1))
+            g = pd.factorize(self.df[self.cluster].to_numpy()[keep])[0]
+            n_g = int(g.max()) + 1
+            if n_g < 2:
+                raise EstimationError(f"cluster '{self.cluster}' has fewer than 2 clusters")
+            sums = np.bincount(g, weights=infl, minlength=n_g)
+            se = float(np.sqrt(n_g / (n_g - 1) * np.sum(sums**2)) / n)
+            notes.append(f"standard error clustered by '{self.cluster}' ({n_g:,} clusters)")
         w = np.zeros(len(keep))
         w[keep] = ipw_weights(d, p, self.estimand)
         return _weighting_result(
@@ -205,6 +219,22 @@ class AIPW(_PSWeighting):
             method=f"AIPW (doubly robust, {self.outcome_model} outcome model)",
             outcome=outcome,
             ps=None,
+        )
+
+
+def _warn_few_controls(wc: np.ndarray, n_treated: float) -> None:
+    """Warn when a handful of controls carry the ATT weights (Kish effective size)."""
+    ess = float(wc.sum() ** 2 / np.sum(wc**2)) if np.sum(wc**2) > 0 else 0.0
+    if ess < max(10.0, 0.25 * float(n_treated)):
+        top = np.sort(wc)[::-1]
+        share = float(top[:5].sum() / wc.sum())
+        warnings.warn(
+            f"the control weights e/(1-e) are concentrated: effective number of controls "
+            f"{ess:.1f} for {int(n_treated)} treated (the 5 largest carry {share:.0%} of the "
+            "weight); overlap is poor, the estimate rests on a few people and its standard "
+            "error is unreliable. Consider matching, trim='crump' or a narrower population",
+            EstimationWarning,
+            stacklevel=3,
         )
 
 
