@@ -11,41 +11,34 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from werkeffect.dynamic._engine import OnePass, Prepared, Spec, estimate_once
+from werkeffect.dynamic._engine import Prepared, Spec, estimate_once
 from werkeffect.dynamic.bootstrap import bootstrap
+from werkeffect.dynamic.hazard import OneStep, one_step
 from werkeffect.dynamic.results import DynamicResult
 from werkeffect.dynamic.risk_sets import SpellArrays, default_u_values, prepare_spells
 from werkeffect.exceptions import EstimationError, EstimationWarning
 
 OUTCOMES = ("work", "durable")
-#: Newton steps of the start model in each resample, started from the full-sample estimate
-#: (a k-step bootstrap, first-order equivalent to full re-estimation: Andrews 2002)
-BOOTSTRAP_NEWTON_STEPS = 2
 
 
 @dataclass(frozen=True)
 class _Replicate:
-    """Picklable ``weights -> statistics`` for the bootstrap."""
+    """Picklable ``weights -> statistics`` for the bootstrap.
+
+    In each resample the start model is updated by one Newton step from the full-sample
+    estimate with the full-sample information (:class:`~werkeffect.dynamic.hazard.OneStep`;
+    first-order equivalent to re-estimating it, Andrews 2002); the matching or weighting
+    within each u and the Aalen–Johansen curves are redone on the resample.
+    """
 
     arr: SpellArrays
     spec: Spec
     prep: Prepared
-    first: OnePass
+    step: OneStep
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
-        f = self.first
-        phi = f.hazard_phi if f.hazard_phi is not None and f.hazard_phi is not f.hazard else None
         one = estimate_once(
-            self.arr,
-            self.spec,
-            w,
-            prep=self.prep,
-            hazard_start=f.hazard,
-            bins=f.hazard.bins,
-            hazard_start_phi=phi,
-            bins_phi=None if phi is None else phi.bins,
-            warn=False,
-            hazard_steps=BOOTSTRAP_NEWTON_STEPS,
+            self.arr, self.spec, w, prep=self.prep, hazard=self.step.hazard_for(w), warn=False
         )
         return np.r_[one.att.ravel(), one.att_avg]
 
@@ -274,12 +267,7 @@ class DynamicEstimator:
                 stacklevel=2,
             )
         reps = bootstrap(
-            _Replicate(
-                arr,
-                spec,
-                prep,
-                OnePass(one.att, one.att_avg, one.n_treated, one.hazard, one.hazard_phi),
-            ),
+            _Replicate(arr, spec, prep, one_step(arr, one.hazard, prep.cells)),
             arr.cluster,
             arr.n_clusters,
             len(est),

@@ -105,6 +105,7 @@ def estimate_once(
     full: bool = False,
     warn: bool = True,
     hazard_steps: int = 50,
+    hazard: TreatmentHazard | None = None,
 ) -> OnePass:
     if prep is None:
         prep = Prepared.build(arr, spec)
@@ -112,17 +113,20 @@ def estimate_once(
     n_u, H = len(uv), spec.horizon
     times = np.arange(1, H + 1, dtype=float)
     w = np.ones(arr.n) if weights is None else np.asarray(weights, float)
-    hz = fit_treatment_hazard(
-        arr,
-        spec.n_months,
-        w,
-        cells=prep.cells,
-        min_events=spec.min_events,
-        bins=bins,
-        start=hazard_start,
-        warn=warn,
-        max_iter=hazard_steps,
-    )
+    if hazard is not None:
+        hz = hazard
+    else:
+        hz = fit_treatment_hazard(
+            arr,
+            spec.n_months,
+            w,
+            cells=prep.cells,
+            min_events=spec.min_events,
+            bins=bins,
+            start=hazard_start,
+            warn=warn,
+            max_iter=hazard_steps,
+        )
     end, event, any_exit = arr.outcome_times(spec.outcome)
 
     # -- starters at u, each followed from its own start time ------------------------------
