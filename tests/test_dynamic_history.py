@@ -97,3 +97,21 @@ def test_time_varying_frame_is_checked(data):
             time_varying=history,
             time_varying_covariates=["ladder"],
         )
+
+
+def test_from_dataset_history_at_u():
+    """On the simulator the history at u enters the start model next to the fixed
+    covariates (the simulated start hazard does not depend on it: coefficients near 0)."""
+    pytest.importorskip("werkeffect.simulate")
+    from werkeffect.simulate import simulate
+
+    ds, _ = simulate("groningen-observables", seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = DynamicMatch.from_dataset(ds, u_values=[3, 6], horizons=(12,), history_at_u=True)
+        res = model.fit(n_boot=0)
+    assert model.time_varying_covariates == ("employed_prev_month", "ladder_step_before")
+    sm = res.start_model
+    for name in ("employed_prev_month (at u)", "ladder_step_before (at u)"):
+        assert abs(sm[name]) < 0.15, sm
+    assert np.isfinite(res.params[(3, 12)])
