@@ -205,11 +205,13 @@ class DynamicEstimator:
         if covariates is None:
             covariates = [c for c in DEFAULT_COVARIATES if c in frame.columns]
         if history_at_u and "time_varying" not in kwargs:
+            hs = kwargs.get("horizons", (6, 12, 24))
             if kwargs.get("u_values") is not None:
-                hs = kwargs.get("horizons", (6, 12, 24))
-                n_months = int(max(kwargs["u_values"])) + int(max(hs)) + 2
-            else:
-                n_months = int(np.ceil(frame["duration"].max())) + 1
+                last_u = int(max(kwargs["u_values"]))
+            else:  # the default u are months with starts
+                ps = frame["programme_start"].to_numpy(float)
+                last_u = int(np.nanmax(np.floor(ps))) if np.isfinite(ps).any() else 0
+            n_months = last_u + int(max(hs)) + 2
             kwargs["time_varying"] = history_from_dataset(dataset, frame, n_months)
         kwargs.setdefault("spell", "spell_id")
         kwargs.setdefault("entry", "entry")
