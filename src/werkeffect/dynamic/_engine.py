@@ -294,8 +294,16 @@ def _weighted_counts(
     uv = spec.u_values
     n_u, H, M = len(uv), spec.horizon, spec.n_months
     end, event, any_exit = arr.outcome_times(spec.outcome)
+    if spec.censor_later:
+        # censored at the exact time of a later start: the month of the start counts for the
+        # fraction of it before the start (as a censoring within the month), so exits earlier
+        # in that month are not left out of the comparison arm's risk set
+        cut = arr.ps < end
+        end = np.where(cut, arr.ps, end)
+        event = event & ~cut
+        any_exit = any_exit & ~cut
     last_m = (np.ceil(end - 1e-9) - 1).astype(np.int64)
-    b_i = np.minimum(last_m, arr.treat_m - 1) if spec.censor_later else last_m.copy()
+    b_i = last_m.copy()
     # comparison spells must be untreated at u: the cohort interval ends before the start
     u_hi = np.minimum(b_i, arr.treat_m - 1)
     b_i = np.minimum(b_i, M - 1)
