@@ -193,3 +193,50 @@ def test_resampling_defaults_and_half_sampling():
         assert ipw.fit(n_boot=3, progress=False).settings["resampling"] == "bootstrap"
         with pytest.raises(ValueError, match="resampling"):
             ipw.fit(n_boot=3, resampling="jackknife")
+
+
+def test_history_from_dataset_by_hand():
+    """Job in the month before and last ladder step before each elapsed month, by hand."""
+    from types import SimpleNamespace
+
+    from werkeffect.dynamic.data import history_from_dataset
+
+    spells = pd.DataFrame(
+        {
+            "person_id": [1, 2, 3],
+            "spell_id": [10, 20, 30],
+            "spell_start_date": pd.to_datetime(["2020-01-01", "2020-06-15", "2020-01-01"]),
+            "ladder_intake": [2.0, np.nan, 5.0],
+        }
+    )
+    ds = SimpleNamespace(
+        extract_date="2021-01-01",
+        jobs=pd.DataFrame(
+            {
+                "person_id": [1, 2],
+                # person 1: 2020-03-10 .. 2020-04-05 = elapsed months 2.27 .. 3.15 (end day
+                # included), so the month before m overlaps it for m = 3 and 4
+                "start_date": pd.to_datetime(["2020-03-10", "2020-01-01"]),
+                "end_date": pd.to_datetime(["2020-04-05", None]),  # person 2: still working
+            }
+        ),
+        ladder=pd.DataFrame(
+            {
+                "person_id": [1, 1, 3],
+                "date": pd.to_datetime(["2019-12-15", "2020-02-20", "2020-01-20"]),
+                "step": [2, 4, 6],
+            }
+        ),
+    )
+    h = history_from_dataset(ds, spells, 6).set_index(["spell_id", "month"])
+    emp = h["employed_prev_month"].unstack().to_numpy()
+    step = h["ladder_step_before"].unstack().to_numpy()
+    np.testing.assert_array_equal(emp[0], [0, 0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(emp[1], [1, 1, 1, 1, 1, 1])
+    np.testing.assert_array_equal(emp[2], [0, 0, 0, 0, 0, 0])
+    # 2019-12-15 (before the spell) holds from m = 0; 2020-02-20 (m 1.64) from m = 2
+    np.testing.assert_array_equal(step[0], [2, 2, 4, 4, 4, 4])
+    # no assessment and no intake: the median intake of the spells (3.5)
+    np.testing.assert_array_equal(step[1], [3.5] * 6)
+    # intake 5 until the assessment of 2020-01-20 (m 0.62) holds from m = 1
+    np.testing.assert_array_equal(step[2], [5, 6, 6, 6, 6, 6])

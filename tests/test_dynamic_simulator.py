@@ -26,6 +26,8 @@ pytestmark = pytest.mark.slow
 U = (3, 6, 12, 24)
 REPS = int(os.environ.get("WERKEFFECT_MC_REPS", "300"))
 N_BOOT = int(os.environ.get("WERKEFFECT_MC_BOOT", "199"))
+#: parallel workers over replications (-1: all cores; 1 on a shared machine)
+N_JOBS = int(os.environ.get("WERKEFFECT_MC_JOBS", "-1"))
 
 ESTIMATORS = {
     "DynamicMatch": ("jobcoaching.att_u12_sianesi", {}),
@@ -55,7 +57,7 @@ def _one(scenario: str, name: str, seed: int, n_boot: int) -> list[tuple]:
 def _monte_carlo(scenario: str, name: str, reps: int, n_boot: int) -> pd.DataFrame:
     from joblib import Parallel, delayed
 
-    rows = Parallel(n_jobs=-1)(
+    rows = Parallel(n_jobs=N_JOBS)(
         delayed(_one)(scenario, name, seed, n_boot) for seed in range(1000, 1000 + reps)
     )
     df = pd.DataFrame(

@@ -13,7 +13,9 @@ have not started:
   curve after u, comparison spells censored at a later start.
 
 All take one row per spell (:func:`spells_from_dataset` builds it from a ``Dataset``; or use
-``Estimator.from_dataset``) and return a :class:`DynamicResult` with ``params`` indexed by
+``Estimator.from_dataset``), optionally with history that changes during the spell
+(``time_varying=``; :func:`history_from_dataset` builds part-time work and the ladder step at
+the start of each elapsed month) and return a :class:`DynamicResult` with ``params`` indexed by
 ``(u, horizon)`` plus ``("ATT", h)`` averages over the distribution of ``u`` among the
 starters, with a cluster bootstrap over persons.
 
@@ -22,7 +24,7 @@ data do not record (motivation, the default ``groningen`` scenario), all three a
 upward; see ``docs/dynamic.md``.
 """
 
-from werkeffect.dynamic.data import spells_from_dataset
+from werkeffect.dynamic.data import history_from_dataset, spells_from_dataset
 from werkeffect.dynamic.results import DynamicResult
 from werkeffect.dynamic.risk_sets import risk_sets
 from werkeffect.dynamic.sianesi import DynamicMatch
@@ -35,6 +37,7 @@ __all__ = [
     "DynamicMatch",
     "DynamicResult",
     "SurvivalMatch",
+    "history_from_dataset",
     "risk_sets",
     "spells_from_dataset",
     "static_comparison",

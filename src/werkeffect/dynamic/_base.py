@@ -4,48 +4,46 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from werkeffect.dynamic._engine import OnePass, Prepared, Spec, estimate_once
+from werkeffect.dynamic._engine import Prepared, Spec, estimate_once
 from werkeffect.dynamic.bootstrap import bootstrap
+from werkeffect.dynamic.hazard import OneStep, one_step
 from werkeffect.dynamic.results import DynamicResult
-from werkeffect.dynamic.risk_sets import SpellArrays, default_u_values, prepare_spells
+from werkeffect.dynamic.risk_sets import (
+    SpellArrays,
+    default_u_values,
+    prepare_spells,
+    time_varying_arrays,
+)
 from werkeffect.exceptions import EstimationError, EstimationWarning
 
 OUTCOMES = ("work", "durable")
-#: Newton steps of the start model in each resample, started from the full-sample estimate
-#: (a k-step bootstrap, first-order equivalent to full re-estimation: Andrews 2002)
-BOOTSTRAP_NEWTON_STEPS = 2
 
 
 @dataclass(frozen=True)
 class _Replicate:
-    """Picklable ``weights -> statistics`` for the bootstrap."""
+    """Picklable ``weights -> statistics`` for the bootstrap.
+
+    In each resample the start model is updated by one Newton step from the full-sample
+    estimate with the full-sample information (:class:`~werkeffect.dynamic.hazard.OneStep`;
+    first-order equivalent to re-estimating it, Andrews 2002); the matching or weighting
+    within each u and the Aalen–Johansen curves are redone on the resample.
+    """
 
     arr: SpellArrays
     spec: Spec
     prep: Prepared
-    first: OnePass
+    step: OneStep
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
-        f = self.first
-        phi = f.hazard_phi if f.hazard_phi is not None and f.hazard_phi is not f.hazard else None
         one = estimate_once(
-            self.arr,
-            self.spec,
-            w,
-            prep=self.prep,
-            hazard_start=f.hazard,
-            bins=f.hazard.bins,
-            hazard_start_phi=phi,
-            bins_phi=None if phi is None else phi.bins,
-            warn=False,
-            hazard_steps=BOOTSTRAP_NEWTON_STEPS,
+            self.arr, self.spec, w, prep=self.prep, hazard=self.step.hazard_for(w), warn=False
         )
         return np.r_[one.att.ravel(), one.att_avg]
 
@@ -89,6 +87,8 @@ class DynamicEstimator:
         caliper: float | None = 0.2,
         min_treated: int = 10,
         min_events: int = 10,
+        time_varying: pd.DataFrame | None = None,
+        time_varying_covariates: Sequence[str] | None = None,
     ) -> None:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
@@ -151,6 +151,16 @@ class DynamicEstimator:
             if len(uv) == 0 or uv[0] < 0:
                 raise ValueError("u_values must be non-negative whole months")
         self.u_values = uv
+        self.time_varying_covariates: tuple[str, ...] = ()
+        if time_varying is not None:
+            if spell is None:
+                raise ValueError("time_varying needs the spell id column: give spell=...")
+            months = int(uv.max()) + max(hs) + 2
+            Z, names = time_varying_arrays(
+                time_varying, self.arrays_.spell_ids, spell, months, time_varying_covariates
+            )
+            self.arrays_ = replace(self.arrays_, Z=Z, z_names=names)
+            self.time_varying_covariates = names
         self.spec_ = Spec(
             u_values=uv,
             horizons=hs,
@@ -171,6 +181,7 @@ class DynamicEstimator:
         programme: str = "jobcoaching",
         covariates: Sequence[str] | None = None,
         window_start: Any = None,
+        history_at_u: bool = False,
         **kwargs: Any,
     ) -> DynamicEstimator:
         """Build the spell frame from a :class:`~werkeffect.Dataset` and configure.
@@ -178,12 +189,30 @@ class DynamicEstimator:
         Uses :func:`werkeffect.dynamic.spells_from_dataset`; default covariates are the
         person characteristics and history recorded at spell start
         (:data:`werkeffect.dynamic.data.DEFAULT_COVARIATES` that are present).
+
+        ``history_at_u=True`` adds the history at the start of each elapsed month as
+        time-varying covariates of the start model (:func:`history_from_dataset`: a job in
+        the month before, the last ladder step assessed before the month), so starters at u
+        are compared with people with the same recent work and ladder step at u.
         """
-        from werkeffect.dynamic.data import DEFAULT_COVARIATES, spells_from_dataset
+        from werkeffect.dynamic.data import (
+            DEFAULT_COVARIATES,
+            history_from_dataset,
+            spells_from_dataset,
+        )
 
         frame = spells_from_dataset(dataset, programme=programme, window_start=window_start)
         if covariates is None:
             covariates = [c for c in DEFAULT_COVARIATES if c in frame.columns]
+        if history_at_u and "time_varying" not in kwargs:
+            hs = kwargs.get("horizons", (6, 12, 24))
+            if kwargs.get("u_values") is not None:
+                last_u = int(max(kwargs["u_values"]))
+            else:  # the default u are months with starts
+                ps = frame["programme_start"].to_numpy(float)
+                last_u = int(np.nanmax(np.floor(ps))) if np.isfinite(ps).any() else 0
+            n_months = last_u + int(max(hs)) + 2
+            kwargs["time_varying"] = history_from_dataset(dataset, frame, n_months)
         kwargs.setdefault("spell", "spell_id")
         kwargs.setdefault("entry", "entry")
         kwargs.setdefault("followup", "followup")
@@ -274,12 +303,7 @@ class DynamicEstimator:
                 stacklevel=2,
             )
         reps = bootstrap(
-            _Replicate(
-                arr,
-                spec,
-                prep,
-                OnePass(one.att, one.att_avg, one.n_treated, one.hazard, one.hazard_phi),
-            ),
+            _Replicate(arr, spec, prep, one_step(arr, one.hazard, prep.cells)),
             arr.cluster,
             arr.n_clusters,
             len(est),
@@ -336,7 +360,11 @@ class DynamicEstimator:
                     }
                 )
             )
-        start_model = pd.Series(one.hazard.beta, index=list(arr.covariate_names), name="log_odds")
+        start_model = pd.Series(
+            np.r_[one.hazard.beta, one.hazard.gamma],
+            index=list(arr.covariate_names) + [f"{z} (at u)" for z in arr.z_names],
+            name="log_odds",
+        )
         n_t = float(one.counts["n_treated"].sum())
         notes = [
             "ATT(u, h): difference in the cumulative share exiting "

@@ -105,6 +105,7 @@ def estimate_once(
     full: bool = False,
     warn: bool = True,
     hazard_steps: int = 50,
+    hazard: TreatmentHazard | None = None,
 ) -> OnePass:
     if prep is None:
         prep = Prepared.build(arr, spec)
@@ -112,17 +113,20 @@ def estimate_once(
     n_u, H = len(uv), spec.horizon
     times = np.arange(1, H + 1, dtype=float)
     w = np.ones(arr.n) if weights is None else np.asarray(weights, float)
-    hz = fit_treatment_hazard(
-        arr,
-        spec.n_months,
-        w,
-        cells=prep.cells,
-        min_events=spec.min_events,
-        bins=bins,
-        start=hazard_start,
-        warn=warn,
-        max_iter=hazard_steps,
-    )
+    if hazard is not None:
+        hz = hazard
+    else:
+        hz = fit_treatment_hazard(
+            arr,
+            spec.n_months,
+            w,
+            cells=prep.cells,
+            min_events=spec.min_events,
+            bins=bins,
+            start=hazard_start,
+            warn=warn,
+            max_iter=hazard_steps,
+        )
     end, event, any_exit = arr.outcome_times(spec.outcome)
 
     # -- starters at u, each followed from its own start time ------------------------------
@@ -290,8 +294,16 @@ def _weighted_counts(
     uv = spec.u_values
     n_u, H, M = len(uv), spec.horizon, spec.n_months
     end, event, any_exit = arr.outcome_times(spec.outcome)
+    if spec.censor_later:
+        # censored at the exact time of a later start: the month of the start counts for the
+        # fraction of it before the start (as a censoring within the month), so exits earlier
+        # in that month are not left out of the comparison arm's risk set
+        cut = arr.ps < end
+        end = np.where(cut, arr.ps, end)
+        event = event & ~cut
+        any_exit = any_exit & ~cut
     last_m = (np.ceil(end - 1e-9) - 1).astype(np.int64)
-    b_i = np.minimum(last_m, arr.treat_m - 1) if spec.censor_later else last_m.copy()
+    b_i = last_m.copy()
     # comparison spells must be untreated at u: the cohort interval ends before the start
     u_hi = np.minimum(b_i, arr.treat_m - 1)
     b_i = np.minimum(b_i, M - 1)

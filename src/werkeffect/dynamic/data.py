@@ -178,3 +178,75 @@ def spells_from_dataset(
     out = out.reset_index(drop=True)
     out.attrs["flow"] = flow
     return out
+
+
+#: Time-varying history columns built by :func:`history_from_dataset`.
+HISTORY_COLUMNS = ("employed_prev_month", "ladder_step_before")
+
+
+def history_from_dataset(dataset, spells: pd.DataFrame, n_months: int) -> pd.DataFrame:
+    """History at the start of each elapsed month, for ``time_varying=`` (long frame).
+
+    One row per spell of ``spells`` (from :func:`spells_from_dataset`) and elapsed month
+    ``m = 0 .. n_months - 1`` (months of 365.25/12 days from the spell start):
+    ``employed_prev_month`` (1 when a job from ``jobs`` covers a day of the month before
+    ``m``: part-time work on benefit, or work just before the spell for ``m = 0``) and
+    ``ladder_step_before`` (the last participation-ladder step assessed before month ``m``
+    starts; the spell's ``ladder_intake`` where there is none). Both are known before a
+    programme start in month ``m``: history up to u. Vectorised over (spell, job) and
+    (spell, assessment) pairs of the same person.
+    """
+    n, M = len(spells), int(n_months)
+    pos = pd.Series(np.arange(n), index=spells.index)
+    s0 = pd.to_datetime(spells["spell_start_date"])
+    base = spells[["person_id"]].assign(_pos=pos.to_numpy(), _s0=s0.to_numpy())
+    extract = pd.Timestamp(dataset.extract_date)
+    emp = np.zeros(n * (M + 1))
+    jobs = getattr(dataset, "jobs", None)
+    if jobs is not None and len(jobs):
+        j = jobs[["person_id", "start_date", "end_date"]].copy()
+        j["start_date"] = pd.to_datetime(j["start_date"])
+        j["end_date"] = pd.to_datetime(j["end_date"]).fillna(extract)
+        pr = base.merge(j, on="person_id", how="inner")
+        js = (pr["start_date"] - pr["_s0"]).dt.days.to_numpy(float) / MONTH_DAYS
+        je = ((pr["end_date"] - pr["_s0"]).dt.days.to_numpy(float) + 1.0) / MONTH_DAYS
+        # month m looks back at [m - 1, m): the job overlaps it when js < m and je > m - 1
+        lo = np.maximum(np.floor(js).astype(np.int64) + 1, 0)
+        hi = np.minimum(np.ceil(je).astype(np.int64), M - 1)
+        ok = lo <= hi
+        p = pr["_pos"].to_numpy()[ok]
+        np.add.at(emp, p * (M + 1) + lo[ok], 1.0)
+        np.add.at(emp, p * (M + 1) + hi[ok] + 1, -1.0)
+    employed = (np.cumsum(emp.reshape(n, M + 1), axis=1)[:, :M] > 0.5).astype(float)
+    intake = (
+        pd.to_numeric(spells["ladder_intake"], errors="coerce").to_numpy(float)
+        if "ladder_intake" in spells.columns
+        else np.full(n, np.nan)
+    )
+    step = np.full((n, M), np.nan)
+    lad = getattr(dataset, "ladder", None)
+    if lad is not None and len(lad):
+        a = lad[["person_id", "date", "step"]].copy()
+        a["date"] = pd.to_datetime(a["date"])
+        pr = base.merge(a, on="person_id", how="inner")
+        da = (pr["date"] - pr["_s0"]).dt.days.to_numpy(float) / MONTH_DAYS
+        m_from = np.maximum(np.floor(da).astype(np.int64) + 1, 0)
+        pr = pr.assign(_m=m_from, _d=pr["date"])[m_from < M]
+        pr = pr.sort_values(["_pos", "_m", "_d"], kind="stable")
+        pr = pr.drop_duplicates(["_pos", "_m"], keep="last")
+        step[pr["_pos"].to_numpy(), pr["_m"].to_numpy()] = pd.to_numeric(pr["step"]).to_numpy()
+        has = ~np.isnan(step)
+        idx = np.maximum.accumulate(np.where(has, np.arange(M)[None, :], 0), axis=1)
+        filled = step[np.arange(n)[:, None], idx]
+        step = np.where(has.cumsum(axis=1) > 0, filled, np.nan)
+    fallback = np.where(np.isnan(intake), np.nanmedian(intake) if np.isfinite(intake).any()
+                        else 0.0, intake)  # fmt: skip
+    step = np.where(np.isnan(step), fallback[:, None], step)
+    return pd.DataFrame(
+        {
+            "spell_id": np.repeat(spells["spell_id"].to_numpy(), M),
+            "month": np.tile(np.arange(M), n),
+            "employed_prev_month": employed.ravel(),
+            "ladder_step_before": step.ravel(),
+        }
+    )

@@ -58,6 +58,16 @@ class SpellArrays:
     entry: np.ndarray | None = None
     durable_end: np.ndarray | None = None
     cal0: np.ndarray | None = None  # calendar time of spell start, decimal years
+    # time-varying covariates known at the start of elapsed month m (history up to m):
+    # (n, n_months, k_z), standardised; None without them
+    Z: np.ndarray | None = None
+    z_names: tuple[str, ...] = ()
+
+    def z_at(self, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
+        """Time-varying covariates of spells ``rows`` at months ``months`` (broadcasting),
+        shape ``broadcast(rows, months) + (k_z,)``; months past the grid take its last month."""
+        r, m = np.broadcast_arrays(np.asarray(rows), np.asarray(months))
+        return self.Z[r, np.clip(m, 0, self.Z.shape[1] - 1)]
 
     def shift(self, phi: float) -> SpellArrays:
         """The same spells on a grid of months starting ``phi`` months after spell start."""
@@ -305,6 +315,89 @@ def prepare_spells(
         durable_end=durable_end,
         cal0=cal0,
     )
+
+
+def time_varying_arrays(
+    frame: pd.DataFrame,
+    spell_ids: np.ndarray,
+    spell: str,
+    n_months: int,
+    columns: Sequence[str] | None = None,
+    table: str = "time_varying",
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Dense (spell, month, covariate) array of time-varying history, standardised.
+
+    ``frame`` has one row per spell and elapsed month: the spell id column ``spell``,
+    ``month`` (whole elapsed months, the value holds at the *start* of month ``month``, so it
+    must be known before a programme start in that month: history up to u) and numeric
+    covariates. Months without a row carry the spell's previous value forward (its first
+    value backward). Months from ``n_months`` on are not needed and ignored.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataValidationError(f"{table}: expected a pandas DataFrame, got {type(frame)!r}")
+    missing = [c for c in (spell, "month") if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{table}: missing column(s) {missing}; available: {list(frame.columns)}"
+        )
+    cols = (
+        [c for c in frame.columns if c not in (spell, "month")]
+        if columns is None
+        else list(columns)
+    )
+    absent = [c for c in cols if c not in frame.columns]
+    if absent or not cols:
+        raise DataValidationError(
+            f"{table}: time-varying covariate column(s) {absent or '(none)'} not found; "
+            f"available: {list(frame.columns)}"
+        )
+    month = pd.to_numeric(frame["month"], errors="coerce").to_numpy(float)
+    vals = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    bad = np.isnan(month) | (month < 0) | (month != np.round(month)) | np.isnan(vals).any(axis=1)
+    if bad.any():
+        idx = np.flatnonzero(bad)[:5].tolist()
+        raise DataValidationError(
+            f"{table}: `month` must be a whole number >= 0 and the covariates {cols} numeric "
+            f"without missing values; {int(bad.sum())} row(s) are not, e.g. rows {idx}"
+        )
+    pos = pd.Index(spell_ids).get_indexer(frame[spell].to_numpy())
+    unknown = pos < 0
+    keep = ~unknown & (month < n_months)
+    pos, m, vals = pos[keep], month[keep].astype(np.int64), vals[keep]
+    flat = pos * n_months + m
+    if len(np.unique(flat)) < len(flat):
+        raise DataValidationError(f"{table}: more than one row for some (`{spell}`, `month`)")
+    n, kz = len(spell_ids), len(cols)
+    has = np.zeros(n * n_months, bool)
+    has[flat] = True
+    no_rows = ~has.reshape(n, n_months).any(axis=1)
+    if no_rows.any():
+        ex = np.asarray(spell_ids)[no_rows][:5].tolist()
+        raise DataValidationError(
+            f"{table}: {int(no_rows.sum())} spell(s) have no row before month {n_months}, "
+            f"e.g. {spell} {ex}"
+        )
+    idx = np.where(has.reshape(n, n_months), np.arange(n_months)[None, :], -1)
+    idx = np.maximum.accumulate(idx, axis=1)
+    first = np.argmax(has.reshape(n, n_months), axis=1)
+    idx = np.where(idx < 0, first[:, None], idx)
+    dense = np.zeros((n * n_months, kz))
+    dense[flat] = vals
+    Z = dense.reshape(n, n_months, kz)[np.arange(n)[:, None], idx]
+    mu = Z.reshape(-1, kz).mean(axis=0)
+    sd = Z.reshape(-1, kz).std(axis=0)
+    const = sd < 1e-12
+    if const.any():
+        gone = [c for c, k in zip(cols, const, strict=True) if k]
+        warnings.warn(
+            f"{table}: time-varying covariate(s) {gone} are constant and are left out of the "
+            "start model",
+            EstimationWarning,
+            stacklevel=3,
+        )
+    Z = ((Z - mu) / np.where(const, 1.0, sd))[:, :, ~const]
+    names = tuple(c for c, k in zip(cols, const, strict=True) if not k)
+    return np.ascontiguousarray(Z), names
 
 
 def interval_rows(
