@@ -857,11 +857,24 @@ class TimingOfEvents:
         final = self._finish(lik, chosen, cov_type, maxiter)
         naive = final if chosen["M"] == 1 else self._finish(lik, fits[0], cov_type, maxiter)
         if not final["converged"]:
+            dg = final["diagnostics"]
+            if not dg["optimiser_success"] and dg["iterations"] >= maxiter:
+                why = f"the optimiser hit maxiter={maxiter} and Newton steps were not tried"
+            elif dg["hessian_min_eigenvalue"] <= 0:
+                why = (
+                    f"the Hessian is not negative definite (smallest eigenvalue of the "
+                    f"information {dg['hessian_min_eigenvalue']:.2e}): not a maximum, or a "
+                    "parameter is not identified (two mass points alike, a probability near 0)"
+                )
+            else:
+                why = (
+                    f"Newton decrement {dg['newton_decrement']:.2e} > 1e-6 after the Newton "
+                    "steps: the log-likelihood can still rise"
+                )
             warnings.warn(
-                "the timing-of-events model did not converge "
-                f"({final['diagnostics']['message']}; Newton decrement "
-                f"{final['diagnostics']['newton_decrement']:.2e}); estimates are unreliable — "
-                "raise maxiter, simplify the baseline or reduce max_mass_points",
+                f"the timing-of-events model did not converge: {why} (optimiser: "
+                f"{dg['message']}); estimates are unreliable — raise maxiter, simplify the "
+                "baseline or reduce max_mass_points",
                 EstimationWarning,
                 stacklevel=2,
             )
