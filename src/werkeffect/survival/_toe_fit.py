@@ -202,6 +202,18 @@ def optimise_restarted(
             return theta, ll, res
 
 
+def flat_locations(H: np.ndarray, lay: Layout, n_persons: int) -> np.ndarray:
+    """Mass-point locations on which the likelihood does not depend (information per person
+    below 1e-8): a location run off towards -inf (a group that never enters / exits) without
+    reaching the bound. They are held fixed like parameters at a bound (no standard error);
+    left free they make the Hessian singular."""
+    out = np.zeros(H.shape[0], dtype=bool)
+    vs, _ = lay.het_slices()
+    idx = np.arange(H.shape[0])[vs]
+    out[idx] = -np.diag(H)[idx] < 1e-8 * max(n_persons, 1)
+    return out
+
+
 def numerical_hessian(lik: Likelihood, lay: Layout, theta: np.ndarray) -> np.ndarray:
     """Central differences of the analytic gradient, symmetrised."""
     P = len(theta)
@@ -223,9 +235,10 @@ def newton_polish(lik, lay, theta, max_steps=6, H=None):
     ``H``: the Hessian at ``theta`` if already computed.
     """
     ll, g = lik.loglik(theta, lay)
-    free = ~at_bounds(theta, lay)
+    n_p = lik.data.n_persons
     if H is None:
         H = numerical_hessian(lik, lay, theta)
+    free = ~at_bounds(theta, lay) & ~flat_locations(H, lay, n_p)
     dec = np.inf
     for _ in range(max_steps):
         Hf = -H[np.ix_(free, free)]
@@ -255,8 +268,8 @@ def newton_polish(lik, lay, theta, max_steps=6, H=None):
             t /= 2
         if not improved:
             break
-        free = ~at_bounds(theta, lay)
         H = numerical_hessian(lik, lay, theta)
+        free = ~at_bounds(theta, lay) & ~flat_locations(H, lay, n_p)
     Hf = -H[np.ix_(free, free)]
     try:
         dec = float(g[free] @ np.linalg.solve(Hf, g[free]))

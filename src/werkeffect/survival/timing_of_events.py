@@ -943,8 +943,10 @@ class TimingOfEvents:
         fixed = [n for n, f in zip(lay.names, final["free"], strict=True) if not f]
         if fixed:
             notes.append(
-                f"parameters at their bound (no standard error): {fixed}; a mass point with a "
-                "location at the bound means a group that (almost) never exits / enters"
+                f"parameters held fixed (no standard error): {fixed} — at their bound, or "
+                "mass-point locations the likelihood does not depend on; a location at the "
+                "bound or without information means a group that (almost) never exits / "
+                "enters"
             )
         nh = EstimationResult(
             params=nparams,
