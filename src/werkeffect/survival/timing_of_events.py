@@ -51,7 +51,14 @@ time since programme start x calendar period; sparse), so a likelihood evaluatio
 sparse products; the gradient is analytic (vectorised over persons x mass points); L-BFGS-B
 with a logistic parametrisation of the mass probabilities, starting values from the model
 without heterogeneity, Newton polishing with a numerical Hessian of the analytic gradient;
-standard errors from that Hessian or a person-clustered sandwich.
+standard errors from that Hessian or a person-clustered sandwich. The fits with mass points
+are preconditioned: the structural parameters with the Cholesky factor of the information of
+the model without heterogeneity, the heterogeneity parameters with the Schur complement of
+their Hessian columns (two gradients each) at the start of each fit, renewed every 250
+iterations — several times fewer iterations, same optimum. Fits in the search over the
+number of mass points stop at a relative tolerance of 1e-11; the chosen one is finished to
+machine precision. Mass-point locations the likelihood does not depend on (a group that
+never enters or exits, run off towards -inf) are held fixed like parameters at a bound.
 
 Parameter names: ``treatment`` (effect on the exit of interest), ``treatment:<cause>``,
 ``treatment[a,b)`` (later pieces of time since programme start), ``exit:<cause>:baseline[a,b)``
