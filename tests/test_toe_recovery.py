@@ -188,6 +188,8 @@ def test_stock_heterogeneity_options():
     assert not any(n.startswith("het:stock") for n in one.params.index)
     assert "probability:stock" in sep.mass_points.columns
     np.testing.assert_allclose(sep.mass_points["probability:stock"].sum(), 1.0)
+    assert "probability:stock" in sep.summary()
+    assert sep.mass_points["prob_std_error:stock"].notna().all()
     for res in (sep, one):
         d, se = res.params["treatment"], res.std_errors["treatment"]
         assert abs(d - DELTA) < 2.5 * se, (d, se)
