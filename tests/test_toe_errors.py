@@ -57,7 +57,7 @@ def test_all_entries_at_same_duration_raises():
 
 def test_non_convergence_warns_and_is_reported():
     df = homogeneous()
-    with pytest.warns(EstimationWarning, match="did not converge"):
+    with pytest.warns(EstimationWarning, match="did not converge: the optimiser hit maxiter=2"):
         res = TimingOfEvents(df, **spec(max_mass_points=1)).fit(maxiter=2)
     assert not res.converged
     assert res.diagnostics["newton_decrement"] > 1e-6

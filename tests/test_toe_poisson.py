@@ -299,3 +299,56 @@ def test_exit_probabilities_match_numerical_integration(fitted):
             cif = np.cumsum(hw * surv * dt)
             expected = [cif[int(6 / dt) - 1], cif[-1]]
             np.testing.assert_allclose(p[i], expected, rtol=2e-4)
+
+
+@pytest.mark.parametrize("stock_group", [False, True])
+def test_left_truncation_is_a_ratio_of_integrals(stock_group):
+    """A stock person's likelihood is  sum_m p_m L_m(all) / sum_m p_m S_m(entry)  (the stock
+    is selected from the distribution at spell start), written out by hand for two persons:
+    A enters at month 2 of a spell that ends in an exit at 5 (no programme); B is observed
+    from the spell start, starts the programme at 1 and exits at 4."""
+    data = build_data(
+        person=np.array([0, 1]),
+        T=np.array([5.0, 4.0]),
+        entry=np.array([2.0, 0.0]),
+        cause=np.array([1, 1]),
+        ps=np.array([np.nan, 1.0]),
+        X=np.zeros((2, 0)),
+        Xp=np.zeros((2, 0)),
+        K=1,
+        cuts=np.array([0.0]),
+        pcuts=np.array([0.0]),
+        ecuts=np.array([0.0]),
+        stock_group=stock_group,
+    )
+    lay = build_layout(
+        data, exit_labels=["exit"], exit_cov_names=[], prog_cov_names=[], interest=0
+    ).with_mass_points(2)
+    assert lay.names[:3] == ["exit:exit:baseline[0,inf)", "treatment", "programme:baseline[0,inf)"]
+    a, delta, b, v1, v2, w = -2.0, 0.4, -1.5, 0.8, -0.6, 0.3
+    w_stock = -0.9
+    theta = np.array([a, delta, b, v1, v2, w] + ([w_stock] if stock_group else []))
+    assert len(theta) == lay.n_params
+    h = np.exp(a) * np.exp([0.0, v1])  # exit hazard per mass point
+    hp = np.exp(b) * np.exp([0.0, v2])  # programme hazard per mass point
+    p = np.exp([0.0, w]) / np.exp([0.0, w]).sum()
+    ps_ = np.exp([0.0, w_stock]) / np.exp([0.0, w_stock]).sum() if stock_group else p
+    # A: exit at 5, no programme up to 5; conditioned on survival and no programme up to 2
+    num_a = ps_ * h * np.exp(-h * 5 - hp * 5)
+    den_a = ps_ * np.exp(-h * 2 - hp * 2)
+    # B: programme at 1, exit at 4 with the effect
+    num_b = (
+        p
+        * np.exp(-h * 1)
+        * hp
+        * np.exp(-hp * 1)
+        * h
+        * np.exp(delta)
+        * np.exp(-h * np.exp(delta) * 3)
+    )
+    expected = np.log(num_a.sum()) - np.log(den_a.sum()) + np.log(num_b.sum())
+    lik = Likelihood(data)
+    np.testing.assert_allclose(lik.loglik(theta, lay, grad=False), expected, rtol=1e-12)
+    # not the integral of the ratios
+    wrong = np.log((ps_ * h * np.exp(-h * 3 - hp * 3)).sum()) + np.log(num_b.sum())
+    assert abs(wrong - expected) > 1e-3

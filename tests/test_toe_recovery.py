@@ -166,3 +166,41 @@ def test_programme_only_from_the_observation_window():
     assert res.no_heterogeneity.params["treatment"] > DELTA + 0.15
     # the programme hazard is measured from the entry time: no programme exposure before it
     assert res.extra["specification"]["programme_from_entry"] is True
+
+
+def test_stock_heterogeneity_options():
+    """The stock's own mass-point probabilities (default) or the inflow's (``"inflow"``)."""
+    df = simulate(1000, seed=11, spells_per_person=2, truncate_share=0.3)
+    kw = dict(
+        duration="T",
+        event="event",
+        programme_start="ps",
+        entry="entry",
+        id="pid",
+        covariates=["x"],
+        baseline_cuts=[0, 6, 12, 24],
+        max_mass_points=3,
+    )
+    sep = TimingOfEvents(df, **kw).fit()
+    one = TimingOfEvents(df, stock_heterogeneity="inflow", **kw).fit()
+    assert sep.n_mass_points > 1 and one.n_mass_points > 1
+    assert any(n.startswith("het:stock:logit_p") for n in sep.params.index)
+    assert not any(n.startswith("het:stock") for n in one.params.index)
+    assert "probability:stock" in sep.mass_points.columns
+    np.testing.assert_allclose(sep.mass_points["probability:stock"].sum(), 1.0)
+    assert "probability:stock" in sep.summary()
+    assert sep.mass_points["prob_std_error:stock"].notna().all()
+    for res in (sep, one):
+        d, se = res.params["treatment"], res.std_errors["treatment"]
+        assert abs(d - DELTA) < 2.5 * se, (d, se)
+    # the separate distribution nests the common one: its likelihood is at least as high
+    # when both have the same number of points
+    if sep.n_mass_points == one.n_mass_points:
+        assert sep.loglik >= one.loglik - 1e-6
+    # without left-truncated spells the two are the same model
+    df0 = df.assign(entry=0.0)
+    a = TimingOfEvents(df0, **kw).fit()
+    b = TimingOfEvents(df0, stock_heterogeneity="inflow", **kw).fit()
+    np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match="stock_heterogeneity"):
+        TimingOfEvents(df, stock_heterogeneity="stock", **kw)

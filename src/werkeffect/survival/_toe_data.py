@@ -93,6 +93,10 @@ class ToEData:
     K: int
     calpos: np.ndarray  # (n, C-1) elapsed duration at which each calendar cut falls
     calendar_labels: list[str]  # labels of calendar periods 2..C
+    # initial conditions: group of each person for the mass-point probabilities
+    # (0 = inflow: first observed spell starts in the window; 1 = stock: it is left-truncated)
+    pgroup: np.ndarray | None = None
+    n_groups: int = 1
 
     @property
     def n_periods(self) -> int:
@@ -168,6 +172,7 @@ def build_data(
     programme_from_entry: bool = False,
     calpos: np.ndarray | None = None,
     calendar_labels: list[str] | None = None,
+    stock_group: bool = True,
 ) -> ToEData:
     n = len(T)
     if calpos is None:
@@ -215,6 +220,13 @@ def build_data(
     if programme_from_entry:
         Ept[:] = 0.0
     E, Ep, Et, Ept = (sp.csr_matrix(a) for a in (E, Ep, Et, Ept))  # exposure is sparse
+    # persons whose first observed spell is left-truncated (the stock) get their own
+    # mass-point probabilities when stock_group (and both kinds of persons are present)
+    pgroup = np.zeros(n_p, dtype=np.int64)
+    pgroup[tp_unique] = 1
+    n_groups = 2 if stock_group and 0 < len(tp_unique) < n_p else 1
+    if n_groups == 1:
+        pgroup[:] = 0
     return ToEData(
         n_spells=n,
         n_persons=n_p,
@@ -246,6 +258,8 @@ def build_data(
         K=K,
         calpos=calpos,
         calendar_labels=list(calendar_labels or []),
+        pgroup=pgroup,
+        n_groups=n_groups,
     )
 
 
@@ -263,21 +277,24 @@ class Layout:
     Q: int  # number of processes (K exits + programme)
     M: int  # mass points
     labels: list[str]  # process labels
+    n_groups: int = 1  # groups of persons with their own mass-point probabilities
 
     def het_slices(self) -> tuple[slice, slice]:
         v = slice(self.n_struct, self.n_struct + (self.M - 1) * self.Q)
-        w = slice(v.stop, v.stop + self.M - 1)
+        w = slice(v.stop, v.stop + (self.M - 1) * self.n_groups)
         return v, w
 
     @property
     def n_params(self) -> int:
-        return self.n_struct + (self.M - 1) * (self.Q + 1)
+        return self.n_struct + (self.M - 1) * (self.Q + self.n_groups)
 
     def with_mass_points(self, M: int) -> Layout:
         names = self.names[: self.n_struct]
         for m in range(2, M + 1):
             names += [f"het:v{m}:{lab}" for lab in self.labels]
         names += [f"het:logit_p{m}" for m in range(2, M + 1)]
+        if self.n_groups > 1:
+            names += [f"het:stock:logit_p{m}" for m in range(2, M + 1)]
         return Layout(
             names=names,
             G=self.G,
@@ -289,6 +306,7 @@ class Layout:
             Q=self.Q,
             M=M,
             labels=self.labels,
+            n_groups=self.n_groups,
         )
 
 
@@ -464,4 +482,5 @@ def build_layout(
         Q=K + 1,
         M=1,
         labels=list(exit_labels) + ["programme"],
+        n_groups=data.n_groups,
     )

@@ -21,7 +21,7 @@ W_BOUND = 14.0
 def bounds_for(lay: Layout) -> list[tuple[float | None, float | None]]:
     b: list[tuple[float | None, float | None]] = [(None, None)] * lay.n_struct
     b += [(-V_BOUND, V_BOUND)] * ((lay.M - 1) * lay.Q)
-    b += [(-W_BOUND, W_BOUND)] * (lay.M - 1)
+    b += [(-W_BOUND, W_BOUND)] * ((lay.M - 1) * lay.n_groups)
     return b
 
 
@@ -53,24 +53,165 @@ def start_values(lik: Likelihood, lay: Layout) -> np.ndarray:
     return theta
 
 
-def optimise(lik: Likelihood, lay: Layout, theta0: np.ndarray, maxiter: int):
-    scale = 1.0 / max(lik.data.n_persons, 1)
+def structural_preconditioner(H: np.ndarray, lay: Layout, n_persons: int):
+    """Cholesky factor of the (per-person) information of the structural parameters.
 
-    def f(th):
+    ``H`` is the Hessian of the log-likelihood at the fit without heterogeneity; later
+    optimisations work in the coordinates ``z = C' (theta_struct - theta0_struct)``, in which
+    the structural part of the problem is close to the identity (L-BFGS then needs several
+    times fewer iterations; the optimum is the same). ``None`` if the information is not
+    positive definite.
+    """
+    n = lay.n_struct
+    try:
+        return np.linalg.cholesky(-H[:n, :n] / max(n_persons, 1))
+    except np.linalg.LinAlgError:
+        return None
+
+
+def optimise(
+    lik: Likelihood,
+    lay: Layout,
+    theta0: np.ndarray,
+    maxiter: int,
+    precond: np.ndarray | None = None,
+    het_scaling: bool = False,
+    ftol: float = 1e-14,
+):
+    """L-BFGS-B on the mean log-likelihood per person.
+
+    ``ftol``: stop when an iteration lowers the mean log-likelihood by less than ``ftol``
+    times its size (1e-14: to machine precision; the search over the number of mass points
+    uses a looser value and the chosen fit is then finished with the strict one).
+
+    ``precond``: lower Cholesky factor C of the structural information (see
+    :func:`structural_preconditioner`); the structural parameters are then optimised as
+    ``theta_s = theta0_s + C^-T z_s``. With ``het_scaling`` (and mass points), the columns of
+    the Hessian for the heterogeneity parameters are computed at ``theta0`` (two gradients
+    per parameter) and the heterogeneity parameters become ``theta_h = theta0_h + s z_h``
+    with ``theta_s`` following along its conditional optimum (``B s z_h``,
+    ``B = -H_ss^-1 H_sh``) and ``s`` the inverse square roots of the diagonal of the Schur
+    complement: the problem in z is then close to the identity near ``theta0``. Each
+    heterogeneity parameter still maps to one z coordinate, so its bounds stay boxes.
+    The optimum is the same as without the change of coordinates.
+    """
+    scale = 1.0 / max(lik.data.n_persons, 1)
+    ns = lay.n_struct
+    P = lay.n_params
+    theta0 = np.asarray(theta0, dtype=float).copy()
+    T = B = None
+    sh = np.ones(P - ns)
+    if precond is not None:
+        from scipy.linalg import cho_solve, solve_triangular
+
+        T = solve_triangular(precond, np.eye(ns), lower=True).T  # C^-T
+        if het_scaling and P > ns:
+            cols = np.empty((P, P - ns))
+            for j in range(P - ns):
+                i = ns + j
+                h = 1e-5 * max(1.0, abs(theta0[i]))
+                tp, tm = theta0.copy(), theta0.copy()
+                tp[i] += h
+                tm[i] -= h
+                cols[:, j] = (lik.loglik(tp, lay)[1] - lik.loglik(tm, lay)[1]) / (2 * h)
+            Hsh = -cols[:ns] * scale
+            Hhh = -cols[ns:] * scale
+            Hhh = (Hhh + Hhh.T) / 2
+            Bm = -cho_solve((precond, True), Hsh)  # (ns, nh)
+            schur = np.diag(Hhh + Hsh.T @ Bm)
+            if np.all(np.isfinite(Bm)) and np.all(np.isfinite(schur)):
+                B = Bm
+                ok = schur > 1e-8
+                sh = np.where(ok, 1.0 / np.sqrt(np.where(ok, schur, 1.0)), 1.0)
+
+    def to_theta(z):
+        if T is None:
+            return z
+        th = np.empty(P)
+        zh = sh * z[ns:]
+        th[ns:] = theta0[ns:] + zh
+        th[:ns] = theta0[:ns] + T @ z[:ns]
+        if B is not None:
+            th[:ns] += B @ zh
+        return th
+
+    def f(z):
+        th = to_theta(z)
         ll, g = lik.loglik(th, lay)
         if not np.isfinite(ll):
             return np.inf, np.zeros_like(th)
+        if T is not None:
+            gz = np.empty(P)
+            gz[:ns] = T.T @ g[:ns]
+            gh = g[ns:] if B is None else g[ns:] + B.T @ g[:ns]
+            gz[ns:] = sh * gh
+            g = gz
         return -ll * scale, -g * scale
 
+    bounds = bounds_for(lay)
+    if T is None:
+        z0 = theta0
+    else:
+        z0 = np.zeros(P)
+        bounds = [(None, None)] * ns + [
+            (None if b[0] is None else (b[0] - t) / s, None if b[1] is None else (b[1] - t) / s)
+            for b, t, s in zip(bounds[ns:], theta0[ns:], sh, strict=True)
+        ]
     res = optimize.minimize(
         f,
-        theta0,
+        z0,
         jac=True,
         method="L-BFGS-B",
-        bounds=bounds_for(lay),
-        options={"maxiter": maxiter, "maxfun": 2 * maxiter, "ftol": 1e-14, "gtol": 1e-9},
+        bounds=bounds,
+        options={
+            "maxiter": maxiter,
+            "maxfun": 2 * maxiter,
+            "ftol": ftol,
+            "gtol": 1e-9,
+            "maxcor": 30,
+        },
     )
-    return res.x, -res.fun / scale, res
+    return to_theta(res.x), -res.fun / scale, res
+
+
+def optimise_restarted(
+    lik: Likelihood,
+    lay: Layout,
+    theta0: np.ndarray,
+    maxiter: int,
+    precond: np.ndarray | None,
+    ftol: float = 1e-14,
+    block: int = 250,
+):
+    """:func:`optimise` with the heterogeneity scaling renewed every ``block`` iterations.
+
+    The scaling is computed at the starting point; when a mass point moves far (towards a
+    group that hardly ever exits, say), it goes stale and L-BFGS crawls. Restarting from the
+    current point with a fresh scaling (and fresh curvature pairs) is much faster there. The
+    iteration count over all blocks is limited by ``maxiter``; the returned result's ``nit``
+    is the total.
+    """
+    theta = theta0
+    total = 0
+    while True:
+        n = min(block, maxiter - total)
+        theta, ll, res = optimise(lik, lay, theta, n, precond, het_scaling=True, ftol=ftol)
+        total += int(res.nit)
+        if res.success or total >= maxiter or res.nit < n:
+            res.nit = total
+            return theta, ll, res
+
+
+def flat_locations(H: np.ndarray, lay: Layout, n_persons: int) -> np.ndarray:
+    """Mass-point locations on which the likelihood does not depend (information per person
+    below 1e-8): a location run off towards -inf (a group that never enters / exits) without
+    reaching the bound. They are held fixed like parameters at a bound (no standard error);
+    left free they make the Hessian singular."""
+    out = np.zeros(H.shape[0], dtype=bool)
+    vs, _ = lay.het_slices()
+    idx = np.arange(H.shape[0])[vs]
+    out[idx] = -np.diag(H)[idx] < 1e-8 * max(n_persons, 1)
+    return out
 
 
 def numerical_hessian(lik: Likelihood, lay: Layout, theta: np.ndarray) -> np.ndarray:
@@ -86,15 +227,18 @@ def numerical_hessian(lik: Likelihood, lay: Layout, theta: np.ndarray) -> np.nda
     return (H + H.T) / 2
 
 
-def newton_polish(lik, lay, theta, max_steps=6):
+def newton_polish(lik, lay, theta, max_steps=6, H=None):
     """A few Newton steps on the free parameters (exact gradient, numerical Hessian).
 
     Returns theta, loglik, gradient, Hessian (at the returned theta), free mask and the
     Newton decrement g' (-H)^-1 g (twice the expected further gain in log-likelihood).
+    ``H``: the Hessian at ``theta`` if already computed.
     """
     ll, g = lik.loglik(theta, lay)
-    free = ~at_bounds(theta, lay)
-    H = numerical_hessian(lik, lay, theta)
+    n_p = lik.data.n_persons
+    if H is None:
+        H = numerical_hessian(lik, lay, theta)
+    free = ~at_bounds(theta, lay) & ~flat_locations(H, lay, n_p)
     dec = np.inf
     for _ in range(max_steps):
         Hf = -H[np.ix_(free, free)]
@@ -124,8 +268,8 @@ def newton_polish(lik, lay, theta, max_steps=6):
             t /= 2
         if not improved:
             break
-        free = ~at_bounds(theta, lay)
         H = numerical_hessian(lik, lay, theta)
+        free = ~at_bounds(theta, lay) & ~flat_locations(H, lay, n_p)
     Hf = -H[np.ix_(free, free)]
     try:
         dec = float(g[free] @ np.linalg.solve(Hf, g[free]))
@@ -144,16 +288,17 @@ def candidate_points(Q: int, centre: np.ndarray, rng: np.random.Generator) -> np
 
 
 def add_point_start(theta: np.ndarray, lay: Layout, new: np.ndarray, eps: float) -> np.ndarray:
-    """Parameter vector of the (M+1)-point model: old points, new point with probability eps."""
+    """Parameter vector of the (M+1)-point model: old points, new point with probability eps
+    (in every group of persons)."""
     V, logp = unpack_het(theta, lay)
     big = lay.with_mass_points(lay.M + 1)
     out = np.zeros(big.n_params)
     out[: lay.n_struct] = theta[: lay.n_struct]
     V2 = np.vstack([V, new[None, :]])
-    logp2 = np.append(logp + np.log1p(-eps), np.log(eps))
+    logp2 = np.column_stack([logp + np.log1p(-eps), np.full(lay.n_groups, np.log(eps))])
     vs, ws = big.het_slices()
     out[vs] = V2[1:].ravel()
-    out[ws] = np.clip(logp2[1:] - logp2[0], -W_BOUND + 0.5, W_BOUND - 0.5)
+    out[ws] = np.clip(logp2[:, 1:] - logp2[:, :1], -W_BOUND + 0.5, W_BOUND - 0.5).ravel()
     return out
 
 
@@ -226,6 +371,8 @@ def exit_probabilities(
     a = cell_rates(theta, lay)
     ex = linear_predictors(theta, lay, data, rows)
     V, logp = unpack_het(theta, lay)
+    pg = data.pgroup[data.person[rows]] if data.pgroup is not None else np.zeros(len(rows), int)
+    logp = logp[pg]  # (n_t, M): prior of each treated spell's person
     eV = np.exp(V)
     # posterior of V given the history up to programme start
     un = geom["untreated"]
@@ -233,7 +380,7 @@ def exit_probabilities(
     for k in range(K):
         lam[:, k] = ex[:, k] * (geom["E0"] @ np.exp(a[k][un]))
     lam[:, K] = ex[:, K] * (geom["Ep"] @ np.exp(a[K]))
-    lw = logp[None, :] + V[None, :, K] - lam @ eV.T  # (n_t, M)
+    lw = logp + V[None, :, K] - lam @ eV.T  # (n_t, M)
     w = np.exp(lw - logsumexp(lw, axis=1)[:, None])
     L = geom["L"][:, None, :]
     idx = np.broadcast_to(geom["idx"][:, None, :], (len(rows), lay.M, geom["idx"].shape[1]))

@@ -32,12 +32,14 @@ def logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def unpack_het(theta: np.ndarray, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Mass-point locations V (M, Q) and log probabilities (n_groups, M)."""
     vs, ws = lay.het_slices()
     V = np.zeros((lay.M, lay.Q))
     if lay.M > 1:
         V[1:] = theta[vs].reshape(lay.M - 1, lay.Q)
-    omega = np.concatenate([[0.0], theta[ws]])
-    logp = omega - logsumexp(omega)
+    omega = np.zeros((lay.n_groups, lay.M))
+    omega[:, 1:] = theta[ws].reshape(lay.n_groups, lay.M - 1)
+    logp = omega - logsumexp(omega, axis=1)[:, None]
     return V, logp
 
 
@@ -62,7 +64,11 @@ def linear_predictors(theta: np.ndarray, lay: Layout, data: ToEData, rows=None) 
 
 
 class Likelihood:
-    """Cached constants of the data; evaluates LL, gradient and per-person scores."""
+    """Cached constants of the data; evaluates LL, gradient and per-person scores.
+
+    Person-level arrays are held as (M, n_persons) (mass points in rows), so the sums over
+    mass points are fast row operations.
+    """
 
     def __init__(self, data: ToEData):
         self.data = data
@@ -82,20 +88,46 @@ class Likelihood:
         # events per person and process (all / before entry)
         Dsp = np.column_stack([d.d, d.dp])
         self.D = np.asarray(d.agg @ Dsp)
+        self.DT = np.ascontiguousarray(self.D.T)  # (Q, n_p)
         self.has_trunc = len(d.trunc) > 0
         if self.has_trunc:
             Dt = np.zeros((len(d.trunc), d.K + 1))
             Dt[:, d.K] = d.dpt
             self.Dt = np.asarray(d.tagg @ Dt)
+            self.DtT = np.ascontiguousarray(self.Dt.T)
         self.S = S
         self.ET, self.EpT = d.E.T.tocsr(), d.Ep.T.tocsr()
         self.EtT, self.EptT = d.Et.T.tocsr(), d.Ept.T.tocsr()
+        # groups of persons with their own mass-point probabilities
+        pg = np.zeros(d.n_persons, dtype=np.int64) if d.pgroup is None else d.pgroup
+        self.pgroup = pg
+        self.n_groups = int(d.n_groups)
+        self.tgroup = pg[d.tperson] if self.has_trunc else np.zeros(0, dtype=np.int64)
+        ng = self.n_groups
+        self.n_in_group = np.bincount(pg, minlength=ng).astype(float)
+        n_t_group = np.bincount(self.tgroup, minlength=ng).astype(float)
+        self.n_untrunc_group = self.n_in_group - n_t_group
+        self.same_X = d.X.shape == d.Xp.shape and np.array_equal(d.X, d.Xp)
+        self.XXp = d.X if self.same_X else np.column_stack([d.X, d.Xp])
 
     # ------------------------------------------------------------------------------------
+    def _ex(self, theta, lay):
+        """exp(x'beta_q) per spell and process (n, Q), one matrix product."""
+        K = self.K
+        px = self.data.X.shape[1]
+        if self.same_X:
+            B = np.column_stack([theta[lay.beta_slice[q]] for q in range(lay.Q)])
+        else:
+            B = np.zeros((self.XXp.shape[1], lay.Q))
+            for q in range(K):
+                B[:px, q] = theta[lay.beta_slice[q]]
+            B[px:, K] = theta[lay.beta_slice[K]]
+        return np.exp(self.XXp @ B)
+
     def _lambdas(self, theta, lay):
         d = self.data
         a = cell_rates(theta, lay)
-        ex = linear_predictors(theta, lay, d)
+        ex = self._ex(theta, lay)
         K = self.K
         A = np.exp(np.column_stack(a[:K]))  # (Cx, K)
         Ap = np.exp(a[K])
@@ -119,44 +151,54 @@ class Likelihood:
             c += self.counts[q] @ a[q] + self.xsum[q] @ theta[lay.beta_slice[q]]
         return c
 
+    def _mix(self, V, eV, logp, lam_iT, DT, group):
+        """Log joint of data and mass point (M, n) and its log-sum over mass points."""
+        num = V @ DT - eV @ lam_iT
+        num += logp.T[:, group] if self.n_groups > 1 else logp[0][:, None]
+        mx = num.max(axis=0)
+        lse = mx + np.log(np.exp(num - mx).sum(axis=0))
+        return num, lse
+
     def loglik(self, theta, lay, grad=True):
         d = self.data
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)  # (M, Q)
-        lam_i = np.asarray(d.agg @ L["lam"])  # (n_p, Q)
-        num = self.D @ V.T - lam_i @ eV.T + logp  # (n_p, M)
-        lse = logsumexp(num, axis=1)
+        lam_iT = np.ascontiguousarray(np.asarray(d.agg @ L["lam"]).T)  # (Q, n_p)
+        num, lse = self._mix(V, eV, logp, lam_iT, self.DT, self.pgroup)
         ll = self._cterm(theta, lay, L["a"]) + lse.sum()
         if self.has_trunc:
-            lam_t = np.asarray(d.tagg @ L["lamt"])
-            den = self.Dt @ V.T - lam_t @ eV.T + logp
-            lset = logsumexp(den, axis=1)
+            lam_tT = np.ascontiguousarray(np.asarray(d.tagg @ L["lamt"]).T)
+            den, lset = self._mix(V, eV, logp, lam_tT, self.DtT, self.tgroup)
             ll -= lset.sum()
         if not grad:
             return ll
-        w = np.exp(num - lse[:, None])  # posterior weights (n_p, M)
-        R = w @ eV  # (n_p, Q) posterior mean of exp(V)
+        w = np.exp(num - lse)  # posterior weights (M, n_p)
+        R = eV.T @ w  # (Q, n_p) posterior mean of exp(V)
         g = np.zeros(lay.n_params)
-        Rs = R[d.person]  # (n, Q)
+        Rs = R.T[d.person]  # (n, Q)
+        lamw = Rs * L["lam"]
         W = Rs * L["ex"]  # (n, Q)
         K = self.K
         gcell_x = self.ET @ W[:, :K]  # (Cx, K)
         gcell_p = self.EpT @ W[:, K]
-        lamw = Rs * L["lam"]
-        gx = d.X.T @ lamw[:, :K]  # (p, K)
-        gbeta = [gx[:, k] for k in range(K)] + [d.Xp.T @ lamw[:, K]]
         if self.has_trunc:
-            wt = np.exp(den - lset[:, None])
-            Rts = (wt @ eV)[d.trow]  # (n_t, Q)
+            wt = np.exp(den - lset)  # (M, n_tp)
+            Rts = (eV.T @ wt).T[d.trow]  # (n_t, Q)
             Wt = Rts * L["ext"]
             gcell_x = gcell_x - self.EtT @ Wt[:, :K]
             gcell_p = gcell_p - self.EptT @ Wt[:, K]
             lamwt = Rts * L["lamt"]
-            Xt, Xpt = d.X[d.trunc], d.Xp[d.trunc]
-            for k in range(K):
-                gbeta[k] = gbeta[k] - Xt.T @ lamwt[:, k]
-            gbeta[K] = gbeta[K] - Xpt.T @ lamwt[:, K]
+            lamw_all = lamw.copy()
+            lamw_all[d.trunc] -= lamwt  # each spell is truncated at most once
+        else:
+            lamw_all = lamw
+        if self.same_X:
+            gb = d.X.T @ lamw_all  # (p, Q)
+            gbeta = [gb[:, q] for q in range(lay.Q)]
+        else:
+            gx = d.X.T @ lamw_all[:, :K]
+            gbeta = [gx[:, k] for k in range(K)] + [d.Xp.T @ lamw_all[:, K]]
         for q in range(lay.Q):
             if q < K:
                 gc = self.counts[q] - gcell_x[:, q] * L["A"][:, q]
@@ -166,17 +208,21 @@ class Likelihood:
             g[lay.beta_slice[q]] = self.xsum[q] - gbeta[q]
         if lay.M > 1:
             vs, ws = lay.het_slices()
-            gV = w.T @ self.D - eV * (w.T @ lam_i)  # (M, Q)
-            gw = w.sum(axis=0)
+            gV = w @ self.D - eV * (w @ lam_iT.T)  # (M, Q)
+            gw = self._group_sums(w, self.pgroup)  # (n_groups, M)
+            gw -= self.n_untrunc_group[:, None] * np.exp(logp)
             if self.has_trunc:
-                gV = gV - (wt.T @ self.Dt - eV * (wt.T @ lam_t))
-                n_nt = d.n_persons - len(d.tperson)
-                gw = gw - (wt.sum(axis=0) + n_nt * np.exp(logp))
-            else:
-                gw = gw - d.n_persons * np.exp(logp)
+                gV = gV - (wt @ self.Dt - eV * (wt @ lam_tT.T))
+                gw -= self._group_sums(wt, self.tgroup)
             g[vs] = gV[1:].ravel()
-            g[ws] = gw[1:]
+            g[ws] = gw[:, 1:].ravel()
         return ll, g
+
+    def _group_sums(self, w, group):
+        """Sum of the (M, n) weights per group -> (n_groups, M)."""
+        if self.n_groups == 1:
+            return w.sum(axis=1)[None, :]
+        return np.stack([w[:, group == k].sum(axis=1) for k in range(self.n_groups)])
 
     # ------------------------------------------------------------------------------------
     def scores(self, theta, lay) -> np.ndarray:
@@ -185,20 +231,20 @@ class Likelihood:
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)
-        lam_i = np.asarray(d.agg @ L["lam"])
-        num = self.D @ V.T - lam_i @ eV.T + logp
-        w = np.exp(num - logsumexp(num, axis=1)[:, None])
+        lam_iT = np.asarray(d.agg @ L["lam"]).T
+        num, lse = self._mix(V, eV, logp, lam_iT, self.DT, self.pgroup)
+        w = np.exp(num - lse).T  # (n_p, M)
+        lam_i = lam_iT.T
         R = w @ eV
         Rs = R[d.person]
         K = self.K
         n = d.n_spells
         out = np.zeros((d.n_persons, lay.n_params))
-        trunc_mask = np.zeros(n, dtype=bool)
-        trunc_mask[d.trunc] = True
         if self.has_trunc:
-            lam_t = np.asarray(d.tagg @ L["lamt"])
-            den = self.Dt @ V.T - lam_t @ eV.T + logp
-            wt = np.exp(den - logsumexp(den, axis=1)[:, None])
+            lam_tT = np.asarray(d.tagg @ L["lamt"]).T
+            den, lset = self._mix(V, eV, logp, lam_tT, self.DtT, self.tgroup)
+            wt = np.exp(den - lset).T
+            lam_t = lam_tT.T
             Rts = (wt @ eV)[d.trow]
         for q in range(lay.Q):
             if q < K:
@@ -221,15 +267,18 @@ class Likelihood:
             vs, ws = lay.het_slices()
             # gV_i[m, q] = w_im (D_iq - e^{v_mq} lam_iq)
             gV = w[:, 1:, None] * (self.D[:, None, :] - eV[None, 1:, :] * lam_i[:, None, :])
-            gw = w[:, 1:] - np.exp(logp[1:])[None, :]
+            p = np.exp(logp)  # (n_groups, M)
+            gw1 = w[:, 1:] - p[self.pgroup][:, 1:]  # (n_p, M-1)
             if self.has_trunc:
                 tp = d.tperson
                 gV[tp] -= wt[:, 1:, None] * (
                     self.Dt[:, None, :] - eV[None, 1:, :] * lam_t[:, None, :]
                 )
-                gw[tp] -= wt[:, 1:] - np.exp(logp[1:])[None, :]
+                gw1[tp] -= wt[:, 1:] - p[self.tgroup][:, 1:]
             out[:, vs] = gV.reshape(d.n_persons, -1)
-            out[:, ws] = gw
+            gw = np.zeros((d.n_persons, lay.n_groups, lay.M - 1))
+            gw[np.arange(d.n_persons), self.pgroup] = gw1
+            out[:, ws] = gw.reshape(d.n_persons, -1)
         return out
 
     def posterior(self, theta, lay) -> np.ndarray:
@@ -237,39 +286,40 @@ class Likelihood:
         d = self.data
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
-        lam_i = np.asarray(d.agg @ L["lam"])
-        num = self.D @ V.T - lam_i @ np.exp(V).T + logp
-        return np.exp(num - logsumexp(num, axis=1)[:, None])
+        lam_iT = np.asarray(d.agg @ L["lam"]).T
+        num, lse = self._mix(V, np.exp(V), logp, lam_iT, self.DT, self.pgroup)
+        return np.exp(num - lse).T
 
     def candidate_gain(self, theta, lay, cands: np.ndarray, eps) -> np.ndarray:
         """LL after adding each candidate location with probability eps, others fixed.
 
-        ``eps`` may be a sequence: returns (len(eps), n_candidates).
+        ``eps`` may be a sequence: returns (len(eps), n_candidates). The new point gets
+        probability eps in every group of persons (the others are scaled by 1 - eps).
         """
         d = self.data
         eps_arr = np.atleast_1d(np.asarray(eps, dtype=float))
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)
-        lam_i = np.asarray(d.agg @ L["lam"])
-        num = self.D @ V.T - lam_i @ eV.T + logp
-        lse = logsumexp(num, axis=1)
+        lam_iT = np.asarray(d.agg @ L["lam"]).T
+        _, lse = self._mix(V, eV, logp, lam_iT, self.DT, self.pgroup)
         c = self._cterm(theta, lay, L["a"])
         if self.has_trunc:
-            lam_t = np.asarray(d.tagg @ L["lamt"])
-            den = self.Dt @ V.T - lam_t @ eV.T + logp
-            lset = logsumexp(den, axis=1)
+            lam_tT = np.asarray(d.tagg @ L["lamt"]).T
+            _, lset = self._mix(V, eV, logp, lam_tT, self.DtT, self.tgroup)
+        base = c + lse.sum() - (lset.sum() if self.has_trunc else 0.0)
+
+        def gain(DT, lamT, lse_old, C):
+            # sum_i log((1 - eps) + eps exp(new_i - lse_i)), for every eps at once
+            r = C @ DT - np.exp(C) @ lamT - lse_old  # (c, n)
+            er = np.expm1(np.minimum(r, 700.0))
+            return np.stack([np.log1p(ep * er).sum(axis=1) for ep in eps_arr])
+
         out = np.empty((len(eps_arr), len(cands)))
         for s in range(0, len(cands), 64):
             C = cands[s : s + 64]
-            new = self.D @ C.T - lam_i @ np.exp(C).T  # (n_p, c)
+            tot = gain(self.DT, lam_iT, lse, C)
             if self.has_trunc:
-                newt = self.Dt @ C.T - lam_t @ np.exp(C).T
-            for e, ep in enumerate(eps_arr):
-                tot = np.logaddexp(np.log1p(-ep) + lse[:, None], np.log(ep) + new).sum(axis=0)
-                if self.has_trunc:
-                    tot -= np.logaddexp(np.log1p(-ep) + lset[:, None], np.log(ep) + newt).sum(
-                        axis=0
-                    )
-                out[e, s : s + 64] = c + tot
+                tot -= gain(self.DtT, lam_tT, lset, C)
+            out[:, s : s + 64] = base + tot
         return out if np.ndim(eps) else out[0]

@@ -26,16 +26,39 @@ from the same rows — programme entry is observed until min(exit, censoring).
 
 Left truncation (stock spells entering at their elapsed duration): the likelihood of a person
 is conditional on their history up to the entry time — survival in benefit and the programme
-history before entry —, integrating over V with the population (inflow) distribution:
-``sum_m p_m L_m(all data) / sum_m p_m L_m(data up to entry)``. Equivalently, V is integrated
-with weights proportional to ``p_m x`` the probability of surviving to entry.
+history before entry —, integrating over the distribution of V at the start of the spell:
+``sum_m p_m L_m(all data) / sum_m p_m L_m(data up to entry)`` (a ratio of integrals: the
+stock is dynamically selected from the distribution at spell start; not the integral of the
+ratios). Equivalently, V is integrated with weights proportional to ``p_m x`` the probability
+of surviving to entry. Initial conditions (``stock_heterogeneity``): by default the persons
+whose first observed spell is left-truncated (the stock) have their own mass-point
+probabilities ``p^stock`` (same locations): their spells began before observation, under
+other conditions and often after earlier spells that are not in the data, so the distribution
+of V at the start of their spell need not equal the inflow's. ``"inflow"`` uses one
+distribution for everybody (correct when the stock's spells started under the same
+conditions as the inflow's, e.g. first spells only). Either way the likelihood assumes that
+the hazards before the entry time follow the model (baseline, covariates, the first calendar
+period).
+
+Repeated spells of a person share V; the model does not describe the time between spells
+(the return to benefit). The likelihood is right when that return does not depend on V (it
+may depend on covariates and the programme); when it does — the unobserved traits that
+speed up the exit to work also make the job last —, the later spells are selected on V in a
+way the likelihood ignores, which biases the effect: use each person's first spell then.
 
 Computation: exposure per spell is aggregated once into piecewise cells (baseline interval x
 time since programme start x calendar period; sparse), so a likelihood evaluation is a few
 sparse products; the gradient is analytic (vectorised over persons x mass points); L-BFGS-B
 with a logistic parametrisation of the mass probabilities, starting values from the model
 without heterogeneity, Newton polishing with a numerical Hessian of the analytic gradient;
-standard errors from that Hessian or a person-clustered sandwich.
+standard errors from that Hessian or a person-clustered sandwich. The fits with mass points
+are preconditioned: the structural parameters with the Cholesky factor of the information of
+the model without heterogeneity, the heterogeneity parameters with the Schur complement of
+their Hessian columns (two gradients each) at the start of each fit, renewed every 250
+iterations — several times fewer iterations, same optimum. Fits in the search over the
+number of mass points stop at a relative tolerance of 1e-11; the chosen one is finished to
+machine precision. Mass-point locations the likelihood does not depend on (a group that
+never enters or exits, run off towards -inf) are held fixed like parameters at a bound.
 
 Parameter names: ``treatment`` (effect on the exit of interest), ``treatment:<cause>``,
 ``treatment[a,b)`` (later pieces of time since programme start), ``exit:<cause>:baseline[a,b)``
@@ -62,12 +85,18 @@ from werkeffect.survival._toe_fit import (
     exit_geometry,
     exit_probabilities,
     newton_polish,
+    numerical_hessian,
     optimise,
+    optimise_restarted,
     start_values,
+    structural_preconditioner,
 )
 from werkeffect.survival._toe_lik import Likelihood, unpack_het
 
 DEFAULT_CAUSE_LABELS = {1: "work", 2: "education", 3: "other"}
+#: relative tolerance of the fits in the search over the number of mass points (the chosen
+#: fit is finished to machine precision and polished by Newton steps)
+SEARCH_FTOL = 1e-11
 
 ASSUMPTIONS = (
     "No anticipation: the exit hazard does not change before the programme actually starts.",
@@ -78,8 +107,11 @@ ASSUMPTIONS = (
     "Variation in the timing of programme starts identifies the effect separately from "
     "selection on V (selection on unobserved motivation is allowed).",
     "Left-truncated spells: the likelihood conditions on survival in benefit (and the "
-    "programme history) up to the entry time, integrating over V with the population "
-    "distribution.",
+    "programme history) up to the entry time, integrating over the distribution of V at spell "
+    "start (by default a separate one for the stock); hazards before the entry time follow "
+    "the model.",
+    "Spells of a person share V; the time between spells (return to benefit) is not modelled "
+    "and must not depend on V, otherwise use first spells only.",
 )
 
 
@@ -401,6 +433,11 @@ class TimingOfEvents:
         conditioning event. ``True``: the programme process is at risk only from the entry
         time (the programme did not exist, or was not recorded, before the observation
         window — e.g. jobcoaching from 2015 with a 2015 window).
+    stock_heterogeneity
+        ``"separate"`` (default): persons whose first observed spell is left-truncated have
+        their own mass-point probabilities (``het:stock:logit_p<m>``; initial conditions);
+        ``"inflow"``: one distribution of V for everybody, the stock conditioned on survival
+        to entry. Without left-truncated spells both are the same model.
     calendar, calendar_cuts
         Calendar-period effects on every hazard (exits and programme entry): ``calendar`` is
         the column with the calendar time at which the spell started (datetime, or a number
@@ -443,6 +480,7 @@ class TimingOfEvents:
         programme_from_entry: bool = False,
         calendar: str | None = None,
         calendar_cuts: Sequence[Any] | None = None,
+        stock_heterogeneity: str = "separate",
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError("data must be a pandas DataFrame")
@@ -450,6 +488,8 @@ class TimingOfEvents:
             raise ValueError("give exactly one of event= (0/1) or cause= (0 censored, 1, 2, ...)")
         if criterion not in ("aic", "bic"):
             raise ValueError("criterion must be 'aic' or 'bic'")
+        if stock_heterogeneity not in ("separate", "inflow"):
+            raise ValueError("stock_heterogeneity must be 'separate' or 'inflow'")
         if int(max_mass_points) < 1:
             raise ValueError("max_mass_points must be at least 1")
         covariates = list(covariates)
@@ -569,6 +609,7 @@ class TimingOfEvents:
             K=len(kinds), cuts=cuts, pcuts=pcuts, ecuts=ecuts,
             programme_from_entry=bool(programme_from_entry),
             calpos=calpos, calendar_labels=cal_labels,
+            stock_group=stock_heterogeneity == "separate",
         )  # fmt: skip
         self._xinfo = (xnames, xm, xs, pnames, pm, pss)
         self.max_mass_points = int(max_mass_points)
@@ -581,6 +622,7 @@ class TimingOfEvents:
             cause_of_interest=cause_of_interest, programme_from_entry=bool(programme_from_entry),
             max_mass_points=int(max_mass_points), criterion=criterion, calendar=calendar,
             calendar_cuts=None if calendar_cuts is None else [str(c) for c in calendar_cuts],
+            stock_heterogeneity=stock_heterogeneity,
         )  # fmt: skip
 
     # ------------------------------------------------------------------------------------
@@ -742,10 +784,15 @@ class TimingOfEvents:
         theta, ll, opt = optimise(lik, lay1, start_values(lik, lay1), maxiter)
         fits.append(dict(M=1, theta=theta, ll=ll, opt=opt, lay=lay1, accepted=True, note="start"))
         current = fits[0]
+        # Hessian of the model without heterogeneity: its standard errors, and a
+        # preconditioner for the fits with more mass points
+        H1 = numerical_hessian(lik, lay1, theta)
+        fits[0]["H"] = H1
+        precond = structural_preconditioner(H1, lay1, n_p) if self.max_mass_points > 1 else None
         while current["M"] < self.max_mass_points:
             lay = current["lay"]
             V, logp = unpack_het(current["theta"], lay)
-            centre = np.exp(logp) @ V
+            centre = np.exp(logp[0]) @ V
             cands = candidate_points(lay.Q, centre, rng)
             # candidates away from the existing points (a copy of a point is a saddle point)
             near = np.min(np.max(np.abs(cands[:, None, :] - V[None, :, :]), axis=2), axis=1)
@@ -762,10 +809,12 @@ class TimingOfEvents:
             short = []
             for _, eps, point in starts:
                 th0 = add_point_start(current["theta"], lay, point, eps)
-                th_s, ll_s, _ = optimise(lik, big, th0, min(maxiter, 40))
+                th_s, ll_s, _ = optimise(lik, big, th0, min(maxiter, 40), precond)
                 short.append((ll_s, th_s))
             th_best = max(short, key=lambda x: x[0])[1]
-            th, llb, optb = optimise(lik, big, th_best, maxiter)
+            th, llb, optb = optimise_restarted(
+                lik, big, th_best, maxiter, precond, ftol=SEARCH_FTOL
+            )
             Vb, logpb = unpack_het(th, big)
             gain = llb - current["ll"]
             dist = np.min([np.max(np.abs(Vb[i] - Vb[j])) for i in range(big.M) for j in range(i)])
@@ -773,7 +822,7 @@ class TimingOfEvents:
             ok = True
             if gain <= tol:
                 ok, note = False, f"log-likelihood gain {gain:.4f} <= tol"
-            elif np.exp(logpb).min() < 1e-5:
+            elif np.exp(logpb).max(axis=0).min() < 1e-5:
                 ok, note = False, "a mass point got probability ~0 (collapsed)"
             elif dist < 0.02:
                 ok, note = False, "two mass points coincide (collapsed)"
@@ -806,14 +855,33 @@ class TimingOfEvents:
                 stacklevel=2,
             )
 
+        if chosen["M"] > 1:
+            # the search stops each fit a little early (SEARCH_FTOL): finish the chosen one
+            th, llc, optc = optimise_restarted(
+                lik, chosen["lay"], chosen["theta"], maxiter, precond
+            )
+            chosen.update(theta=th, ll=llc, opt=optc)
         final = self._finish(lik, chosen, cov_type, maxiter)
         naive = final if chosen["M"] == 1 else self._finish(lik, fits[0], cov_type, maxiter)
         if not final["converged"]:
+            dg = final["diagnostics"]
+            if not dg["optimiser_success"] and dg["iterations"] >= maxiter:
+                why = f"the optimiser hit maxiter={maxiter} and Newton steps were not tried"
+            elif dg["hessian_min_eigenvalue"] <= 0:
+                why = (
+                    f"the Hessian is not negative definite (smallest eigenvalue of the "
+                    f"information {dg['hessian_min_eigenvalue']:.2e}): not a maximum, or a "
+                    "parameter is not identified (two mass points alike, a probability near 0)"
+                )
+            else:
+                why = (
+                    f"Newton decrement {dg['newton_decrement']:.2e} > 1e-6 after the Newton "
+                    "steps: the log-likelihood can still rise"
+                )
             warnings.warn(
-                "the timing-of-events model did not converge "
-                f"({final['diagnostics']['message']}; Newton decrement "
-                f"{final['diagnostics']['newton_decrement']:.2e}); estimates are unreliable — "
-                "raise maxiter, simplify the baseline or reduce max_mass_points",
+                f"the timing-of-events model did not converge: {why} (optimiser: "
+                f"{dg['message']}); estimates are unreliable — raise maxiter, simplify the "
+                "baseline or reduce max_mass_points",
                 EstimationWarning,
                 stacklevel=2,
             )
@@ -840,8 +908,12 @@ class TimingOfEvents:
         )  # fmt: skip
         lay = chosen["lay"]
         V, logp = unpack_het(final["theta"], lay)
-        mp = pd.DataFrame({"probability": np.exp(logp)}, index=pd.RangeIndex(1, lay.M + 1))
-        mp["prob_std_error"] = self._prob_se(final, lay)
+        pse = self._prob_se(final, lay)
+        mp = pd.DataFrame({"probability": np.exp(logp[0])}, index=pd.RangeIndex(1, lay.M + 1))
+        mp["prob_std_error"] = pse[0]
+        if lay.n_groups > 1:  # the stock's own distribution (initial conditions)
+            mp["probability:stock"] = np.exp(logp[1])
+            mp["prob_std_error:stock"] = pse[1]
         for q, lab in enumerate(lay.labels):
             mp[f"v:{lab}"] = V[:, q]
         for q, lab in enumerate(lay.labels):
@@ -878,8 +950,10 @@ class TimingOfEvents:
         fixed = [n for n, f in zip(lay.names, final["free"], strict=True) if not f]
         if fixed:
             notes.append(
-                f"parameters at their bound (no standard error): {fixed}; a mass point with a "
-                "location at the bound means a group that (almost) never exits / enters"
+                f"parameters held fixed (no standard error): {fixed} — at their bound, or "
+                "mass-point locations the likelihood does not depend on; a location at the "
+                "bound or without information means a group that (almost) never exits / "
+                "enters"
             )
         nh = EstimationResult(
             params=nparams,
@@ -926,9 +1000,9 @@ class TimingOfEvents:
         # Newton steps finish the job unless the optimiser ran out of iterations (then the
         # fit is reported as not converged rather than silently repaired)
         if opt.success or opt.nit < maxiter:
-            theta, ll, g, H, free, dec = newton_polish(lik, lay, theta)
+            theta, ll, g, H, free, dec = newton_polish(lik, lay, theta, H=fit.get("H"))
         else:
-            theta, ll, g, H, free, dec = newton_polish(lik, lay, theta, max_steps=0)
+            theta, ll, g, H, free, dec = newton_polish(lik, lay, theta, max_steps=0, H=fit.get("H"))
         Hf = -H[np.ix_(free, free)]
         eig = np.linalg.eigvalsh(Hf)
         P = len(theta)
@@ -993,16 +1067,20 @@ class TimingOfEvents:
 
     @staticmethod
     def _prob_se(fin, lay):
+        """Standard errors of the mass-point probabilities per group -> (n_groups, M)."""
         if lay.M == 1:
-            return np.array([0.0])
+            return np.zeros((lay.n_groups, 1))
         _, ws = lay.het_slices()
         _, logp = unpack_het(fin["theta"], lay)
-        p = np.exp(logp)
-        J = (np.diag(p) - np.outer(p, p))[:, 1:]  # d p / d omega_2..M
-        C = fin["cov"][ws, ws]
-        if np.isnan(C).any():
-            return np.full(lay.M, np.nan)
-        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, C, J), 0))
+        out = np.full((lay.n_groups, lay.M), np.nan)
+        idx = np.arange(lay.n_params)[ws].reshape(lay.n_groups, lay.M - 1)
+        for k in range(lay.n_groups):
+            p = np.exp(logp[k])
+            J = (np.diag(p) - np.outer(p, p))[:, 1:]  # d p / d omega_2..M
+            C = fin["cov"][np.ix_(idx[k], idx[k])]
+            if not np.isnan(C).any():
+                out[k] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, C, J), 0))
+        return out
 
 
 __all__ = ["TimingOfEvents", "TimingOfEventsResult"]
