@@ -23,6 +23,12 @@ the later spells are then selected on V through a process the model does not des
 which biased the effect upward by about 0.06 on the full caseload (seeds 0 and 1: +0.086,
 +0.044; with ``max_spells=1`` in the simulator, no returns, the full caseload gave +0.030 on
 average over seeds 0–3, MC s.e. 0.020).
+
+Status (22 Nov 2026, seeds 0–45, one worker): delta error -0.009 (MC s.e. 0.018) but its
+spread (sd 0.12) exceeds the model's standard error (0.082), so coverage is 83% (38/46);
+ATT(12) error -0.003 (MC s.e. 0.002), coverage 91% (42/46); Cox +0.247 (MC s.e. 0.004);
+all fits converged. The standard errors are conditional on the number of mass points chosen
+by AIC and on first spells V is weakly identified: the acceptance band is not reached yet.
 """
 
 from __future__ import annotations
