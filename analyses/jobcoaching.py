@@ -18,7 +18,6 @@ Pre-specified analysis (run ``python analyses/jobcoaching.py --data DIR --out re
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -30,7 +29,6 @@ from werkeffect.analysis import (
     Evaluation,
     add_ratio_estimate,
     dummies,
-    note_warnings,
     open_evaluation,
     run_main,
 )
@@ -204,10 +202,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         "timing-of-events model",
     )
     toe_part = int(toe_spells["programme_start"].notna().sum())
-    # a first spell has no earlier spell in the data: the count is constant there
-    toe_covs = [c for c in covs if c != "previous_spells_capped"]
-    with ev.step("timing-of-events"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    # e.g. the count of earlier spells can be constant on first spells: left out, and said
+    toe_covs = [c for c in covs if toe_spells[c].nunique() > 1]
+    if len(toe_covs) < len(covs):
+        dropped = ", ".join(c for c in covs if c not in toe_covs)
+        w.add_note(
+            f"Timing-of-events: {dropped} hebben één waarde in de eerste uitkeringsperioden en "
+            "zijn weggelaten.",
+            f"Timing-of-events: {dropped} take one value on the first spells and are left out.",
+            name="toe-constant-covariates",
+        )
+    with ev.step("timing-of-events", warnings_note="timing-of-events"):
         toe = TimingOfEvents(
             toe_spells,
             duration="duration",
@@ -220,7 +225,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             max_mass_points=4,
             programme_from_entry=True,
         ).fit()
-    note_warnings(w, caught, "timing-of-events")
     toe_n = {"n_treated": toe_part, "n_control": len(toe_spells) - toe_part}
     add_ratio_estimate(
         w,
@@ -270,8 +274,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
 
     # -- robustness: Cox with time-varying treatment --------------------------------------
-    with ev.step("Cox"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with ev.step("Cox", warnings_note="Cox"):
         cox = CoxPH(
             ep,
             duration="stop",
@@ -281,7 +284,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             cluster="person_id",
             id="spell_id",
         ).fit()
-    note_warnings(w, caught, "Cox")
     add_ratio_estimate(
         w,
         "jobcoaching.hazard_ratio",
@@ -306,8 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         horizons=HORIZONS,
         window_start=WINDOW_START,
     )
-    with ev.step("dynamic evaluation"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with ev.step("dynamic evaluation", warnings_note="dynamic evaluation"):
         sianesi = DynamicMatch.from_dataset(ev.dataset, **dyn_common).fit(
             n_boot=ev.n_boot, seed=ev.seed, progress=False
         )
@@ -317,7 +318,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         durable = DynamicMatch.from_dataset(ev.dataset, outcome="durable", **dyn_common).fit(
             n_boot=ev.n_boot, seed=ev.seed + 2, progress=False
         )
-    note_warnings(w, caught, "dynamic evaluation")
     for res, key, method in (
         (vdbv, "att_u12", "dynamic IPW (Van den Berg & Vikström)"),
         (sianesi, "att_u12_sianesi", "dynamic matching (Sianesi)"),
@@ -374,8 +374,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # -- nazorg: does support after starting work prevent a return to bijstand? ----------
     ret = returns_after_work(ev)
-    with ev.step("nazorg"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with ev.step("nazorg", warnings_note="nazorg"):
         nazorg = CoxPH(
             ret,
             duration="months",
@@ -383,7 +382,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             covariates=["nazorg", "age_lt27", "age_45p", "startkwalificatie"],
             cluster="person_id",
         ).fit()
-    note_warnings(w, caught, "nazorg")
     add_ratio_estimate(
         w,
         "nazorg.hazard_ratio_return",

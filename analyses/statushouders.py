@@ -15,14 +15,13 @@ Pre-specified analysis (``python analyses/statushouders.py --data DIR --out resu
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from werkeffect.analysis import add_naive_difference, note_warnings, open_evaluation, run_main
+from werkeffect.analysis import add_naive_difference, open_evaluation, run_main
 from werkeffect.matching import (
     NearestNeighborMatch,
     love_plot,
@@ -69,13 +68,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     w.add_value("pilot_size", n_treated, label_nl="deelnemers pilot")
 
     # -- matching -------------------------------------------------------------------------
-    with ev.step("matching"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with ev.step("matching", warnings_note="matching"):
         match = NearestNeighborMatch(
             frame, "treated", covs, exact="cohort", replace=True, ratio=RATIO
         ).fit()
         atts = {h: match.att(f"employed_{h}m") for h in horizons}
-    note_warnings(w, caught, "matching")
     sets = match.matched
     n_controls = int(sets.loc[sets["treated"] == 0, "unit"].nunique())
     w.add_value("matched_controls", n_controls, label_nl="gematchte vergelijkingspersonen")

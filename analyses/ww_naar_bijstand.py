@@ -19,7 +19,6 @@ Pre-specified analysis (``python analyses/ww_naar_bijstand.py --data DIR --out r
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -30,7 +29,6 @@ from werkeffect.analysis import (
     Evaluation,
     add_naive_difference,
     add_ratio_estimate,
-    note_warnings,
     open_evaluation,
     run_main,
 )
@@ -156,10 +154,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = {}
     for h in HORIZONS:
         fm = municipality_frame(ds, h)
-        with ev.step(f"DiD {h} months"), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with ev.step(f"DiD {h} months", warnings_note=f"DiD {h} maanden"):
             results[h] = twfe(fm, ev)
-        note_warnings(w, caught, f"DiD {h} maanden")
         w.add_estimate(
             f"ww.att_inflow_{h}m",
             results[h],
@@ -176,10 +172,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     # -- robustness: clusters = municipalities (valid under any within-municipality
     #    correlation, very conservative with one treated municipality) ---------------------
     fm6 = municipality_frame(ds, 6)
-    with ev.step("DiD, municipality clusters"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with ev.step("DiD, municipality clusters", warnings_note="DiD gemeenteclusters"):
         by_municipality = twfe(fm6, ev, cluster="municipality")
-    note_warnings(w, caught, "DiD gemeenteclusters")
     w.add_estimate(
         "ww.att_inflow_6m",
         by_municipality,
@@ -209,8 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     # -- robustness: Callaway-Sant'Anna on the individual records -------------------------
-    with ev.step("Callaway-Sant'Anna"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with ev.step("Callaway-Sant'Anna", warnings_note="Callaway-Sant'Anna"):
         cs = CallawaySantAnna(
             individual,
             outcome="inflow",
@@ -223,7 +216,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             cluster="municipality",
         ).fit()
         cs_simple = cs.aggregate("simple")
-    note_warnings(w, caught, "Callaway-Sant'Anna")
     w.add_estimate(
         "ww.att_inflow_6m",
         cs_simple,
@@ -294,14 +286,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     plt.close(fig)
 
     # -- event study, pre-trends, sensitivity ---------------------------------------------
-    with ev.step("event study"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with ev.step("event study", warnings_note="event study"):
         es = EventStudy(
             fm6, outcome="inflow", unit="municipality", time="period", group="group",
             leads=3, lags=3,
         ).fit(n_boot=max(ev.n_boot, 999), seed=ev.seed)  # fmt: skip
         honest = honest_bounds(es, M=[0.0, 0.5, 1.0, 1.5, 2.0], seed=ev.seed)
-    note_warnings(w, caught, "event study")
     if es.pretrend is not None:
         p = es.pretrend.get("wild_p_value", es.pretrend.get("p_value"))
         w.add_value("pretrend_p_value", float(p), scale="difference", count=False,
@@ -348,13 +338,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # -- time to a job after WW ends ------------------------------------------------------
     jobs = time_to_job(ev, individual)
     if not jobs.empty:
-        with ev.step("time to job"), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with ev.step("time to job", warnings_note="tijd tot werk"):
             cox = CoxPH(
                 jobs, duration="months", event="job",
                 covariates=["treated", "groningen", "post"], cluster="municipality",
             ).fit()  # fmt: skip
-        note_warnings(w, caught, "tijd tot werk")
         add_ratio_estimate(
             w,
             "ww.time_to_job_hr",

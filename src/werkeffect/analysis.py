@@ -45,11 +45,21 @@ class Evaluation:
         return int(self.args.n_boot)
 
     @contextmanager
-    def step(self, what: str) -> Iterator[None]:
-        """Report a step and its duration on stderr (progress for long evaluations)."""
+    def step(self, what: str, warnings_note: str | None = None) -> Iterator[None]:
+        """Report a step and its duration on stderr (progress for long evaluations).
+
+        With ``warnings_note``, the warnings raised inside the step are kept as report notes
+        under that name (:func:`note_warnings`) instead of going to the terminal.
+        """
         t0 = time.perf_counter()
         print(f"[{self.name}] {what} ...", file=sys.stderr, flush=True)
-        yield
+        if warnings_note is None:
+            yield
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                yield
+            note_warnings(self.writer, caught, warnings_note)
         print(f"[{self.name}] {what}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
     def require(self, tables: Iterable[str]) -> None:
