@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from werkeffect.simulate.engine import CalendarTable
 from werkeffect.simulate.params import DAYS_PER_MONTH, WW_MUNICIPALITIES, SimParams, to_months
 from werkeffect.simulate.rng import Streams
 from werkeffect.simulate.world import Population, draw_persons, features, linear_index
@@ -157,10 +158,8 @@ def simulate_ww(streams: Streams, p: SimParams) -> WWRecords:
     f = features(pop, np.arange(n), age)
     mun_eff = np.resize(np.asarray(p.ww_municipality_effects, dtype=float), len(names))
     per_eff = p.ww_period_effect_amplitude * np.sin(2 * np.pi * period / 8.0)
-    year = (period - 1) // 2 + 2017  # period 1 = 2017H1
-    lo = int(year.min()) if n else 2017
-    table = np.array([p.ww_calendar_effects.get(y, 0.0) for y in range(lo, int(year.max()) + 1)])
-    per_eff = per_eff + (table[year - lo] if n else 0.0)
+    if p.ww_calendar_effects:  # by the calendar year of the maximum end date
+        per_eff = per_eff + CalendarTable.from_dict(p.ww_calendar_effects).at(max_end)
     base = p.ww_base_inflow + mun_eff[muni] + per_eff + linear_index(p.ww_beta, f, n)
     trend_m = names.index(p.ww_trend_municipality) if p.ww_trend_municipality in names else 0
     base = base + p.ww_trend_diff * (period - 1) * (muni == trend_m)
