@@ -122,3 +122,41 @@ def test_dynamic_evaluation_covers_the_truth_on_groningen_observables(tmp_path):
     ]
     # 95% intervals: allow one miss among the ATT(u, 12) and average estimates
     assert sum(covered) >= len(covered) - 1, dynamic
+
+
+def test_ww_residual_autocorrelation_sees_persistent_municipality_shocks():
+    """The check behind clustering by municipality x half-year: near 0 for independent cell
+    shocks, clearly positive when a municipality's shocks persist (AR(1), rho = 0.8)."""
+    import importlib.util
+
+    import numpy as np
+    import pandas as pd
+
+    path = Path(__file__).resolve().parents[1] / "analyses" / "ww_naar_bijstand.py"
+    spec = importlib.util.spec_from_file_location("ww_naar_bijstand_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    rng = np.random.default_rng(5)
+    n_mun, n_per = 40, 16
+    mun_effect = rng.normal(0, 0.03, n_mun)[:, None]
+    period_effect = np.linspace(0.05, -0.03, n_per)[None, :]
+
+    def frame(shocks):
+        y = 0.2 + mun_effect + period_effect + shocks
+        return pd.DataFrame(
+            {
+                "municipality": np.repeat([f"m{i}" for i in range(n_mun)], n_per),
+                "period": np.tile(np.arange(1, n_per + 1), n_mun),
+                "group": 0,
+                "inflow": y.ravel(),
+            }
+        )
+
+    independent = rng.normal(0, 0.01, (n_mun, n_per))
+    ar = np.zeros((n_mun, n_per))
+    ar[:, 0] = rng.normal(0, 0.01, n_mun)
+    for t in range(1, n_per):  # over half-years, not people
+        ar[:, t] = 0.8 * ar[:, t - 1] + rng.normal(0, 0.006, n_mun)
+    assert abs(script.residual_autocorrelation(frame(independent))) < 0.15
+    assert script.residual_autocorrelation(frame(ar)) > 0.4
