@@ -204,9 +204,31 @@ def risk_table(
     return tab
 
 
+def _set_curve_inputs(
+    est: Any,
+    df: pd.DataFrame,
+    duration: str,
+    entry: str | None,
+    group: str | None,
+    weights: str | None,
+    treatment_start: str | None | bool,
+    what: str,
+) -> None:
+    """The validated inputs every curve estimator (Kaplan–Meier, Aalen–Johansen) holds:
+    times, weights and group codes, and the immortal-time check of a group column."""
+    est.df, est.duration, est.entry, est.group = df, duration, entry, group
+    est._stop, est._start = time_columns(df, duration, entry, what)
+    est._w = None if weights is None else numeric_column(df, weights, what)
+    est._codes, est._labels = _group_codes(df, group, what)
+    if group is not None:
+        check_immortal_time(df, [group], treatment_start, est._start, what)
+
+
 # ----------------------------------------------------------------------------------------
 # results
 # ----------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, eq=False)
 class SurvivalCurveResult(EstimationResult):
     """Curves (one per group) plus summary points in ``params``.
@@ -319,19 +341,9 @@ class KaplanMeier:
     ) -> None:
         what = "KaplanMeier"
         require_columns(df, [duration, event, entry, group, weights], what)
-        self.df, self.duration, self.event, self.entry, self.group = (
-            df,
-            duration,
-            event,
-            entry,
-            group,
-        )
-        self._stop, self._start = time_columns(df, duration, entry, what)
+        self.event = event
         self._event = event_column(df, event, what)
-        self._w = None if weights is None else numeric_column(df, weights, what)
-        self._codes, self._labels = _group_codes(df, group, what)
-        if group is not None:
-            check_immortal_time(df, [group], treatment_start, self._start, what)
+        _set_curve_inputs(self, df, duration, entry, group, weights, treatment_start, what)
 
     def fit(
         self,
@@ -554,20 +566,10 @@ class AalenJohansen:
     ) -> None:
         what = "AalenJohansen"
         require_columns(df, [duration, cause, entry, group, weights], what)
-        self.df, self.duration, self.cause, self.entry, self.group = (
-            df,
-            duration,
-            cause,
-            entry,
-            group,
-        )
-        self._stop, self._start = time_columns(df, duration, entry, what)
+        self.cause = cause
         self._cause = cause_column(df, cause, what)
-        self._w = None if weights is None else numeric_column(df, weights, what)
-        self._codes, self._labels = _group_codes(df, group, what)
+        _set_curve_inputs(self, df, duration, entry, group, weights, treatment_start, what)
         self.causes = sorted(int(c) for c in np.unique(self._cause) if c > 0)
-        if group is not None:
-            check_immortal_time(df, [group], treatment_start, self._start, what)
 
     def fit(
         self,
