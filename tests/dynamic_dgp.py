@@ -24,6 +24,17 @@ from scipy.special import expit
 N_MONTHS = 72
 
 
+def _exit_step(alive, u, pw, po, dur, cause, m):
+    """Month m's exits (work with probability pw, other with po) of the spells still alive:
+    records duration and cause in place and returns who is still alive."""
+    ex_w = alive & (u < pw)
+    ex_o = alive & ~ex_w & (u < pw + po)
+    dur[ex_w | ex_o] = m + 1
+    cause[ex_w] = 1
+    cause[ex_o] = 3
+    return alive & ~(ex_w | ex_o)
+
+
 def _draws(n: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     return {
@@ -65,13 +76,7 @@ def _run(
         b_m = -2.6 - 0.02 * min(m, 36)
         pw = expit(b_m + 0.4 * x1 - 0.3 * x2 + effect * treated)
         po = expit(-3.6 + 0.2 * x2)
-        u = d["u_exit"][:, m]
-        ex_w = alive & (u < pw)
-        ex_o = alive & ~ex_w & (u < pw + po)
-        dur[ex_w | ex_o] = m + 1
-        cause[ex_w] = 1
-        cause[ex_o] = 3
-        alive &= ~(ex_w | ex_o)
+        alive = _exit_step(alive, d["u_exit"][:, m], pw, po, dur, cause, m)
     treated = ~np.isnan(start)
     rt = d["ret"] * np.where(treated, 30.0, 15.0)  # mean months until return
     return {"start": start, "duration": dur, "cause": cause, "return": rt}
@@ -211,13 +216,7 @@ def _run_history(d: dict, effect: float, block_at: np.ndarray | None = None) -> 
         treated = ~np.isnan(start)
         pw = expit(-2.9 - 0.02 * min(m, 36) + 0.3 * x1 + 1.5 * zm + effect * treated)
         po = expit(-3.6)
-        u = d["u_exit"][:, m]
-        ex_w = alive & (u < pw)
-        ex_o = alive & ~ex_w & (u < pw + po)
-        dur[ex_w | ex_o] = m + 1
-        cause[ex_w] = 1
-        cause[ex_o] = 3
-        alive &= ~(ex_w | ex_o)
+        alive = _exit_step(alive, d["u_exit"][:, m], pw, po, dur, cause, m)
         # part-time work next month: switches on with 0.06, off with 0.15 a month
         sw = d["u_z"][:, m]
         zm = np.where(zm == 1, (sw >= 0.15).astype(float), (sw < 0.06).astype(float))
