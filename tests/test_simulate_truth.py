@@ -68,10 +68,30 @@ def test_att_u12_keys_and_signs():
             assert t.values[f"jobcoaching.att_u12.u{u}"] > 0
         assert f"jobcoaching.att_u12_sianesi.u{u}" in t.values
         assert t.params["counts"][f"jobcoaching.n_treated_u{u}"] > 0
+        # starters with a complete 12-month window: fewer (the last year's starters are not)
+        n_obs = t.params["counts"][f"jobcoaching.n_treated_u{u}_observed"]
+        assert 0 < n_obs < t.params["counts"][f"jobcoaching.n_treated_u{u}"]
     # postponing (Sianesi) rather than never treating can only shrink the contrast on average
     s = np.mean([t.values[f"jobcoaching.att_u12_sianesi.u{u}"] for u in (3, 6, 12)])
     v = np.mean([t.values[f"jobcoaching.att_u12.u{u}"] for u in (3, 6, 12)])
     assert s <= v
+
+
+def test_observed_sianesi_truth_counts_the_starters_a_frame_with_complete_follow_up_keeps():
+    """jobcoaching.n_treated_u{u}_observed is the number of treated spells that the
+    matching frames (tests/_matching_sim_frames.py, complete 12-month window) keep, up to
+    the rounding of dates to whole days: a start at elapsed month 3.99 of the simulator's
+    continuous time is dated 122 days (4.008 months) after the spell start, so a few
+    starters move between neighbouring months (seed 0: 248 against 254 at u = 3, 250
+    against 248 at u = 6)."""
+    from _matching_sim_frames import jobcoaching_frames
+
+    ds, t = sim("groningen", 0)
+    frames = jobcoaching_frames(ds)
+    for u, f in frames.items():
+        n_frame = int(f["treated"].sum())
+        n_obs = t.params["counts"][f"jobcoaching.n_treated_u{u}_observed"]
+        assert abs(n_obs - n_frame) <= max(3, 0.05 * n_obs), (u, n_frame, n_obs)
 
 
 def test_ww_att_gt_zero_before_adoption_and_near_the_parameter_after():

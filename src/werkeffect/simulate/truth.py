@@ -116,6 +116,13 @@ def jobcoaching_truth(ctx: Context, sp: dict) -> tuple[dict[str, float], dict[st
         out[f"jobcoaching.att_u12_sianesi.u{uu}"] = (
             float(np.mean(y1_12[sel].astype(float) - ys_12[sel])) if sel.any() else float("nan")
         )
+        # the starters an analysis with complete follow-up can see: month u of the spell lies
+        # in the window and month u + 1 + 12 before the extract date
+        obs = sel & (t0 + uu >= ctx.month_window) & (t0 + uu + 1 + 12 <= ctx.month_extract)
+        counts[f"jobcoaching.n_treated_u{uu}_observed"] = int(obs.sum())
+        out[f"jobcoaching.att_u12_sianesi_observed.u{uu}"] = (
+            float(np.mean(y1_12[obs].astype(float) - ys_12[obs])) if obs.any() else float("nan")
+        )
     # durable exit: exit to work within 12 months and no return within 12 months after it
     R1 = sp["R"][tr]
     exit0 = t0 + T0
