@@ -125,8 +125,15 @@ def pilot_aipw(dataset, seed):
         return _interval(m.fit("employed_12m"))
 
 
+POOLED = "jobcoaching.att_u12_sianesi_observed.pooled"
+
+
 def _jobcoaching(dataset, method):
-    out = {}
+    """ATT(u, 12) per u and their treated-weighted mean (the ATT over all starters at u = 3,
+    6, 12, 24). The pooled error treats the four estimates as independent: the starters
+    differ, only some comparison spells recur (a spell still on benefit and untreated at
+    u = 6 was so at u = 3)."""
+    out, parts = {}, []
     for u, f in jobcoaching_frames(dataset).items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -134,7 +141,13 @@ def _jobcoaching(dataset, method):
                 res = NearestNeighborMatch(f, "treated", COVARIATES, replace=True).fit().att("y")
             else:
                 res = AIPW(f, "treated", COVARIATES).fit("y")
-        out[f"jobcoaching.att_u12_sianesi_observed.u{u}"] = _interval(res)
+        est, lo, hi = _interval(res)
+        out[f"jobcoaching.att_u12_sianesi_observed.u{u}"] = (est, lo, hi)
+        parts.append((float(f["treated"].sum()), est, (hi - lo) / (2 * 1.959964)))
+    n, est, se = (np.array(x) for x in zip(*parts, strict=True))
+    w = n / n.sum()
+    pooled, pooled_se = float(w @ est), float(np.sqrt(w**2 @ se**2))
+    out[POOLED] = (pooled, pooled - 1.959964 * pooled_se, pooled + 1.959964 * pooled_se)
     return out
 
 
@@ -173,6 +186,30 @@ def _check_table(name, table, full):
             assert 0.925 <= row["coverage"] <= 0.975, key
 
 
+def _check_jobcoaching(name, table, full):
+    """The acceptance thresholds on the pooled ATT; per elapsed month a Monte Carlo test.
+
+    With about 60 starters per world at u = 24 and 130 at u = 12, the Monte Carlo standard
+    error of the bias over 400 worlds is 4-8% of the effect there, so "bias under 5%" cannot
+    be decided per month (an unbiased estimator would fail it about half of the time at
+    u = 24). The pooled ATT (MC s.e. about 2% of the effect) carries the 5% bias and the
+    92.5-97.5% coverage criteria; each month must not differ from unbiasedness by more than 5%
+    of the effect plus 3 MC standard errors, nor from 95% coverage by more than 3 MC standard
+    errors (0.95 +/- 0.033 at 400 worlds).
+    """
+    _check_table(name, table, full=False)
+    if not full:
+        return
+    for key, row in table.iterrows():
+        if key == POOLED:
+            assert abs(row["relative_bias"]) < 0.05, key
+            assert 0.925 <= row["coverage"] <= 0.975, key
+        else:
+            effect = abs(row["truth"])
+            assert abs(row["bias"]) < 0.05 * effect + 3 * row["mc_se_bias"], key
+            assert abs(row["coverage"] - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / row["reps"]), key
+
+
 @pytest.mark.parametrize("estimator", [pilot_ai, pilot_aipw], ids=["ai", "aipw"])
 def test_monte_carlo_pilot_observables(estimator):
     """The statushouder pilot (40 participants) in groningen-observables: ATT on employment
@@ -199,10 +236,11 @@ def test_monte_carlo_jobcoaching_observables(estimator):
     u = 3, 6, 12, 24 (treated in month u vs not yet treated; Sianesi's estimand) against the
     simulator's jobcoaching.att_u12_sianesi_observed.u{u} (the starters whose 12-month window
     ends before the extract date: the frames keep only those); treated and controls on one
-    clock (frames in tests/_matching_sim_frames.py). 400 worlds: the Monte Carlo standard
+    clock (frames in tests/_matching_sim_frames.py), and their treated-weighted mean
+    (jobcoaching.att_u12_sianesi_observed.pooled). 400 worlds: the Monte Carlo standard
     error of the bias is then about 2.5% of the effect at u = 3, 4% at u = 12 and 6-8% at
-    u = 24 (about 60 treated spells per world), so the 5% bias criterion is only decidable
-    for u <= 12."""
+    u = 24 (about 60 treated spells per world), so the 5% bias criterion is decided on the
+    pooled ATT (see _check_jobcoaching)."""
     validation = pytest.importorskip("werkeffect.validation")
     R = _reps(400)
     tab = validation.monte_carlo(
@@ -212,7 +250,7 @@ def test_monte_carlo_jobcoaching_observables(estimator):
         n_jobs=_jobs(),
         seed=7,
     )
-    _check_table(f"jobcoaching {estimator.__name__}", tab, R >= 400)
+    _check_jobcoaching(f"jobcoaching {estimator.__name__}", tab, R >= 400)
 
 
 def test_rosenbaum_bound_under_selection_on_motivation():

@@ -77,6 +77,16 @@ def test_att_u12_keys_and_signs():
     assert s <= v
 
 
+def test_pooled_observed_sianesi_truth_is_the_treated_weighted_mean_over_u():
+    t = sim("groningen", 0)[1]
+    c, v = t.params["counts"], t.values
+    n = np.array([c[f"jobcoaching.n_treated_u{u}_observed"] for u in (3, 6, 12, 24)])
+    a = np.array([v[f"jobcoaching.att_u12_sianesi_observed.u{u}"] for u in (3, 6, 12, 24)])
+    pooled = v["jobcoaching.att_u12_sianesi_observed.pooled"]
+    assert pooled == pytest.approx(float(n @ a / n.sum()), rel=1e-12)
+    assert a.min() < pooled < a.max()
+
+
 def test_observed_sianesi_truth_counts_the_starters_a_frame_with_complete_follow_up_keeps():
     """jobcoaching.n_treated_u{u}_observed is the number of treated spells that the
     matching frames (tests/_matching_sim_frames.py, complete 12-month window) keep, up to

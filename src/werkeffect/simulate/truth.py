@@ -107,6 +107,7 @@ def jobcoaching_truth(ctx: Context, sp: dict) -> tuple[dict[str, float], dict[st
                      np.minimum(T0, s["tmax"]), s["aj"], Es)  # fmt: skip
     Ts, cs = exit_times(ctx.exit_model, t0, s["tmax"], s["aow"], s["a"], Us, P, E, uc)
     ys_12 = (cs == 1) & (Ts <= u + 12)
+    obs_any = np.zeros(n, dtype=bool)
     for uu in p.truth_u:
         sel = (u >= uu) & (u < uu + 1)
         counts[f"jobcoaching.n_treated_u{uu}"] = int(sel.sum())
@@ -123,6 +124,13 @@ def jobcoaching_truth(ctx: Context, sp: dict) -> tuple[dict[str, float], dict[st
         out[f"jobcoaching.att_u12_sianesi_observed.u{uu}"] = (
             float(np.mean(y1_12[obs].astype(float) - ys_12[obs])) if obs.any() else float("nan")
         )
+        obs_any |= obs
+    # the same over all starters in those months: the treated-weighted mean over u
+    out["jobcoaching.att_u12_sianesi_observed.pooled"] = (
+        float(np.mean(y1_12[obs_any].astype(float) - ys_12[obs_any]))
+        if obs_any.any()
+        else float("nan")
+    )
     # durable exit: exit to work within 12 months and no return within 12 months after it
     R1 = sp["R"][tr]
     exit0 = t0 + T0
