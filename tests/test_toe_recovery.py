@@ -204,3 +204,28 @@ def test_stock_heterogeneity_options():
     np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=1e-10)
     with pytest.raises(ValueError, match="stock_heterogeneity"):
         TimingOfEvents(df, stock_heterogeneity="stock", **kw)
+
+
+def test_loglik_criterion_keeps_adding_points_until_the_likelihood_stops_improving():
+    """criterion="loglik" (Gaure, Roed & Zhang's NPMLE): the chosen fit is the accepted one
+    with the highest log-likelihood, i.e. the last point that raised it by more than tol."""
+    df = simulate(3000, seed=11)
+    model = TimingOfEvents(
+        df, duration="T", event="event", programme_start="ps", covariates=["x"],
+        baseline_cuts=[0, 6, 12, 24], criterion="loglik", max_mass_points=5,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(patience=None)
+    path = res.path
+    accepted = path[path["accepted"]]
+    chosen = path[path["chosen"]].iloc[0]
+    assert chosen["loglik"] == accepted["loglik"].max()
+    assert chosen["mass_points"] == accepted["mass_points"].max()
+    assert res.n_mass_points == chosen["mass_points"]
+    # the AIC never chooses more points than that
+    aic = fit(df, max_mass_points=5)
+    assert aic.n_mass_points <= res.n_mass_points
+    assert abs(res.params["treatment"] - DELTA) < 2.5 * res.std_errors["treatment"]
+    with pytest.raises(ValueError, match="criterion"):
+        TimingOfEvents(df, duration="T", event="event", programme_start="ps", criterion="max")

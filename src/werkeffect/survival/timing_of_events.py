@@ -426,7 +426,10 @@ class TimingOfEvents:
     max_mass_points
         Largest number of mass points tried (1: no unobserved heterogeneity).
     criterion
-        ``"aic"`` or ``"bic"``: chooses the number of mass points among the accepted fits.
+        ``"aic"`` or ``"bic"``: chooses the number of mass points among the accepted fits;
+        ``"loglik"``: the fit with the highest log-likelihood, i.e. points are added until the
+        likelihood stops improving by more than ``tol`` (the NPMLE of Gaure, Roed & Zhang
+        2007; use with ``fit(patience=None)``).
     programme_from_entry
         ``False`` (default): the programme could start from the beginning of the spell, and
         for left-truncated spells the programme history before entry is part of the
@@ -486,8 +489,8 @@ class TimingOfEvents:
             raise TypeError("data must be a pandas DataFrame")
         if (event is None) == (cause is None):
             raise ValueError("give exactly one of event= (0/1) or cause= (0 censored, 1, 2, ...)")
-        if criterion not in ("aic", "bic"):
-            raise ValueError("criterion must be 'aic' or 'bic'")
+        if criterion not in ("aic", "bic", "loglik"):
+            raise ValueError("criterion must be 'aic', 'bic' or 'loglik'")
         if stock_heterogeneity not in ("separate", "inflow"):
             raise ValueError("stock_heterogeneity must be 'separate' or 'inflow'")
         if int(max_mass_points) < 1:
@@ -845,6 +848,7 @@ class TimingOfEvents:
             k = f["lay"].n_params
             f["aic"] = -2 * f["ll"] + 2 * k
             f["bic"] = -2 * f["ll"] + np.log(n_p) * k
+            f["loglik"] = -f["ll"]  # minimised like the criteria
         chosen = min(accepted, key=lambda f: f[self.criterion])
         if self.max_mass_points > 1 and chosen["M"] == 1:
             warnings.warn(
@@ -942,7 +946,9 @@ class TimingOfEvents:
             "n_left_truncated": int(len(data.trunc)),
         }
         notes = [
-            f"{lay.M} mass point(s) chosen by {self.criterion.upper()} out of "
+            f"{lay.M} mass point(s) chosen by "
+            + ("the likelihood" if self.criterion == "loglik" else self.criterion.upper())
+            + f" out of "
             f"{len(fits)} fit(s); standard errors: {cov_type}"
             + (" (clustered by person)" if cov_type == "robust" else "")
             + ".",
@@ -989,7 +995,7 @@ class TimingOfEvents:
     # ------------------------------------------------------------------------------------
     def _criterion(self, fit, n_p):
         k = fit["lay"].n_params
-        pen = 2.0 if self.criterion == "aic" else np.log(n_p)
+        pen = {"aic": 2.0, "bic": np.log(n_p), "loglik": 0.0}[self.criterion]
         return -2 * fit["ll"] + pen * k
 
     def _finish(self, lik, fit, cov_type, maxiter):
