@@ -29,6 +29,10 @@ spread (sd 0.12) exceeds the model's standard error (0.082), so coverage is 83% 
 ATT(12) error -0.003 (MC s.e. 0.002), coverage 91% (42/46); Cox +0.247 (MC s.e. 0.004);
 all fits converged. The standard errors are conditional on the number of mass points chosen
 by AIC and on first spells V is weakly identified: the acceptance band is not reached yet.
+23 Nov: on inflow first spells the AIC's few points bias delta by -0.10 (26 worlds) and
+criterion="loglik" removes that (-0.008, 16 worlds) but its Hessian errors are too wide
+(0.147 against an sd of 0.088); docs/timing_of_events.md has the table and the next step
+(the return to bijstand as a hazard sharing V, so that later spells can be used).
 """
 
 from __future__ import annotations
