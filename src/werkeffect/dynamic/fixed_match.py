@@ -11,8 +11,8 @@ with ``K_j`` the number of times control ``j`` is used and ``m0(p) = E[Y(0) | p]
 comparison arm's mean given the (matched) propensity score. Resampling these terms is valid;
 re-matching in every resample is not (the ordinary bootstrap, Abadie & Imbens 2008), and
 half-sampling is valid but conservative (with half of the controls the nearest neighbours
-change, which adds variance the full-sample estimator does not have; about 10–30% too large
-standard errors on the simulator).
+change, which adds variance the full-sample estimator does not have; 5–17% too large
+standard errors on the simulator at u = 3–12).
 
 Here the outcome of each arm at ``u`` is an Aalen–Johansen cumulative incidence (censoring
 at the extract date; for :class:`SurvivalMatch` also at a comparison spell's later start), a
@@ -27,15 +27,20 @@ smooth functional of weighted counting processes. One resample:
 3. removes the comparison arm's conditional-mean component (Otsu & Rai's residual
    correction): the influence-function contributions have conditional mean
    ``m(p) = F0(h | p) - F0(h)`` given the score (exact under censoring independent of the
-   covariates within u), which belongs to the sampling variance only through the treated's
-   own ``p`` — not once for the treated and once more for their controls. ``F0(h | p)`` is
+   covariates within u), which the linear form does not contain: a starter's ``m(p_i)``
+   and its controls' ``m(p_j)`` cancel up to the matching discrepancy, so the plain
+   multiplier resample would add the spread of ``m`` over the scores twice (for starters
+   and for controls) and overstate the variance. ``F0(h | p)`` is
    the Aalen–Johansen curve of the matched comparison spells within score bins of ``u``
    (equal-weight quantile bins, one per 30 matched starters, at most 10), and the resample
    subtracts ``sum_i (xi_i - 1) w_i m(p_i) / N1`` for the treated and adds
    ``sum_j (xi_j - 1) K_j / M m(p_j) / N1`` for the controls.
 
-The propensity score is not re-estimated (the matches are fixed); on the simulator the
-coverage of the resulting intervals is checked against the truth (``docs/dynamic.md``).
+The propensity score is not re-estimated (the matches are fixed; for the ATT the effect of
+estimating it can go either way, Abadie & Imbens 2016). On the simulator's
+``groningen-observables`` scenario (300 samples, ``docs/dynamic.md``) the standard errors are
+within 1–3% of the spread of the estimates and the 95% intervals cover the truth in
+94.7–95.7% of the samples at u = 3, 6, 12.
 """
 
 from __future__ import annotations
