@@ -181,7 +181,8 @@ def test_resampling_defaults_and_half_sampling():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nn = DynamicMatch(df, covariates=["x1", "x2"], u_values=[2, 5], horizons=(12,))
-        res = nn.fit(n_boot=6, progress=False)
+        assert nn.fit(n_boot=6, progress=False).settings["resampling"] == "fixed"
+        res = nn.fit(n_boot=6, progress=False, resampling="half")
         assert res.settings["resampling"] == "half"
         assert "Half-sampling" in res.summary()
         # half samples hold half of the persons, without duplicates

@@ -13,6 +13,7 @@ from scipy import stats
 
 from werkeffect.dynamic._engine import Prepared, Spec, estimate_once
 from werkeffect.dynamic.bootstrap import bootstrap
+from werkeffect.dynamic.fixed_match import FixedMatchReplicate
 from werkeffect.dynamic.hazard import OneStep, one_step
 from werkeffect.dynamic.results import DynamicResult
 from werkeffect.dynamic.risk_sets import (
@@ -250,16 +251,28 @@ class DynamicEstimator:
         ci
             ``"normal"`` (estimate ± z·bootstrap SE) or ``"percentile"`` intervals.
         resampling
-            ``"bootstrap"`` (persons drawn with replacement; default for weighting) or
-            ``"half"`` (half-sampling: half of the persons drawn without replacement; the
-            spread around the full-sample estimate is the sampling variance; default for
-            nearest-neighbour matching, for which the ordinary bootstrap overstates the
-            variance — Abadie & Imbens 2008).
+            ``"fixed"`` (default for nearest-neighbour matching): persons drawn with
+            replacement, the full-sample matches held fixed — the bootstrap of the matching
+            estimator's linear form with the comparison arm's conditional mean removed
+            (Otsu & Rai 2017; :mod:`werkeffect.dynamic.fixed_match`). Fast (no re-matching)
+            and, unlike half-sampling, not conservative.
+            ``"bootstrap"`` (default for weighting): persons drawn with replacement and the
+            whole estimator redone (for nearest-neighbour matching this re-matching bootstrap
+            is not valid — Abadie & Imbens 2008).
+            ``"half"``: half-sampling, half of the persons drawn without replacement and
+            everything redone; valid for matching but conservative (with half of the
+            controls the neighbours change, which adds variance the full-sample estimator
+            does not have: standard errors 5–30% too large on the simulator).
         """
         if resampling is None:
-            resampling = "half" if self.weighting == "nn" else "bootstrap"
-        if resampling not in ("bootstrap", "half"):
-            raise ValueError("resampling must be 'bootstrap' or 'half'")
+            resampling = "fixed" if self.weighting == "nn" else "bootstrap"
+        if resampling not in ("fixed", "bootstrap", "half"):
+            raise ValueError("resampling must be 'fixed', 'bootstrap' or 'half'")
+        if resampling == "fixed" and self.weighting != "nn":
+            raise ValueError(
+                "resampling='fixed' holds nearest-neighbour matches fixed: it needs "
+                "weighting='nn'; use 'bootstrap' for weighting"
+            )
         if ci not in ("normal", "percentile"):
             raise ValueError("ci must be 'normal' or 'percentile'")
         arr, spec = self.arrays_, self.spec_
@@ -302,8 +315,12 @@ class DynamicEstimator:
                 EstimationWarning,
                 stacklevel=2,
             )
+        if resampling == "fixed":
+            replicate: Any = FixedMatchReplicate.build(one.matched, len(uv), hs)
+        else:
+            replicate = _Replicate(arr, spec, prep, one_step(arr, one.hazard, prep.cells))
         reps = bootstrap(
-            _Replicate(arr, spec, prep, one_step(arr, one.hazard, prep.cells)),
+            replicate,
             arr.cluster,
             arr.n_clusters,
             len(est),
@@ -311,7 +328,7 @@ class DynamicEstimator:
             seed=seed,
             n_jobs=n_jobs,
             progress=progress,
-            scheme=resampling,
+            scheme="half" if resampling == "half" else "bootstrap",
         )
         if len(reps) and resampling == "half":
             # deviations from the full-sample estimate, scaled by sqrt(m / (n - m))
@@ -372,7 +389,11 @@ class DynamicEstimator:
             + "to work within h months after elapsed month u (Aalen–Johansen curves, "
             "right-censoring at the extract date as in Kaplan–Meier, other exits competing).",
             "'ATT' rows average ATT(u, h) over the distribution of u among the starters used.",
-            ("Half-sampling" if resampling == "half" else "Bootstrap")
+            {
+                "half": "Half-sampling",
+                "bootstrap": "Bootstrap",
+                "fixed": "Bootstrap with the full-sample matches held fixed (Otsu & Rai 2017)",
+            }[resampling]
             + f" over {arr.n_clusters:,} clusters, {len(reps)} replications"
             + (
                 f", seed {seed}"

@@ -54,6 +54,7 @@ class OnePass:
     hazard_phi: TreatmentHazard | None = None
     curves: dict | None = None
     counts: dict | None = None
+    matched: dict | None = None  # nearest-neighbour matched sample (full pass only)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,16 @@ def estimate_once(
         )
         n_controls_used = np.bincount(tu[p_t], minlength=n_u)
         c_weights = (tu[p_t], p_w)
+        if full and not spec.ipcw:
+            pair = {
+                "rows": p_c[pos],
+                "group": g[pos],
+                "stop": sp[pos],
+                "weight": ww[pos],
+                "event": ev[pos],
+                "any_exit": ax[pos],
+                "score": c_score[rep[matches[p_t, p_k]]][pos],
+            }
     else:
         arr_phi = prep.arr_phi
         # the start model of the unshifted grid serves the grid shifted by phi (< 1 month):
@@ -217,6 +228,19 @@ def estimate_once(
     with np.errstate(invalid="ignore", divide="ignore"):
         att_avg = (np.where(ok, att, 0.0) * wt).sum(axis=0) / wt.sum(axis=0)
     out = OnePass(att=att, att_avg=att_avg, n_treated=n_treated, hazard=hz, hazard_phi=hz_phi)
+    if full and spec.weighting == "nn" and not spec.ipcw:
+        out.matched = {
+            "treated": {
+                "rows": ti,
+                "group": tu,
+                "stop": t_stop,
+                "weight": tw,
+                "event": event[ti],
+                "any_exit": any_exit[ti],
+                "score": t_score,
+            },
+            "control": pair,
+        }
     if full:
         out.curves = {"surv_t": s_t, "cif_t": f_t, "surv_c": s_c, "cif_c": f_c}
         ci_all, cu_all = prep.ci, prep.cu

@@ -1,8 +1,10 @@
 """Bootstrap over persons (or any cluster), parallel with joblib, seeded with SeedSequence.
 
 Each replication draws cluster multiplicities from a multinomial (resampling clusters with
-replacement) and re-runs the whole estimator with those frequency weights — the start
-model, the matching or weighting within each u and the Aalen–Johansen curves. Replication
+replacement) and calls a function of those frequency weights: the whole estimator (start
+model, matching or weighting within each u, Aalen–Johansen curves) or, for
+nearest-neighbour matching, the curves on the fixed full-sample matches
+(:mod:`werkeffect.dynamic.fixed_match`). Replication
 ``r`` always uses the ``r``-th child of ``SeedSequence(seed)``, so the draws do not depend on
 the number of workers or on how the replications are split into batches.
 """
@@ -29,9 +31,11 @@ def cluster_weights(
 
     ``"bootstrap"``: n clusters drawn with replacement. ``"half"``: half of the clusters
     drawn without replacement (half-sampling, the delete-n/2 jackknife; no duplicates, so
-    it stays valid for nearest-neighbour matching, where the bootstrap is not — Abadie &
-    Imbens 2008). The spread of half-sample estimates around the full-sample estimate equals
-    the sampling variance of the full-sample estimator (factor m / (n - m) = 1).
+    it stays valid for nearest-neighbour matching when the matching is redone, where the
+    bootstrap is not — Abadie & Imbens 2008, though conservative: with half of the controls
+    the neighbours change). The spread of half-sample estimates around the full-sample
+    estimate equals the sampling variance of the full-sample estimator (factor
+    m / (n - m) = 1).
     """
     if scheme == "half":
         keep = np.zeros(n_clusters)

@@ -33,9 +33,11 @@ Method
    score (caliper in SDs), or odds weighting (``weighting="ipw"``).
 3. Cumulative incidence of the outcome after ``u`` for starters and matched comparison spells
    (which are followed whatever they do later, including starting the programme).
-4. Resampling of persons (all steps repeated): half-sampling for matching (the ordinary
-   bootstrap overstates the variance of nearest-neighbour matching, Abadie & Imbens 2008),
-   the bootstrap for weighting; ``fit(resampling=...)`` chooses.
+4. Resampling of persons. Matching: the bootstrap with the full-sample matches held fixed
+   (Otsu & Rai 2017; :mod:`werkeffect.dynamic.fixed_match`) — the re-matching bootstrap is
+   not valid for nearest-neighbour matching (Abadie & Imbens 2008) and half-sampling
+   (``resampling="half"``) is conservative. Weighting: the bootstrap with all steps
+   repeated. ``fit(resampling=...)`` chooses.
 
 What goes wrong without it
 --------------------------
