@@ -100,6 +100,55 @@ def analysis_sample(ds, ep: pd.DataFrame) -> pd.DataFrame:
     return ep
 
 
+RETURN_CUTS = [0, 6, 12, 24]
+RETURN_COVARIATES = ["nazorg", "age_lt27", "startkwalificatie", "barrier_health", "barrier_debts"]
+
+
+def job_spells(ds, ep: pd.DataFrame) -> pd.DataFrame:
+    """The job spells after the exits to work in ``ep`` (one row each), for the return hazard.
+
+    A spell of the analysis sample that ends in an exit to work (``cause`` 1: exit_reason
+    ``werk`` or ``deeltijdwerk``; exits at the AOW age are already censored there) is
+    followed by a job spell from the day after its end until the person's next bijstand
+    spell starts (the return, ``event`` 1) or, without one, censoring at the extract date or
+    when the person reaches the AOW age (no return to bijstand after it). ``duration`` in
+    months (days / (365.25/12)); ``nazorg`` 1 when a nazorg participation starts the day
+    after the exit; the person covariates of the spell that ended (``design``'s columns).
+    Job spells that began before the window (their exit is not in ``ep``) are left out.
+    """
+    last = ep.sort_values(["spell_id", "stop"]).groupby("spell_id", sort=False).tail(1)
+    work = last[last["cause"] == 1]
+    sp = ds.spells[["spell_id", "person_id", "start_date", "end_date"]]
+    ended = sp.set_index("spell_id").loc[work["spell_id"].to_numpy()]
+    jb = work[["person_id", "spell_id", *COVARIATES]].copy()
+    jb["exit_date"] = ended["end_date"].to_numpy()
+    # the person's next spell: the first start after the exit
+    starts = sp[["person_id", "start_date"]].sort_values("start_date")
+    nxt = pd.merge_asof(
+        jb.sort_values("exit_date").reset_index(),
+        starts.rename(columns={"start_date": "next_start"}),
+        left_on="exit_date",
+        right_on="next_start",
+        by="person_id",
+        direction="forward",
+        allow_exact_matches=False,
+    ).set_index("index")
+    jb["next_start"] = nxt["next_start"].reindex(jb.index)
+    birth = ds.persons.set_index("person_id")["birth_date"].reindex(jb["person_id"])
+    aow = (birth + pd.DateOffset(years=67)).to_numpy() - np.timedelta64(31, "D")
+    end = np.minimum(np.datetime64(pd.Timestamp(ds.extract_date)), aow)
+    returned = jb["next_start"].notna().to_numpy() & (jb["next_start"].to_numpy() <= end)
+    stop = np.where(returned, jb["next_start"].to_numpy(), end)
+    days = (stop - jb["exit_date"].to_numpy()) / np.timedelta64(1, "D")
+    jb["duration"] = days / (365.25 / 12)
+    jb["event"] = returned.astype(int)
+    nz = ds.programmes[ds.programmes["programme"] == "nazorg"][["person_id", "start_date"]]
+    key = set(zip(nz["person_id"], nz["start_date"], strict=True))
+    day_after = jb["exit_date"] + pd.Timedelta(days=1)
+    jb["nazorg"] = [float((p, d) in key) for p, d in zip(jb["person_id"], day_after, strict=True)]
+    return jb[jb["duration"] > 0].reset_index(drop=True)
+
+
 def cox_time_varying(ep: pd.DataFrame) -> float:
     """Cox (exit to work) with time-varying treatment and delayed entry."""
     try:
@@ -123,8 +172,17 @@ def cox_time_varying(ep: pd.DataFrame) -> float:
 
 
 def one_replication(
-    seed: int, inflow_only: bool = False, first_spell_only: bool = False, **model_kwargs
+    seed: int,
+    inflow_only: bool = False,
+    first_spell_only: bool = False,
+    with_returns: bool = False,
+    **model_kwargs,
 ) -> dict:
+    """One world: the timing-of-events model (and Cox) on the chosen sample.
+
+    ``with_returns``: all spells of the window with the return to bijstand after an exit to
+    work as a further hazard sharing V (``return_spells`` from :func:`job_spells`).
+    """
     import time
 
     from werkeffect.data.frames import episodes
@@ -142,6 +200,12 @@ def one_replication(
             ep["previous_spells"] == ep.groupby("person_id")["previous_spells"].transform("min")
         ]
     ep = design(ep)
+    if with_returns:
+        jb = job_spells(ds, ep)
+        model_kwargs = dict(
+            return_spells=jb, return_cuts=RETURN_CUTS, return_covariates=RETURN_COVARIATES,
+            **model_kwargs,
+        )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = TimingOfEvents.from_episodes(
