@@ -269,6 +269,9 @@ def test_return_spells_errors():
         TimingOfEvents(df, return_spells=jb, **KW)  # default columns duration/event
     with pytest.raises(DataValidationError, match="without a benefit spell"):
         TimingOfEvents(df, return_spells=jb.assign(pid=jb["pid"] + 10_000), **KW, **RKW)
+    extra = jb.iloc[[0]]
+    with pytest.raises(DataValidationError, match="more job spells than exits"):
+        TimingOfEvents(df, return_spells=pd.concat([jb, extra, extra]), **KW, **RKW)
     with pytest.raises(DataValidationError, match="0/1"):
         TimingOfEvents(df, return_spells=jb.assign(returned=2), **KW, **RKW)
     with pytest.raises(DataValidationError, match="non-positive"):

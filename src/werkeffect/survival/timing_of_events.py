@@ -659,6 +659,7 @@ class TimingOfEvents:
         returns, self._rinfo = self._returns(
             return_spells, spell_df, id, return_duration, return_event,
             list(return_covariates), return_cuts,
+            np.bincount(person, weights=cause_idx > 0, minlength=int(person.max()) + 1),
         )  # fmt: skip
         self._arrays = dict(
             person=person, T=T, entry=ent, cause=cause_idx, ps=ps, X=X, Xp=Xp,
@@ -686,7 +687,7 @@ class TimingOfEvents:
             return_cuts=list(returns["cuts"]) if returns is not None else None,
         )  # fmt: skip
 
-    def _returns(self, rs, spell_df, id_, dur, ev, covs, cuts):
+    def _returns(self, rs, spell_df, id_, dur, ev, covs, cuts, exits):
         """Arrays of the job spells (the return to benefit), or ``(None, empty info)``."""
         empty = ([], np.zeros(0), np.ones(0))
         if rs is None:
@@ -719,6 +720,14 @@ class TimingOfEvents:
                 f"return_spells: {int((code < 0).sum())} job spell(s) of persons without a "
                 f"benefit spell in data (column '{id_}'); job spells follow an exit to work "
                 "from a benefit spell in the data"
+            )
+        too_many = np.bincount(code, minlength=len(exits)) > exits
+        if too_many.any():
+            raise DataValidationError(
+                f"return_spells: {int(too_many.sum())} person(s) with more job spells than "
+                "exits from benefit in data (e.g. "
+                f"{id_}={ids[np.flatnonzero(too_many)[0]]!r}); each job spell follows an "
+                "observed exit (leave out job spells in progress at the start of observation)"
             )
         Z, znames, zm, zs = self._design(rs, covs, "return_covariates")
         rcuts = self._cuts(cuts, "return_cuts")
