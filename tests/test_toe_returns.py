@@ -152,11 +152,29 @@ def test_mass_points_tie_the_return_to_the_selection(world):
 
 
 def test_exit_probabilities_are_about_the_benefit_spell(world):
-    """The ATT does not involve the return: same parameters -> same exit probabilities."""
-    _, _, res, _ = world
+    """The ATT does not involve the return: the benefit-spell parameters of the model with
+    the return, put into the model without it, give the same exit probabilities."""
+    from werkeffect.survival._toe_fit import exit_probabilities
+
+    df, _, res, _ = world
     ep = res.exit_probabilities
     assert 0 < ep.params["p_no_programme_12m"] < ep.params["p_programme_12m"] < 1
     assert ep.params["att_exit_exit_12m"] > 0
+    st = res._state
+    h = np.array([6.0, 12.0])
+    p1, p0, rows = exit_probabilities(st.theta, st.lay, st.lik.data, h, st.interest)
+    model0 = TimingOfEvents(df, **KW)
+    data0 = build_data(**model0._arrays)
+    lay0 = build_layout(
+        data0, exit_labels=model0.labels, exit_cov_names=["x"], prog_cov_names=["x"],
+        interest=0,
+    ).with_mass_points(st.lay.M)  # fmt: skip
+    assert not any(n.startswith("return") or n.endswith(":return") for n in lay0.names)
+    theta0 = np.array([st.theta[st.lay.names.index(n)] for n in lay0.names])
+    q1, q0, rows0 = exit_probabilities(theta0, lay0, data0, h, 0)
+    np.testing.assert_array_equal(rows, rows0)
+    np.testing.assert_allclose(p1, q1, rtol=1e-12)
+    np.testing.assert_allclose(p0, q0, rtol=1e-12)
 
 
 def test_robust_standard_errors_with_returns(world):
