@@ -97,6 +97,17 @@ class ToEData:
     # (0 = inflow: first observed spell starts in the window; 1 = stock: it is left-truncated)
     pgroup: np.ndarray | None = None
     n_groups: int = 1
+    # the return to benefit (job spells after an exit to work; optional): one row per job
+    # spell, exposure from the exit to work until the return (event) or censoring
+    n_return: int = 0  # 1 when job spells are modelled, else 0
+    rperson: np.ndarray | None = None  # (n_r,) person index of each job spell
+    ragg: sp.csr_matrix | None = None  # (n_persons, n_r) sums job spells per person
+    Er: sp.csr_matrix | None = None  # (n_r, Jr) exposure per return baseline interval
+    dr: np.ndarray | None = None  # (n_r,) return observed
+    cellr: np.ndarray | None = None  # (n_r,) return interval (meaningless if censored)
+    Z: np.ndarray | None = None  # (n_r, pz) return covariates, standardised
+    U: np.ndarray | None = None  # (n_r,) job-spell durations
+    rcuts: np.ndarray | None = None
 
     @property
     def n_periods(self) -> int:
@@ -173,7 +184,13 @@ def build_data(
     calpos: np.ndarray | None = None,
     calendar_labels: list[str] | None = None,
     stock_group: bool = True,
+    returns: dict | None = None,
 ) -> ToEData:
+    """Exposure arrays of the benefit spells (and, with ``returns``, of the job spells).
+
+    ``returns``: ``person`` (same codes as ``person``), ``U`` (months from the exit to work
+    to the return or censoring), ``event`` (0/1 return), ``Z`` (covariates) and ``cuts``.
+    """
     n = len(T)
     if calpos is None:
         calpos = np.zeros((n, 0))
@@ -227,6 +244,28 @@ def build_data(
     n_groups = 2 if stock_group and 0 < len(tp_unique) < n_p else 1
     if n_groups == 1:
         pgroup[:] = 0
+    ret: dict = {}
+    if returns is not None:
+        upers, _ = np.unique(person, return_inverse=True)
+        rp = np.asarray(returns["person"])
+        ridx = np.searchsorted(upers, rp)
+        ridx = np.clip(ridx, 0, len(upers) - 1)
+        if len(rp) and not np.array_equal(upers[ridx], rp):
+            raise EstimationError("job spells of persons without benefit spells")
+        U = np.asarray(returns["U"], dtype=float)
+        rcuts = np.asarray(returns["cuts"], dtype=float)
+        nr = len(U)
+        ret = dict(
+            n_return=1,
+            rperson=ridx,
+            ragg=sp.csr_matrix((np.ones(nr), (ridx, np.arange(nr))), shape=(n_p, nr)),
+            Er=sp.csr_matrix(_overlap(np.zeros(nr), U, rcuts)),
+            dr=np.asarray(returns["event"], dtype=float),
+            cellr=_locate(U, rcuts),
+            Z=np.asarray(returns["Z"], dtype=float).reshape(nr, -1),
+            U=U,
+            rcuts=rcuts,
+        )
     return ToEData(
         n_spells=n,
         n_persons=n_p,
@@ -260,6 +299,7 @@ def build_data(
         calendar_labels=list(calendar_labels or []),
         pgroup=pgroup,
         n_groups=n_groups,
+        **ret,
     )
 
 
@@ -278,6 +318,12 @@ class Layout:
     M: int  # mass points
     labels: list[str]  # process labels
     n_groups: int = 1  # groups of persons with their own mass-point probabilities
+    n_return: int = 0  # 1: the last process is the return to benefit (job spells)
+
+    @property
+    def K(self) -> int:
+        """Number of exit causes (processes 0..K-1; K is programme entry; K+1 the return)."""
+        return self.Q - 1 - self.n_return
 
     def het_slices(self) -> tuple[slice, slice]:
         v = slice(self.n_struct, self.n_struct + (self.M - 1) * self.Q)
@@ -307,6 +353,7 @@ class Layout:
             M=M,
             labels=self.labels,
             n_groups=self.n_groups,
+            n_return=self.n_return,
         )
 
 
@@ -334,6 +381,7 @@ def build_layout(
     prog_cov_names: list[str],
     interest: int,
     treatment_name: str = "treatment",
+    return_cov_names: list[str] | None = None,
 ) -> Layout:
     """Parameters per process: baseline groups, treatment pieces, calendar periods, covariates.
 
@@ -471,6 +519,41 @@ def build_layout(
     base_idx.append(start + np.arange(nb))
     names += [f"programme:{c}" for c in prog_cov_names]
     beta_slice.append(slice(start + nb + nc, start + nb + nc + len(prog_cov_names)))
+    labels = list(exit_labels) + ["programme"]
+    if data.n_return:
+        # the return to benefit: piecewise-constant baseline in months since the exit to work
+        # (no calendar effects), covariates of the job spell
+        rnames = list(return_cov_names or [])
+        Jr = len(data.rcuts)
+        counts = np.bincount(data.cellr[data.dr > 0], minlength=Jr)
+        if counts.sum() == 0:
+            raise EstimationError(
+                "no returns to benefit among the job spells: the return hazard cannot be "
+                "estimated (leave return_spells out)"
+            )
+        bgroup = merge_empty(counts)
+        if len(np.unique(bgroup)) < Jr:
+            warnings.warn(
+                "return to benefit: baseline intervals without returns were merged with a "
+                "neighbour",
+                EstimationWarning,
+                stacklevel=4,
+            )
+        start = len(names)
+        nb = int(bgroup.max()) + 1
+        for g in range(nb):
+            members = np.flatnonzero(bgroup == g)
+            lo = data.rcuts[members[0]]
+            hi = data.rcuts[members[-1] + 1] if members[-1] + 1 < Jr else np.inf
+            names.append(f"return:baseline[{lo:g},{hi:g})")
+        Gr = np.zeros((Jr, nb))
+        Gr[np.arange(Jr), bgroup] = 1.0
+        G.append(Gr)
+        cell_slice.append(slice(start, start + nb))
+        base_idx.append(start + np.arange(nb))
+        names += [f"return:{c}" for c in rnames]
+        beta_slice.append(slice(start + nb, start + nb + len(rnames)))
+        labels.append("return")
     return Layout(
         names=names,
         G=G,
@@ -479,8 +562,9 @@ def build_layout(
         baseline_index=base_idx,
         effect_index=eff_idx,
         n_struct=len(names),
-        Q=K + 1,
+        Q=K + 1 + data.n_return,
         M=1,
-        labels=list(exit_labels) + ["programme"],
+        labels=labels,
         n_groups=data.n_groups,
+        n_return=data.n_return,
     )

@@ -37,11 +37,15 @@ def start_values(lik: Likelihood, lay: Layout) -> np.ndarray:
     """Crude rates per baseline group (no covariates, no effect): log(events / exposure)."""
     d = lik.data
     theta = np.zeros(lay.n_params)
+    K = lay.K
     for q in range(lay.Q):
-        E = d.E if q < lay.Q - 1 else d.Ep
-        expo = np.asarray(E.sum(axis=0)).ravel()
-        if d.n_spells and len(d.trunc):
-            Et = d.Et if q < lay.Q - 1 else d.Ept
+        if q > K:  # the return to benefit: exposure of the job spells (never truncated)
+            expo = np.asarray(d.Er.sum(axis=0)).ravel()
+        else:
+            E = d.E if q < K else d.Ep
+            expo = np.asarray(E.sum(axis=0)).ravel()
+        if q <= K and d.n_spells and len(d.trunc):
+            Et = d.Et if q < K else d.Ept
             expo = expo - np.asarray(Et.sum(axis=0)).ravel()
         G = lay.G[q]
         idx = lay.cell_slice[q]
@@ -380,7 +384,7 @@ def exit_probabilities(
     for k in range(K):
         lam[:, k] = ex[:, k] * (geom["E0"] @ np.exp(a[k][un]))
     lam[:, K] = ex[:, K] * (geom["Ep"] @ np.exp(a[K]))
-    lw = logp + V[None, :, K] - lam @ eV.T  # (n_t, M)
+    lw = logp + V[None, :, K] - lam @ eV[:, : K + 1].T  # (n_t, M); the return plays no part
     w = np.exp(lw - logsumexp(lw, axis=1)[:, None])
     L = geom["L"][:, None, :]
     idx = np.broadcast_to(geom["idx"][:, None, :], (len(rows), lay.M, geom["idx"].shape[1]))

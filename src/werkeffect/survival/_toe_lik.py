@@ -1,12 +1,14 @@
 """Log-likelihood of the timing-of-events model and its analytic gradient.
 
-Processes q = 0..K-1 are the exit causes, q = K is programme entry. Given a mass point
+Processes q = 0..K-1 are the exit causes, q = K is programme entry and, when job spells are
+given, q = K + 1 the return to benefit after an exit to work. Given a mass point
 v (one value per process) the log-likelihood of person i is
 
     c_i + sum_q [ D_iq v_q - exp(v_q) Lambda_iq ]
 
 where D_iq counts the person's events of process q, Lambda_iq is the integrated hazard
-(without V) summed over the person's spells and c_i collects the log hazards at the events.
+(without V) summed over the person's spells (benefit spells for the exits and programme
+entry, job spells for the return) and c_i collects the log hazards at the events.
 With left-truncated spells the likelihood is conditional on the history up to the entry time
 (survival in benefit and the programme history up to entry); the denominator has the same
 form with the pre-entry quantities. Integrating over the discrete distribution of V:
@@ -52,8 +54,8 @@ def linear_predictors(theta: np.ndarray, lay: Layout, data: ToEData, rows=None) 
     """exp(x'beta_q) per spell and process -> (n, Q)."""
     X = data.X if rows is None else data.X[rows]
     Xp = data.Xp if rows is None else data.Xp[rows]
-    K = lay.Q - 1
-    out = np.empty((X.shape[0], lay.Q))
+    K = lay.K
+    out = np.empty((X.shape[0], K + 1))
     if X.shape[1]:
         B = np.column_stack([theta[lay.beta_slice[q]] for q in range(K)])
         out[:, :K] = X @ B
@@ -85,13 +87,22 @@ class Likelihood:
             self.xsum.append(d.X.T @ dk)
         self.counts.append(np.bincount(d.cellp, weights=d.dp_post, minlength=d.Ep.shape[1]))
         self.xsum.append(d.Xp.T @ d.dp_post)
+        self.R = int(d.n_return)
+        self.Q = d.K + 1 + self.R
         # events per person and process (all / before entry)
         Dsp = np.column_stack([d.d, d.dp])
         self.D = np.asarray(d.agg @ Dsp)
+        if self.R:
+            # the return to benefit: events and covariate sums over the job spells
+            self.counts.append(np.bincount(d.cellr, weights=d.dr, minlength=d.Er.shape[1]))
+            self.xsum.append(d.Z.T @ d.dr)
+            self.D = np.column_stack([self.D, d.ragg @ d.dr])
+            self.ErT = d.Er.T.tocsr()
         self.DT = np.ascontiguousarray(self.D.T)  # (Q, n_p)
         self.has_trunc = len(d.trunc) > 0
         if self.has_trunc:
-            Dt = np.zeros((len(d.trunc), d.K + 1))
+            # job spells are not left-truncated: no pre-entry part of the return process
+            Dt = np.zeros((len(d.trunc), self.Q))
             Dt[:, d.K] = d.dpt
             self.Dt = np.asarray(d.tagg @ Dt)
             self.DtT = np.ascontiguousarray(self.Dt.T)
@@ -116,9 +127,9 @@ class Likelihood:
         K = self.K
         px = self.data.X.shape[1]
         if self.same_X:
-            B = np.column_stack([theta[lay.beta_slice[q]] for q in range(lay.Q)])
+            B = np.column_stack([theta[lay.beta_slice[q]] for q in range(K + 1)])
         else:
-            B = np.zeros((self.XXp.shape[1], lay.Q))
+            B = np.zeros((self.XXp.shape[1], K + 1))
             for q in range(K):
                 B[:px, q] = theta[lay.beta_slice[q]]
             B[px:, K] = theta[lay.beta_slice[K]]
@@ -143,7 +154,27 @@ class Likelihood:
             bt[:, K] = d.Ept @ Ap
             out["ext"] = ext
             out["lamt"] = bt * ext
+        if self.R:
+            exr = np.exp(d.Z @ theta[lay.beta_slice[K + 1]])
+            Ar = np.exp(a[K + 1])
+            out["exr"], out["Ar"] = exr, Ar
+            out["lamr"] = (d.Er @ Ar) * exr  # integrated return hazard per job spell
         return out
+
+    def _person_lam(self, L) -> np.ndarray:
+        """Integrated hazards per process and person (Q, n_p), V excluded."""
+        d = self.data
+        lam = np.asarray(d.agg @ L["lam"]).T
+        if self.R:
+            lam = np.vstack([lam, d.ragg @ L["lamr"]])
+        return np.ascontiguousarray(lam)
+
+    def _trunc_lam(self, L) -> np.ndarray:
+        """The same up to the entry times (Q, n_tp): no return process before entry."""
+        lam = np.asarray(self.data.tagg @ L["lamt"]).T
+        if self.R:
+            lam = np.vstack([lam, np.zeros((1, lam.shape[1]))])
+        return np.ascontiguousarray(lam)
 
     def _cterm(self, theta, lay, a):
         c = 0.0
@@ -164,11 +195,11 @@ class Likelihood:
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)  # (M, Q)
-        lam_iT = np.ascontiguousarray(np.asarray(d.agg @ L["lam"]).T)  # (Q, n_p)
+        lam_iT = self._person_lam(L)  # (Q, n_p)
         num, lse = self._mix(V, eV, logp, lam_iT, self.DT, self.pgroup)
         ll = self._cterm(theta, lay, L["a"]) + lse.sum()
         if self.has_trunc:
-            lam_tT = np.ascontiguousarray(np.asarray(d.tagg @ L["lamt"]).T)
+            lam_tT = self._trunc_lam(L)
             den, lset = self._mix(V, eV, logp, lam_tT, self.DtT, self.tgroup)
             ll -= lset.sum()
         if not grad:
@@ -176,15 +207,15 @@ class Likelihood:
         w = np.exp(num - lse)  # posterior weights (M, n_p)
         R = eV.T @ w  # (Q, n_p) posterior mean of exp(V)
         g = np.zeros(lay.n_params)
-        Rs = R.T[d.person]  # (n, Q)
-        lamw = Rs * L["lam"]
-        W = Rs * L["ex"]  # (n, Q)
         K = self.K
+        Rs = R.T[d.person][:, : K + 1]  # (n, K + 1): benefit-spell processes
+        lamw = Rs * L["lam"]
+        W = Rs * L["ex"]  # (n, K + 1)
         gcell_x = self.ET @ W[:, :K]  # (Cx, K)
         gcell_p = self.EpT @ W[:, K]
         if self.has_trunc:
             wt = np.exp(den - lset)  # (M, n_tp)
-            Rts = (eV.T @ wt).T[d.trow]  # (n_t, Q)
+            Rts = (eV.T @ wt).T[d.trow][:, : K + 1]  # (n_t, K + 1)
             Wt = Rts * L["ext"]
             gcell_x = gcell_x - self.EtT @ Wt[:, :K]
             gcell_p = gcell_p - self.EptT @ Wt[:, K]
@@ -195,17 +226,23 @@ class Likelihood:
             lamw_all = lamw
         if self.same_X:
             gb = d.X.T @ lamw_all  # (p, Q)
-            gbeta = [gb[:, q] for q in range(lay.Q)]
+            gbeta = [gb[:, q] for q in range(K + 1)]
         else:
             gx = d.X.T @ lamw_all[:, :K]
             gbeta = [gx[:, k] for k in range(K)] + [d.Xp.T @ lamw_all[:, K]]
-        for q in range(lay.Q):
+        for q in range(K + 1):
             if q < K:
                 gc = self.counts[q] - gcell_x[:, q] * L["A"][:, q]
             else:
                 gc = self.counts[q] - gcell_p * L["Ap"]
             g[lay.cell_slice[q]] = lay.G[q].T @ gc
             g[lay.beta_slice[q]] = self.xsum[q] - gbeta[q]
+        if self.R:
+            q = K + 1
+            Rr = R[q][d.rperson]  # posterior mean of exp(v_return) per job spell
+            gc = self.counts[q] - (self.ErT @ (Rr * L["exr"])) * L["Ar"]
+            g[lay.cell_slice[q]] = lay.G[q].T @ gc
+            g[lay.beta_slice[q]] = self.xsum[q] - d.Z.T @ (Rr * L["lamr"])
         if lay.M > 1:
             vs, ws = lay.het_slices()
             gV = w @ self.D - eV * (w @ lam_iT.T)  # (M, Q)
@@ -231,7 +268,7 @@ class Likelihood:
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)
-        lam_iT = np.asarray(d.agg @ L["lam"]).T
+        lam_iT = self._person_lam(L)
         num, lse = self._mix(V, eV, logp, lam_iT, self.DT, self.pgroup)
         w = np.exp(num - lse).T  # (n_p, M)
         lam_i = lam_iT.T
@@ -241,12 +278,12 @@ class Likelihood:
         n = d.n_spells
         out = np.zeros((d.n_persons, lay.n_params))
         if self.has_trunc:
-            lam_tT = np.asarray(d.tagg @ L["lamt"]).T
+            lam_tT = self._trunc_lam(L)
             den, lset = self._mix(V, eV, logp, lam_tT, self.DtT, self.tgroup)
             wt = np.exp(den - lset).T
             lam_t = lam_tT.T
             Rts = (wt @ eV)[d.trow]
-        for q in range(lay.Q):
+        for q in range(K + 1):
             if q < K:
                 E, Et, X, dq, cellq = d.E.toarray(), d.Et.toarray(), d.X, d.d[:, q], d.cell
                 rate = L["A"][:, q]
@@ -263,6 +300,14 @@ class Likelihood:
                 sb[d.trunc] += X[d.trunc] * (Rts[:, q] * L["lamt"][:, q])[:, None]
             out[:, lay.cell_slice[q]] = np.asarray(d.agg @ (sc @ lay.G[q]))
             out[:, lay.beta_slice[q]] = np.asarray(d.agg @ sb)
+        if self.R:
+            q = K + 1
+            Rr = R[d.rperson, q]
+            sc = -(d.Er.toarray() * (Rr * L["exr"])[:, None]) * L["Ar"][None, :]
+            sc[np.arange(len(Rr)), d.cellr] += d.dr
+            out[:, lay.cell_slice[q]] = np.asarray(d.ragg @ (sc @ lay.G[q]))
+            sb = d.Z * (d.dr - Rr * L["lamr"])[:, None]
+            out[:, lay.beta_slice[q]] = np.asarray(d.ragg @ sb)
         if lay.M > 1:
             vs, ws = lay.het_slices()
             # gV_i[m, q] = w_im (D_iq - e^{v_mq} lam_iq)
@@ -283,10 +328,9 @@ class Likelihood:
 
     def posterior(self, theta, lay) -> np.ndarray:
         """Posterior probabilities of the mass points per person given all their data."""
-        d = self.data
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
-        lam_iT = np.asarray(d.agg @ L["lam"]).T
+        lam_iT = self._person_lam(L)
         num, lse = self._mix(V, np.exp(V), logp, lam_iT, self.DT, self.pgroup)
         return np.exp(num - lse).T
 
@@ -296,16 +340,15 @@ class Likelihood:
         ``eps`` may be a sequence: returns (len(eps), n_candidates). The new point gets
         probability eps in every group of persons (the others are scaled by 1 - eps).
         """
-        d = self.data
         eps_arr = np.atleast_1d(np.asarray(eps, dtype=float))
         L = self._lambdas(theta, lay)
         V, logp = unpack_het(theta, lay)
         eV = np.exp(V)
-        lam_iT = np.asarray(d.agg @ L["lam"]).T
+        lam_iT = self._person_lam(L)
         _, lse = self._mix(V, eV, logp, lam_iT, self.DT, self.pgroup)
         c = self._cterm(theta, lay, L["a"])
         if self.has_trunc:
-            lam_tT = np.asarray(d.tagg @ L["lamt"]).T
+            lam_tT = self._trunc_lam(L)
             _, lset = self._mix(V, eV, logp, lam_tT, self.DtT, self.tgroup)
         base = c + lse.sum() - (lset.sum() if self.has_trunc else 0.0)
 

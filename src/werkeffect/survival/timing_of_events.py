@@ -40,11 +40,27 @@ conditions as the inflow's, e.g. first spells only). Either way the likelihood a
 the hazards before the entry time follow the model (baseline, covariates, the first calendar
 period).
 
-Repeated spells of a person share V; the model does not describe the time between spells
-(the return to benefit). The likelihood is right when that return does not depend on V (it
-may depend on covariates and the programme); when it does — the unobserved traits that
-speed up the exit to work also make the job last —, the later spells are selected on V in a
-way the likelihood ignores, which biases the effect: use each person's first spell then.
+Repeated spells of a person share V. By default the model does not describe the time between
+spells (the return to benefit); the likelihood is then right only when that return does not
+depend on V (it may depend on covariates and the programme). When it does — the unobserved
+traits that speed up the exit to work also make the job last —, the later spells are selected
+on V in a way the likelihood ignores, which biases the effect: use each person's first spell,
+or model the return (``return_spells``).
+
+The return to benefit (``return_spells``, optional): the job spell that follows an exit to
+work is a further mixed proportional hazard sharing V,
+``theta_r(u | z, V) = lambda_r(u) exp(z'gamma) V_r`` in months u since the exit to work, with
+a piecewise-constant baseline (``return_cuts``), covariates of the job spell
+(``return_covariates``; e.g. nazorg after the programme, a column like any other) and its own
+coordinate of each mass point (``v:return``). The likelihood of a person is then
+``sum_m p_m prod_{benefit spells} L_s(V_m) prod_{job spells} L_j(V_m)``: a later benefit
+spell exists because of a return, and that selection on V is part of the model. Added
+assumptions: the return hazard is mixed proportional with the same V (the discrete joint
+distribution of all hazards' factors), z and V independent, no anticipation of the return (the
+job-spell hazard does not depend on when the next benefit spell will start), and job spells
+start at the exit to work that ends a benefit spell in the data. Job spells in progress at the
+start of the observation window (their exit to work is not in the data) are left out: they are
+not conditioned on, so give only job spells that follow an observed exit.
 
 Computation: exposure per spell is aggregated once into piecewise cells (baseline interval x
 time since programme start x calendar period; sparse), so a likelihood evaluation is a few
@@ -63,7 +79,8 @@ never enters or exits, run off towards -inf) are held fixed like parameters at a
 Parameter names: ``treatment`` (effect on the exit of interest), ``treatment:<cause>``,
 ``treatment[a,b)`` (later pieces of time since programme start), ``exit:<cause>:baseline[a,b)``
 (log hazard per month), ``exit:<cause>:<covariate>``, ``exit:<cause>:calendar[<date>]``,
-``programme:...`` likewise, ``het:v<m>:<process>`` and ``het:logit_p<m>``.
+``programme:...`` likewise, ``return:baseline[a,b)`` and ``return:<covariate>`` (the return
+to benefit), ``het:v<m>:<process>`` and ``het:logit_p<m>``.
 """
 
 from __future__ import annotations
@@ -112,6 +129,13 @@ ASSUMPTIONS = (
     "the model.",
     "Spells of a person share V; the time between spells (return to benefit) is not modelled "
     "and must not depend on V, otherwise use first spells only.",
+)
+#: replaces the last assumption when the return to benefit is modelled (``return_spells``)
+RETURN_ASSUMPTION = (
+    "Spells of a person share V; the return to benefit after an exit to work is a further "
+    "mixed proportional hazard (baseline x exp(z'g) x V_return, z the job spell's covariates) "
+    "with its own coordinate of the same discrete V, and it is not anticipated; job spells in "
+    "progress at the start of observation are left out."
 )
 
 
@@ -442,7 +466,8 @@ class TimingOfEvents:
         ``"inflow"``: one distribution of V for everybody, the stock conditioned on survival
         to entry. Without left-truncated spells both are the same model.
     calendar, calendar_cuts
-        Calendar-period effects on every hazard (exits and programme entry): ``calendar`` is
+        Calendar-period effects on every hazard (exits and programme entry; not the return
+        to benefit): ``calendar`` is
         the column with the calendar time at which the spell started (datetime, or a number
         in months), ``calendar_cuts`` the starts of the calendar periods after the first
         (dates, or numbers on the same scale). Each process gets a log hazard ratio per
@@ -450,6 +475,25 @@ class TimingOfEvents:
         Use it when programme intensity and exit chances both move with calendar time (the
         labour market, a programme scaled up in some years): otherwise calendar time
         confounds the effect.
+    return_spells
+        Optional: one row per job spell that follows an exit to work from a benefit spell in
+        ``data`` — the person (column ``id``, required), the months from the exit to work to
+        the return to benefit or censoring (``return_duration``), whether the return was
+        observed (``return_event``, 0/1) and the covariates of the job spell. The return is
+        then a further hazard sharing V (see the module notes: mixed proportional return
+        hazard with its own coordinate ``v:return`` of each mass point, no anticipation);
+        its parameters are ``return:baseline[a,b)`` and ``return:<covariate>``. Give it when
+        ``data`` holds later spells of a person (after a return) and the return may depend on
+        the unobserved factors. Job spells in progress at the start of observation are to be
+        left out. ``None`` (default): the return is not modelled.
+    return_duration, return_event
+        Columns of ``return_spells`` (defaults ``"duration"`` and ``"event"``).
+    return_covariates
+        Time-constant covariates of the return hazard (columns of ``return_spells``;
+        non-numeric columns are dummy-coded), e.g. nazorg after the programme.
+    return_cuts
+        Left ends of the piecewise-constant baseline intervals of the return hazard (months
+        since the exit to work, starting at 0).
 
     Notes
     -----
@@ -484,6 +528,11 @@ class TimingOfEvents:
         calendar: str | None = None,
         calendar_cuts: Sequence[Any] | None = None,
         stock_heterogeneity: str = "separate",
+        return_spells: pd.DataFrame | None = None,
+        return_duration: str = "duration",
+        return_event: str = "event",
+        return_covariates: Sequence[str] = (),
+        return_cuts: Sequence[float] = (0, 3, 6, 12, 24),
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError("data must be a pandas DataFrame")
@@ -607,12 +656,17 @@ class TimingOfEvents:
             if id is None
             else pd.factorize(spell_df[id].to_numpy())[0].astype(np.int64)
         )
+        returns, self._rinfo = self._returns(
+            return_spells, spell_df, id, return_duration, return_event,
+            list(return_covariates), return_cuts,
+            np.bincount(person, weights=cause_idx > 0, minlength=int(person.max()) + 1),
+        )  # fmt: skip
         self._arrays = dict(
             person=person, T=T, entry=ent, cause=cause_idx, ps=ps, X=X, Xp=Xp,
             K=len(kinds), cuts=cuts, pcuts=pcuts, ecuts=ecuts,
             programme_from_entry=bool(programme_from_entry),
             calpos=calpos, calendar_labels=cal_labels,
-            stock_group=stock_heterogeneity == "separate",
+            stock_group=stock_heterogeneity == "separate", returns=returns,
         )  # fmt: skip
         self._xinfo = (xnames, xm, xs, pnames, pm, pss)
         self.max_mass_points = int(max_mass_points)
@@ -626,7 +680,59 @@ class TimingOfEvents:
             max_mass_points=int(max_mass_points), criterion=criterion, calendar=calendar,
             calendar_cuts=None if calendar_cuts is None else [str(c) for c in calendar_cuts],
             stock_heterogeneity=stock_heterogeneity,
+            return_spells=return_spells is not None,
+            return_duration=return_duration if return_spells is not None else None,
+            return_event=return_event if return_spells is not None else None,
+            return_covariates=list(return_covariates),
+            return_cuts=list(returns["cuts"]) if returns is not None else None,
         )  # fmt: skip
+
+    def _returns(self, rs, spell_df, id_, dur, ev, covs, cuts, exits):
+        """Arrays of the job spells (the return to benefit), or ``(None, empty info)``."""
+        empty = ([], np.zeros(0), np.ones(0))
+        if rs is None:
+            if covs:
+                raise ValueError("return_covariates needs return_spells=")
+            return None, empty
+        if not isinstance(rs, pd.DataFrame):
+            raise TypeError("return_spells must be a pandas DataFrame (one row per job spell)")
+        if id_ is None:
+            raise ValueError(
+                "return_spells needs id= (the person column shared by data and return_spells)"
+            )
+        missing = [c for c in dict.fromkeys([id_, dur, ev] + covs) if c not in rs.columns]
+        if missing:
+            raise DataValidationError(f"TimingOfEvents: return_spells lack column(s) {missing}")
+        U = pd.to_numeric(rs[dur], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(U) | (U <= 0)
+        if bad.any():
+            raise DataValidationError(
+                f"return_spells column '{dur}': {int(bad.sum())} job spell(s) with missing or "
+                "non-positive duration"
+            )
+        e = rs[ev]
+        if e.isna().any() or not set(np.unique(e.to_numpy())) <= {0, 1}:
+            raise DataValidationError(f"return_spells column '{ev}' must be 0/1 without gaps")
+        ids = pd.Index(pd.unique(spell_df[id_].to_numpy()))
+        code = ids.get_indexer(rs[id_].to_numpy())
+        if (code < 0).any():
+            raise DataValidationError(
+                f"return_spells: {int((code < 0).sum())} job spell(s) of persons without a "
+                f"benefit spell in data (column '{id_}'); job spells follow an exit to work "
+                "from a benefit spell in the data"
+            )
+        too_many = np.bincount(code, minlength=len(exits)) > exits
+        if too_many.any():
+            raise DataValidationError(
+                f"return_spells: {int(too_many.sum())} person(s) with more job spells than "
+                "exits from benefit in data (e.g. "
+                f"{id_}={ids[np.flatnonzero(too_many)[0]]!r}); each job spell follows an "
+                "observed exit (leave out job spells in progress at the start of observation)"
+            )
+        Z, znames, zm, zs = self._design(rs, covs, "return_covariates")
+        rcuts = self._cuts(cuts, "return_cuts")
+        arrays = dict(person=code, U=U, event=e.to_numpy().astype(float), Z=Z, cuts=rcuts)
+        return arrays, (znames, zm, zs)
 
     # ------------------------------------------------------------------------------------
     @classmethod
@@ -778,6 +884,7 @@ class TimingOfEvents:
             exit_cov_names=xnames,
             prog_cov_names=pnames,
             interest=self.interest,
+            return_cov_names=self._rinfo[0],
         )
         lik = Likelihood(data)
         rng = np.random.default_rng(seed)
@@ -891,9 +998,9 @@ class TimingOfEvents:
             )
 
         # back to the original covariate scale
-        params, cov = self._to_original(final, xm, xs, pm, pss)
+        params, cov = self._to_original(final, xm, xs, pm, pss, self._rinfo)
         se = pd.Series(np.sqrt(np.diag(cov)), index=params.index)
-        nparams, ncov = self._to_original(naive, xm, xs, pm, pss)
+        nparams, ncov = self._to_original(naive, xm, xs, pm, pss, self._rinfo)
         nse = pd.Series(np.sqrt(np.diag(ncov)), index=nparams.index)
 
         state = _State(
@@ -945,6 +1052,9 @@ class TimingOfEvents:
             "n_events": int(data.d.sum()),
             "n_left_truncated": int(len(data.trunc)),
         }
+        if data.n_return:
+            n_info["n_job_spells"] = int(len(data.U))
+            n_info["n_returns"] = int(data.dr.sum())
         notes = [
             f"{lay.M} mass point(s) chosen by "
             + ("the likelihood" if self.criterion == "loglik" else self.criterion.upper())
@@ -978,7 +1088,7 @@ class TimingOfEvents:
                 "exit_probabilities"
             ),
             n=n_info,
-            assumptions=ASSUMPTIONS,
+            assumptions=ASSUMPTIONS[:-1] + (RETURN_ASSUMPTION,) if data.n_return else ASSUMPTIONS,
             notes=tuple(notes),
             mass_points=mp,
             path=path,
@@ -1046,13 +1156,18 @@ class TimingOfEvents:
         )
 
     @staticmethod
-    def _to_original(fin, xm, xs, pm, pss):
+    def _to_original(fin, xm, xs, pm, pss, rinfo=None):
         """Parameters and covariance on the original covariate scale (linear map)."""
         lay = fin["lay"]
         P = lay.n_params
         A = np.eye(P)
         for q in range(lay.Q):
-            m, s = (pm, pss) if q == lay.Q - 1 else (xm, xs)
+            if q < lay.K:
+                m, s = xm, xs
+            elif q == lay.K:
+                m, s = pm, pss
+            else:  # the return to benefit
+                m, s = rinfo[1], rinfo[2]
             b = np.arange(P)[lay.beta_slice[q]]
             if len(b) == 0:
                 continue
