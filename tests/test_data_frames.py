@@ -295,3 +295,42 @@ def test_end_after_extract_date_is_censored_in_unvalidated_data():
     assert s1["stop"].iloc[-1] * DAYS_PER_MONTH == pytest.approx(181)
     pm = person_months(ds)
     assert pm.loc[pm["spell_id"] == "s1", "exit"].sum() == 0
+
+
+def test_job_spells_by_hand():
+    """Exit to work -> job spell until the next bijstand spell (return) or censoring at the
+    extract date or a month before the AOW age; nazorg within a month of the exit."""
+    from werkeffect.data.frames import job_spells
+
+    # p0: work exit day 99, returns on day 160; then a spell ending in work on day 299,
+    #     censored at the extract (day 400), with nazorg starting on day 300
+    # p1: exit to education (no job spell); p2: born 1958-06-01, exits to work on day 30 and
+    #     reaches 67 on 2025-06-01, before the extract: censored a month before that
+    spells = [["p0", 0, 99, "werk"], ["p0", 160, 299, "deeltijdwerk"], ["p1", 0, 50, "scholing"],
+              ["p2", 0, 30, "werk"]]  # fmt: skip
+    ds = _dataset(spells, [], ["p0", "p1", "p2"], 4000, [False] * 4)
+    ds.persons.loc[ds.persons["person_id"] == "p2", "birth_date"] = pd.Timestamp("1958-06-01")
+    nz = pd.DataFrame(
+        {
+            "participation_id": ["n0"],
+            "person_id": ["p0"],
+            "programme": "nazorg",
+            "start_date": [T0 + pd.Timedelta(days=300)],
+            "end_date": [T0 + pd.Timedelta(days=480)],
+        }
+    )
+    ds.programmes = pd.concat([ds.programmes, nz], ignore_index=True)
+    ep = episodes(ds, covariates=False)
+    jb = job_spells(ds, ep).set_index("spell_id")
+    assert sorted(jb.index) == ["s0", "s1", "s3"]
+    assert jb.loc["s0", "event"] == 1
+    assert jb.loc["s0", "duration"] == pytest.approx((160 - 99) / DAYS_PER_MONTH)
+    assert jb.loc["s0", "nazorg"] == 0 and jb.loc["s1", "nazorg"] == 1
+    assert jb.loc["s1", "event"] == 0
+    assert jb.loc["s1", "duration"] == pytest.approx((4000 - 299) / DAYS_PER_MONTH)
+    aow = pd.Timestamp("2025-06-01") - pd.Timedelta(days=31)
+    exit_p2 = T0 + pd.Timedelta(days=30)
+    assert jb.loc["s3", "event"] == 0
+    assert jb.loc["s3", "duration"] == pytest.approx((aow - exit_p2).days / DAYS_PER_MONTH)
+    with pytest.raises(KeyError, match="cause"):
+        job_spells(ds, ep.drop(columns="cause"))

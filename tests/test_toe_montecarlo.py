@@ -109,48 +109,13 @@ RETURN_COVARIATES = ["nazorg", "age_lt27", "startkwalificatie", "barrier_health"
 
 
 def job_spells(ds, ep: pd.DataFrame) -> pd.DataFrame:
-    """The job spells after the exits to work in ``ep`` (one row each), for the return hazard.
+    """The job spells after the exits to work in ``ep`` (one row each), for the return hazard:
+    :func:`werkeffect.data.frames.job_spells` with the person covariates of ``design``
+    (return at the next bijstand spell, censoring at the extract date or a month before the
+    AOW age, ``nazorg`` when a nazorg participation starts within a month of the exit)."""
+    from werkeffect.data.frames import job_spells as build
 
-    A spell of the analysis sample that ends in an exit to work (``cause`` 1: exit_reason
-    ``werk`` or ``deeltijdwerk``; exits at the AOW age are already censored there) is
-    followed by a job spell from the day after its end until the person's next bijstand
-    spell starts (the return, ``event`` 1) or, without one, censoring at the extract date or
-    when the person reaches the AOW age (no return to bijstand after it). ``duration`` in
-    months (days / (365.25/12)); ``nazorg`` 1 when a nazorg participation starts the day
-    after the exit; the person covariates of the spell that ended (``design``'s columns).
-    Job spells that began before the window (their exit is not in ``ep``) are left out.
-    """
-    last = ep.sort_values(["spell_id", "stop"]).groupby("spell_id", sort=False).tail(1)
-    work = last[last["cause"] == 1]
-    sp = ds.spells[["spell_id", "person_id", "start_date", "end_date"]]
-    ended = sp.set_index("spell_id").loc[work["spell_id"].to_numpy()]
-    jb = work[["person_id", "spell_id", *COVARIATES]].copy()
-    jb["exit_date"] = ended["end_date"].to_numpy()
-    # the person's next spell: the first start after the exit
-    starts = sp[["person_id", "start_date"]].sort_values("start_date")
-    nxt = pd.merge_asof(
-        jb.sort_values("exit_date").reset_index(),
-        starts.rename(columns={"start_date": "next_start"}),
-        left_on="exit_date",
-        right_on="next_start",
-        by="person_id",
-        direction="forward",
-        allow_exact_matches=False,
-    ).set_index("index")
-    jb["next_start"] = nxt["next_start"].reindex(jb.index)
-    birth = ds.persons.set_index("person_id")["birth_date"].reindex(jb["person_id"])
-    aow = (birth + pd.DateOffset(years=67)).to_numpy() - np.timedelta64(31, "D")
-    end = np.minimum(np.datetime64(pd.Timestamp(ds.extract_date)), aow)
-    returned = jb["next_start"].notna().to_numpy() & (jb["next_start"].to_numpy() <= end)
-    stop = np.where(returned, jb["next_start"].to_numpy(), end)
-    days = (stop - jb["exit_date"].to_numpy()) / np.timedelta64(1, "D")
-    jb["duration"] = days / (365.25 / 12)
-    jb["event"] = returned.astype(int)
-    nz = ds.programmes[ds.programmes["programme"] == "nazorg"][["person_id", "start_date"]]
-    key = set(zip(nz["person_id"], nz["start_date"], strict=True))
-    day_after = jb["exit_date"] + pd.Timedelta(days=1)
-    jb["nazorg"] = [float((p, d) in key) for p, d in zip(jb["person_id"], day_after, strict=True)]
-    return jb[jb["duration"] > 0].reset_index(drop=True)
+    return build(ds, ep, covariates=COVARIATES)
 
 
 def cox_time_varying(ep: pd.DataFrame) -> float:

@@ -18,6 +18,7 @@ _LAZY = {
     "DataValidationError": "werkeffect.data.validate",
     "episodes": "werkeffect.data.frames",
     "person_months": "werkeffect.data.frames",
+    "job_spells": "werkeffect.data.frames",
     "simulate": "werkeffect.simulate",
     "Truth": "werkeffect.simulate",
     "EstimationResult": "werkeffect.results.base",

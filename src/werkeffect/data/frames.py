@@ -32,7 +32,7 @@ from werkeffect.data.dataset import Dataset
 from werkeffect.data.flow import DataFlow
 from werkeffect.data.schema import EXIT_GROUPS
 
-__all__ = ["CAUSES", "DAYS_PER_MONTH", "episodes", "person_months"]
+__all__ = ["CAUSES", "DAYS_PER_MONTH", "episodes", "job_spells", "person_months"]
 
 DAYS_PER_MONTH = 365.25 / 12
 #: Cause codes of the competing exits (0 = censored).
@@ -520,3 +520,73 @@ def person_months(
 
 def _month_label(m: int) -> str:
     return str(np.datetime64(int(m), "M"))
+
+
+def job_spells(
+    dataset: Dataset,
+    spells: pd.DataFrame,
+    covariates: Sequence[str] = (),
+    aow_age: float = 67.0,
+    nazorg_within_days: int = 31,
+) -> pd.DataFrame:
+    """The job spell after each exit to work: time until the return to bijstand.
+
+    For the return hazard of the timing-of-events model (``TimingOfEvents(return_spells=)``):
+    a benefit spell of ``spells`` (start–stop rows from :func:`episodes`, or one row per
+    spell; its last row's ``cause`` counts) that ends in an exit to work (``cause`` 1) is
+    followed by a job spell from its last day until the person's next bijstand spell starts
+    (the return, ``event`` 1) or, without one, censoring at the extract date or a month before
+    the person reaches ``aow_age`` (bijstand ends at the state-pension age, so there is no
+    return after it).
+
+    Returns
+    -------
+    DataFrame
+        One row per exit to work: ``person_id, spell_id`` (the benefit spell that ended),
+        ``exit_date``, ``duration`` (months of ``365.25 / 12`` days), ``event``, ``nazorg``
+        (1 when a ``nazorg`` participation of the person starts within
+        ``nazorg_within_days`` days after the exit) and the ``covariates`` of the benefit
+        spell's last row. Job spells that began before the first spell of ``spells`` (their
+        exit is not in it) are not there; job spells of zero length are left out.
+    """
+    need = ["spell_id", "person_id", "cause", *covariates]
+    missing = [c for c in need if c not in spells.columns]
+    if missing:
+        raise KeyError(f"job_spells: spells lack column(s) {missing}")
+    stop_col = "stop" if "stop" in spells.columns else None
+    order = ["spell_id", stop_col] if stop_col else ["spell_id"]
+    last = spells.sort_values(order, kind="stable").groupby("spell_id", sort=False).tail(1)
+    work = last[last["cause"] == 1]
+    sp = dataset.spells[["spell_id", "person_id", "start_date", "end_date"]]
+    ended = sp.set_index("spell_id")["end_date"].reindex(work["spell_id"].to_numpy())
+    jb = work[["person_id", "spell_id", *covariates]].reset_index(drop=True)
+    jb["exit_date"] = ended.to_numpy()
+    # the person's next spell: the first start after the exit
+    starts = sp[["person_id", "start_date"]].rename(columns={"start_date": "next_start"})
+    nxt = pd.merge_asof(
+        jb[["person_id", "exit_date"]].reset_index().sort_values("exit_date"),
+        starts.sort_values("next_start"),
+        left_on="exit_date",
+        right_on="next_start",
+        by="person_id",
+        direction="forward",
+        allow_exact_matches=False,
+    ).set_index("index")
+    next_start = nxt["next_start"].reindex(jb.index).to_numpy()
+    birth = dataset.persons.set_index("person_id")["birth_date"].reindex(jb["person_id"])
+    months = int(round(12 * aow_age))
+    aow = (birth + pd.DateOffset(months=months)).to_numpy() - np.timedelta64(31, "D")
+    end = np.minimum(np.datetime64(pd.Timestamp(dataset.extract_date)), aow)
+    returned = ~pd.isna(next_start) & (next_start <= end)
+    stop = np.where(returned, next_start, end)
+    days = (stop - jb["exit_date"].to_numpy()) / np.timedelta64(1, "D")
+    jb["duration"] = days / DAYS_PER_MONTH
+    jb["event"] = returned.astype(int)
+    # nazorg: a participation starting within a month after the exit (no loop over persons)
+    nz = _programmes_of(dataset, "nazorg")[["person_id", "start_date"]]
+    cand = jb[["person_id", "exit_date"]].reset_index().merge(nz, on="person_id", how="inner")
+    lag = (cand["start_date"] - cand["exit_date"]).dt.days
+    hit = cand.loc[(lag >= 0) & (lag <= nazorg_within_days), "index"].unique()
+    jb["nazorg"] = 0.0
+    jb.loc[hit, "nazorg"] = 1.0
+    return jb[jb["duration"] > 0].reset_index(drop=True)
