@@ -130,3 +130,19 @@ def test_discrete_time_month_without_exits():
     )
     with pytest.raises(EstimationError, match=r"no exits at elapsed month\(s\) \[0, 2\]"):
         DiscreteTimeHazard(pm, duration="d", event="y", covariates=["z"]).fit()
+
+
+def test_kaplan_meier_error_is_undefined_not_a_warning_once_everyone_has_left():
+    """All at risk leave at the last time: S = 0 there, Greenwood's variance is infinite and
+    the standard error NaN (as R's survfit), without a numpy warning."""
+    import warnings as _w
+
+    from werkeffect.survival import KaplanMeier
+
+    df = pd.DataFrame({"t": [1.0, 2.0, 3.0, 3.0], "e": [1, 0, 1, 1]})
+    with _w.catch_warnings():
+        _w.simplefilter("error")
+        curve = KaplanMeier(df, duration="t", event="e").fit(times=[3.0]).curves
+    last = curve.iloc[-1]
+    assert last["estimate"] == 0.0 and np.isnan(last["std_error"])
+    assert np.isfinite(curve.iloc[0]["std_error"])

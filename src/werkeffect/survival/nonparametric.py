@@ -373,6 +373,10 @@ class KaplanMeier:
                 raise EstimationError(f"{what}: group {lab!r} has event times with no one at risk")
             S, gw = _km_from_tables(t, Y, d)
             lo, up = _surv_ci(S, gw, level, conf_type)
+            # Greenwood's variance is infinite once S reaches 0; its error is undefined there
+            # (NaN, as in R's survfit), not 0 * inf
+            with np.errstate(invalid="ignore"):
+                se = np.where(S > 0, S * np.sqrt(gw), np.nan)
             frames.append(
                 pd.DataFrame(
                     {
@@ -381,7 +385,7 @@ class KaplanMeier:
                         "n_at_risk": Y,
                         "n_events": d,
                         "estimate": S,
-                        "std_error": S * np.sqrt(gw),
+                        "std_error": se,
                         "lower": lo,
                         "upper": up,
                         "_var_log": gw,
@@ -394,7 +398,8 @@ class KaplanMeier:
             l_at, u_at = _surv_ci(s_at, v_at, level, conf_type)
             l_at = np.where(v_at == 0, np.nan, l_at)
             pts += list(s_at)
-            pse += list(s_at * np.sqrt(v_at))
+            with np.errstate(invalid="ignore"):
+                pse += list(np.where(s_at > 0, s_at * np.sqrt(v_at), np.nan))
             plo += list(l_at)
             pup += list(u_at)
         curves = pd.concat(frames, ignore_index=True)
