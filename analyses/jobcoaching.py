@@ -6,9 +6,9 @@ Pre-specified analysis (run ``python analyses/jobcoaching.py --data DIR --out re
   (1 January 2015); spells that started earlier enter at their elapsed duration (left
   truncation);
 - primary: the timing-of-events model (caseworkers select "de mensen die willen" on motivation
-  that the data do not record) on each person's first spell in the window, reported as the
-  hazard ratio of exit to work and as the ATT on exit to work within 12 months of the start of
-  jobcoaching;
+  that the data do not record) on all spells in the window, with the return to bijstand after
+  a job as a further hazard sharing the unobserved factors, reported as the hazard ratio of
+  exit to work and as the ATT on exit to work within 12 months of the start of jobcoaching;
 - robustness: dynamic evaluation by elapsed duration (Sianesi matching; Van den Berg–Vikström
   weighting), Cox with time-varying treatment, competing exits;
 - durable exit (no return within 12 months) and the effect of nazorg on returns;
@@ -49,6 +49,8 @@ HORIZONS = (6, 12, 24)
 U_VALUES = (3, 6, 12, 24)
 COVARIATE_COLUMNS = ("sex", "education", "household")
 BINARY_COLUMNS = ("statushouder", "barrier_health", "barrier_language", "barrier_debts")
+#: covariates of the return to bijstand after a job (timing-of-events model)
+RETURN_COVARIATES = ("nazorg", "age_lt27", "age_55p", "x_barrier_health", "x_barrier_debts")
 
 
 def smallest_risk_set(curve, upto: float) -> int:
@@ -185,33 +187,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         count_columns=["aantal"],
     )
 
-    # -- primary: timing-of-events on each person's first spell in the window -----------
-    # later spells follow a return to bijstand after a job, which depends on the unobserved
-    # heterogeneity through a process the model does not describe (it biased the effect
-    # upward in the simulator); the first spell (stock or inflow) carries no such selection
-    first = spells["previous_spells"] == spells.groupby("person_id")["previous_spells"].transform(
-        "min"
-    )
-    toe_spells = spells.loc[first.to_numpy()].reset_index(drop=True)
+    # -- primary: timing-of-events on all spells, the return to bijstand modelled ---------
+    # a person's later spell exists only after a return from a job, and returning depends on
+    # the same unobserved factors (motivation, being hard to place): the job spell until the
+    # return is a further hazard sharing them, so later spells add information, not selection
+    jobs = werkeffect.job_spells(ev.dataset, ep, covariates=covs)
+    toe_spells = spells
     ev.dataset.flow.add(
-        "timing-of-events sample",
-        "spells",
-        len(spells),
-        len(toe_spells),
-        "later spells of a person (after a return to bijstand) are left out of the "
-        "timing-of-events model",
+        "timing-of-events job spells",
+        "exits to work",
+        int((spells["cause"] == 1).sum()),
+        len(jobs),
+        "exits to work followed from the day after the exit until the next bijstand spell "
+        "(return) or the extract date; job spells of zero length are left out",
     )
     toe_part = int(toe_spells["programme_start"].notna().sum())
-    # e.g. the count of earlier spells can be constant on first spells: left out, and said
-    toe_covs = [c for c in covs if toe_spells[c].nunique() > 1]
-    if len(toe_covs) < len(covs):
-        dropped = ", ".join(c for c in covs if c not in toe_covs)
-        w.add_note(
-            f"Timing-of-events: {dropped} hebben één waarde in de eerste uitkeringsperioden en "
-            "zijn weggelaten.",
-            f"Timing-of-events: {dropped} take one value on the first spells and are left out.",
-            name="toe-constant-covariates",
-        )
+    # the count of earlier spells follows from past returns, which the model now describes
+    toe_covs = [c for c in covs if c != "previous_spells_capped"]
+    return_covs = [c for c in RETURN_COVARIATES if c in jobs.columns and jobs[c].nunique() > 1]
     with ev.step("timing-of-events", warnings_note="timing-of-events"):
         toe = TimingOfEvents(
             toe_spells,
@@ -224,6 +217,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             baseline_cuts=(0, 3, 6, 12, 24, 36, 60),
             max_mass_points=4,
             programme_from_entry=True,
+            return_spells=jobs,
+            return_covariates=return_covs,
+            return_cuts=(0, 6, 12, 24),
         ).fit()
     toe_n = {"n_treated": toe_part, "n_control": len(toe_spells) - toe_part}
     add_ratio_estimate(
