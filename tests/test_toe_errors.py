@@ -160,3 +160,19 @@ def test_result_interface():
     matplotlib.use("Agg")
     ax = res.plot()
     assert ax.get_xlabel() == "months since programme start"
+
+
+def test_flat_heterogeneity_parameters_are_held_fixed():
+    """A mass point one group does not use (probability ~0 for the inflow, used by the stock)
+    leaves its logit probability without information: held fixed like a parameter at a bound
+    instead of making the Hessian singular (and the fit 'not converged'); locations likewise."""
+    from werkeffect.survival._toe_fit import flat_locations
+
+    class Lay:  # 3 structural parameters, 2 locations, 2 logit weights
+        @staticmethod
+        def het_slices():
+            return slice(3, 5), slice(5, 7)
+
+    H = -np.diag([5.0, 5.0, 5.0, 2.0, 1e-9, 3.0, 1e-10])
+    flat = flat_locations(H, Lay(), n_persons=1000)
+    assert flat.tolist() == [False, False, False, False, True, False, True]

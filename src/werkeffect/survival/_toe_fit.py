@@ -207,13 +207,15 @@ def optimise_restarted(
 
 
 def flat_locations(H: np.ndarray, lay: Layout, n_persons: int) -> np.ndarray:
-    """Mass-point locations on which the likelihood does not depend (information per person
-    below 1e-8): a location run off towards -inf (a group that never enters / exits) without
-    reaching the bound. They are held fixed like parameters at a bound (no standard error);
-    left free they make the Hessian singular."""
+    """Heterogeneity parameters on which the likelihood does not depend (information per
+    person below 1e-8): a location run off towards -inf (a group that never enters / exits)
+    without reaching the bound, or the logit probability of a point that one group (the
+    inflow, say) does not use while the other does (probability ~0 there). They are held
+    fixed like parameters at a bound (no standard error); left free they make the Hessian
+    singular."""
     out = np.zeros(H.shape[0], dtype=bool)
-    vs, _ = lay.het_slices()
-    idx = np.arange(H.shape[0])[vs]
+    vs, ws = lay.het_slices()
+    idx = np.concatenate([np.arange(H.shape[0])[vs], np.arange(H.shape[0])[ws]])
     out[idx] = -np.diag(H)[idx] < 1e-8 * max(n_persons, 1)
     return out
 
