@@ -57,6 +57,17 @@ def merge_empty(counts: np.ndarray) -> np.ndarray:
     return group.astype(int)
 
 
+def baseline_names(bgroup: np.ndarray, cuts: np.ndarray, prefix: str) -> list[str]:
+    """``<prefix>:baseline[lo,hi)`` per group of merged baseline intervals."""
+    J = len(cuts)
+    names = []
+    for g in range(int(bgroup.max()) + 1):
+        members = np.flatnonzero(bgroup == g)
+        hi = cuts[members[-1] + 1] if members[-1] + 1 < J else np.inf
+        names.append(f"{prefix}:baseline[{cuts[members[0]]:g},{hi:g})")
+    return names
+
+
 @dataclass
 class ToEData:
     """Arrays for the likelihood (all internal; covariates standardised)."""
@@ -422,11 +433,7 @@ def build_layout(
         pcounts = np.bincount(ev_r[dk & (ev_r > 0)] - 1, minlength=S - 1)
         start = len(names)
         nb = int(bgroup.max()) + 1
-        for g in range(nb):
-            members = np.flatnonzero(bgroup == g)
-            lo = data.cuts[members[0]]
-            hi = data.cuts[members[-1] + 1] if members[-1] + 1 < J else np.inf
-            names.append(f"exit:{lab}:baseline[{lo:g},{hi:g})")
+        names += baseline_names(bgroup, data.cuts, f"exit:{lab}")
         if pcounts.sum() == 0:
             if k == interest:
                 raise EstimationError(
@@ -496,11 +503,7 @@ def build_layout(
         )
     start = len(names)
     nb = int(bgroup.max()) + 1
-    for g in range(nb):
-        members = np.flatnonzero(bgroup == g)
-        lo = data.pcuts[members[0]]
-        hi = data.pcuts[members[-1] + 1] if members[-1] + 1 < Jp else np.inf
-        names.append(f"programme:baseline[{lo:g},{hi:g})")
+    names += baseline_names(bgroup, data.pcuts, "programme")
     cgroup = _calendar_groups(
         np.bincount(data.cellp[post] % C, minlength=C), clabels, "programme entry"
     )
@@ -541,11 +544,7 @@ def build_layout(
             )
         start = len(names)
         nb = int(bgroup.max()) + 1
-        for g in range(nb):
-            members = np.flatnonzero(bgroup == g)
-            lo = data.rcuts[members[0]]
-            hi = data.rcuts[members[-1] + 1] if members[-1] + 1 < Jr else np.inf
-            names.append(f"return:baseline[{lo:g},{hi:g})")
+        names += baseline_names(bgroup, data.rcuts, "return")
         Gr = np.zeros((Jr, nb))
         Gr[np.arange(Jr), bgroup] = 1.0
         G.append(Gr)
