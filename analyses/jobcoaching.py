@@ -192,7 +192,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     # the same unobserved factors (motivation, being hard to place): the job spell until the
     # return is a further hazard sharing them, so later spells add information, not selection
     jobs = werkeffect.job_spells(ev.dataset, ep, covariates=covs)
-    toe_spells = spells
     ev.dataset.flow.add(
         "timing-of-events job spells",
         "exits to work",
@@ -201,13 +200,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "exits to work followed from the day after the exit until the next bijstand spell "
         "(return) or the extract date; job spells of zero length are left out",
     )
-    toe_part = int(toe_spells["programme_start"].notna().sum())
     # the count of earlier spells follows from past returns, which the model now describes
     toe_covs = [c for c in covs if c != "previous_spells_capped"]
     return_covs = [c for c in RETURN_COVARIATES if c in jobs.columns and jobs[c].nunique() > 1]
     with ev.step("timing-of-events", warnings_note="timing-of-events"):
         toe = TimingOfEvents(
-            toe_spells,
+            spells,
             duration="duration",
             programme_start="programme_start",
             cause="cause",
@@ -221,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             return_covariates=return_covs,
             return_cuts=(0, 6, 12, 24),
         ).fit()
-    toe_n = {"n_treated": toe_part, "n_control": len(toe_spells) - toe_part}
+    toe_n = {"n_treated": n_part, "n_control": n_other}
     add_ratio_estimate(
         w,
         "jobcoaching.hazard_ratio",
