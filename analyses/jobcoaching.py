@@ -110,36 +110,6 @@ def spell_level(ep: pd.DataFrame) -> pd.DataFrame:
     return spells.reset_index()
 
 
-def returns_after_work(ev: Evaluation) -> pd.DataFrame:
-    """One row per exit to work: months until a new bijstand spell (censored at the extract
-    date), whether nazorg started within three months of the exit, and covariates."""
-    ds = ev.dataset
-    sp = ds.spells.sort_values(["person_id", "start_date"]).reset_index(drop=True)
-    next_start = sp.groupby("person_id")["start_date"].shift(-1)
-    exits = sp[sp["exit_reason"].astype(str).eq("werk") & sp["end_date"].notna()].copy()
-    exits["next_start"] = next_start.loc[exits.index]
-    exits = exits[exits["end_date"] >= pd.Timestamp(WINDOW_START)]
-    extract = pd.Timestamp(ds.extract_date)
-    until = exits["next_start"].fillna(extract)
-    exits["months"] = (until - exits["end_date"]).dt.days / (365.25 / 12)
-    exits["returned"] = exits["next_start"].notna().astype(int)
-    exits = exits[exits["months"] > 0]
-    nz = ds.programmes[ds.programmes["programme"].astype(str).eq("nazorg")]
-    nz = nz[["person_id", "start_date"]].rename(columns={"start_date": "nazorg_start"})
-    m = exits[["spell_id", "person_id", "end_date"]].merge(nz, on="person_id", how="inner")
-    gap = (m["nazorg_start"] - m["end_date"]).dt.days
-    got = set(m.loc[(gap >= -31) & (gap <= 92), "spell_id"])
-    exits["nazorg"] = exits["spell_id"].isin(got).astype(float)
-    persons = ds.persons.set_index("person_id")
-    exits = exits[exits["person_id"].map(persons["municipality"]).eq(MUNICIPALITY)]
-    age = (exits["end_date"] - exits["person_id"].map(persons["birth_date"])).dt.days / 365.25
-    exits["age_lt27"] = (age < 27).astype(float).to_numpy()
-    exits["age_45p"] = (age >= 45).astype(float).to_numpy()
-    sq = exits["person_id"].map(persons["startkwalificatie"])
-    exits["startkwalificatie"] = sq.astype(float).to_numpy()
-    return exits.reset_index(drop=True)
-
-
 def descriptives(spells: pd.DataFrame) -> pd.DataFrame:
     """Characteristics at spell start, participants versus others (counts and shares)."""
     part = spells["programme_start"].notna()
@@ -367,13 +337,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     plt.close(fig)
 
     # -- nazorg: does support after starting work prevent a return to bijstand? ----------
-    ret = returns_after_work(ev)
+    # the job spells of the timing-of-events model: one definition of a return
     with ev.step("nazorg", warnings_note="nazorg"):
         nazorg = CoxPH(
-            ret,
-            duration="months",
-            event="returned",
-            covariates=["nazorg", "age_lt27", "age_45p", "startkwalificatie"],
+            jobs,
+            duration="duration",
+            event="event",
+            covariates=return_covs,
             cluster="person_id",
         ).fit()
     add_ratio_estimate(
@@ -384,8 +354,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         method="Cox, return to bijstand after exit to work",
         label_nl="Hazard ratio terugkeer in de bijstand met nazorg",
         label_en="Hazard ratio of returning to bijstand with nazorg",
-        n_treated=int(ret["nazorg"].sum()),
-        n_control=int((ret["nazorg"] == 0).sum()),
+        n_treated=int(jobs["nazorg"].sum()),
+        n_control=int((jobs["nazorg"] == 0).sum()),
     )
 
     # -- naive comparison ----------------------------------------------------------------
