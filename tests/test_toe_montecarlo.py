@@ -27,7 +27,8 @@ identified (coverage 77%, see docs/timing_of_events.md and the two expected fail
 Status (23 Nov 2026, primary specification, all 200 replications, seeds 0–199): delta
 error +0.005 (MC s.e. 0.004), sd 0.055 against a mean s.e. of 0.051, coverage 91.0%;
 ATT(12) error +0.0002 (MC s.e. 0.0005), coverage 94.5%; Cox +0.238 (MC s.e. 0.002); 200 of
-200 fits converged (194 as run; see the docs on the two fixes). docs/timing_of_events.md has the table by number of mass points.
+200 fits converged (194 as run; see the docs on the two fixes).
+docs/timing_of_events.md has the table by number of mass points.
 """
 
 from __future__ import annotations
