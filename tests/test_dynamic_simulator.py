@@ -10,6 +10,16 @@ truth is compared replication by replication.
 Acceptance (issue 7): on ``groningen-observables`` the bias is under 5% of the effect and
 95% intervals cover the truth in 92.5–97.5% of 300 replications; on ``groningen`` (selection
 on unrecorded motivation) the estimates are biased upward.
+
+Which truth: the bias is measured against each sample's own truth (less Monte Carlo noise).
+Coverage is measured against the ATT of the population the samples are drawn from, estimated
+by the mean of the sample truths over the replications (its Monte Carlo error is under 5% of
+a standard error), because that is what the intervals are for: the bootstrap over persons
+resamples who starts at u, so it includes the variation of the starters' own ATT from sample
+to sample (sd 0.012–0.019 at u = 3–12), which the error against the sample truth does not
+have. Against the sample truth the intervals of the weighting estimators cover in about 98%
+of the replications although their standard errors match the spread of the estimates
+(docs/dynamic.md, "Coverage").
 """
 
 from __future__ import annotations
@@ -65,6 +75,8 @@ def _monte_carlo(scenario: str, name: str, reps: int, n_boot: int) -> pd.DataFra
     )
     df["error"] = df["estimate"] - df["truth"]
     df["covered"] = df["error"].abs() < 1.959964 * df["std_error"]
+    population = df.groupby("u")["truth"].transform("mean")
+    df["covered_population"] = (df["estimate"] - population).abs() < 1.959964 * df["std_error"]
     return df
 
 
@@ -79,8 +91,8 @@ def test_recovers_att_u12_on_observables_scenario(name):
         mcse = d["error"].std(ddof=1) / np.sqrt(len(d))
         # bias under 5% of the effect (allowing for Monte Carlo error of the check itself)
         assert abs(bias) < 0.05 * abs(effect) + 2 * mcse, (name, u, bias, effect, mcse)
-        cover = d["covered"].mean()
-        assert 0.925 <= cover <= 0.975, (name, u, cover)
+        cover = d["covered_population"].mean()
+        assert 0.925 <= cover <= 0.975, (name, u, cover, d["covered"].mean())
 
 
 @pytest.mark.parametrize("name", ["DynamicMatch", "DynamicIPW"])
