@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from toe_checks import assert_gradient_and_scores
 from werkeffect.survival import TimingOfEvents
 from werkeffect.survival._toe_data import build_data, build_layout
 from werkeffect.survival._toe_lik import Likelihood
@@ -243,20 +244,7 @@ def test_analytic_gradient_and_scores_with_three_mass_points():
     theta = rng.normal(scale=0.3, size=lay.n_params) - np.where(
         np.arange(lay.n_params) < lay.n_struct, 2.0, 0.0
     ) * (rng.random(lay.n_params) < 0.3)
-    ll, g = lik.loglik(theta, lay)
-    h = 1e-6
-    num = np.array(
-        [
-            (
-                lik.loglik(theta + h * e, lay, grad=False)
-                - lik.loglik(theta - h * e, lay, grad=False)
-            )
-            / (2 * h)
-            for e in np.eye(lay.n_params)
-        ]
-    )
-    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(lik.scores(theta, lay).sum(axis=0), g, rtol=1e-9, atol=1e-8)
+    assert_gradient_and_scores(lik, lay, theta)
     assert len(data.trunc) > 50 and data.n_persons < data.n_spells
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toe_checks import assert_gradient_and_scores
 from werkeffect.exceptions import DataValidationError
 from werkeffect.survival import TimingOfEvents
 from werkeffect.survival._toe_data import build_data, build_layout
@@ -263,20 +264,7 @@ def test_gradient_scores_and_candidate_gain_with_returns():
     lik = Likelihood(data)
     theta = rng.normal(scale=0.3, size=lay.n_params)
     theta[: lay.n_struct] -= 2.0 * (rng.random(lay.n_struct) < 0.5)
-    ll, g = lik.loglik(theta, lay)
-    h = 1e-6
-    num = np.array(
-        [
-            (
-                lik.loglik(theta + h * e, lay, grad=False)
-                - lik.loglik(theta - h * e, lay, grad=False)
-            )
-            / (2 * h)
-            for e in np.eye(lay.n_params)
-        ]
-    )
-    np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(lik.scores(theta, lay).sum(axis=0), g, rtol=1e-9, atol=1e-8)
+    assert_gradient_and_scores(lik, lay, theta)
     # candidates near the current points (far ones can raise a person's likelihood by more
     # than exp(700), where candidate_gain caps the ratio: a screening device, not exact)
     cands = rng.normal(scale=0.3, size=(5, lay.Q))
