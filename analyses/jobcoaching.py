@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # a person's later spell exists only after a return from a job, and returning depends on
     # the same unobserved factors (motivation, being hard to place): the job spell until the
     # return is a further hazard sharing them, so later spells add information, not selection
-    jobs = werkeffect.job_spells(ev.dataset, ep, covariates=covs)
+    jobs = werkeffect.job_spells(ev.dataset, spells, covariates=covs)
     ev.dataset.flow.add(
         "timing-of-events job spells",
         "exits to work",

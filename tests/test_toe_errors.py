@@ -166,7 +166,7 @@ def test_flat_heterogeneity_parameters_are_held_fixed():
     """A mass point one group does not use (probability ~0 for the inflow, used by the stock)
     leaves its logit probability without information: held fixed like a parameter at a bound
     instead of making the Hessian singular (and the fit 'not converged'); locations likewise."""
-    from werkeffect.survival._toe_fit import flat_locations
+    from werkeffect.survival._toe_fit import flat_heterogeneity
 
     class Lay:  # 3 structural parameters, 2 locations, 2 logit weights
         @staticmethod
@@ -174,10 +174,10 @@ def test_flat_heterogeneity_parameters_are_held_fixed():
             return slice(3, 5), slice(5, 7)
 
     H = -np.diag([5.0, 5.0, 5.0, 2.0, 1e-9, 3.0, 1e-10])
-    flat = flat_locations(H, Lay(), n_persons=1000)
+    flat = flat_heterogeneity(H, Lay(), n_persons=1000)
     assert flat.tolist() == [False, False, False, False, True, False, True]
     # seed 86 of the Monte Carlo: a return location run off to -4.7 kept information 5e-4
     # among ~40,000 persons (indefinite Hessian, 'not converged'); 0.1 is real information
     H = -np.diag([5.0, 5.0, 5.0, 0.1, 5e-4, 3.0, 2.0])
-    flat = flat_locations(H, Lay(), n_persons=40_000)
+    flat = flat_heterogeneity(H, Lay(), n_persons=40_000)
     assert flat.tolist() == [False, False, False, False, True, False, False]

@@ -206,7 +206,7 @@ def optimise_restarted(
             return theta, ll, res
 
 
-def flat_locations(H: np.ndarray, lay: Layout, n_persons: int) -> np.ndarray:
+def flat_heterogeneity(H: np.ndarray, lay: Layout, n_persons: int) -> np.ndarray:
     """Heterogeneity parameters on which the likelihood does not depend (information per
     person below 1e-6, i.e. a standard error above 1000/sqrt(persons)): a location run off
     towards -inf (a group that never enters / exits / returns) without reaching the bound,
@@ -246,7 +246,7 @@ def newton_polish(lik, lay, theta, max_steps=6, H=None):
     n_p = lik.data.n_persons
     if H is None:
         H = numerical_hessian(lik, lay, theta)
-    free = ~at_bounds(theta, lay) & ~flat_locations(H, lay, n_p)
+    free = ~at_bounds(theta, lay) & ~flat_heterogeneity(H, lay, n_p)
     dec = np.inf
     for _ in range(max_steps):
         Hf = -H[np.ix_(free, free)]
@@ -277,7 +277,7 @@ def newton_polish(lik, lay, theta, max_steps=6, H=None):
         if not improved:
             break
         H = numerical_hessian(lik, lay, theta)
-        free = ~at_bounds(theta, lay) & ~flat_locations(H, lay, n_p)
+        free = ~at_bounds(theta, lay) & ~flat_heterogeneity(H, lay, n_p)
     Hf = -H[np.ix_(free, free)]
     try:
         dec = float(g[free] @ np.linalg.solve(Hf, g[free]))
