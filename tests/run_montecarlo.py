@@ -1,0 +1,125 @@
+"""Run the slow Monte Carlo tests' replications in chunks and summarise them.
+
+The slow tests run all their replications in one pytest call. For the tables in
+``docs/dynamic.md`` and ``docs/timing_of_events.md`` the replications are run in chunks of
+seeds (several processes, resumable, one result line per replication) with the tests' own
+per-replication functions, so a table and the test compute the same numbers::
+
+    python tests/run_montecarlo.py dynamic 1300 1450 out.csv DynamicIPW DynamicMatch-ipw
+    python tests/run_montecarlo.py toe 0 100 out.jsonl [--criterion loglik]
+    python tests/run_montecarlo.py dynamic-summary out1.csv out2.csv ...
+
+Set ``OMP_NUM_THREADS=1`` (and ``OPENBLAS_NUM_THREADS=1``) when running several processes
+on one machine: the fits are small and thread oversubscription makes them several times slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_dynamic(scenario: str, seeds: range, out: str, names: list[str], n_boot: int) -> None:
+    """Append one row per (seed, estimator, u) to ``out`` (the slow test's ``_one``)."""
+    from test_dynamic_simulator import ESTIMATORS, _one
+
+    names = names or list(ESTIMATORS)
+    new = not os.path.exists(out)
+    with open(out, "a", newline="") as fh:
+        w = csv.writer(fh)
+        if new:
+            w.writerow(["seed", "name", "u", "estimate", "std_error", "truth", "seconds"])
+        for seed in seeds:
+            for name in names:
+                t0 = time.perf_counter()
+                rows = _one(scenario, name, seed, n_boot)
+                dt = round(time.perf_counter() - t0, 2)
+                w.writerows([seed, name, u, est, se, tr, dt] for u, est, se, tr in rows)
+                fh.flush()
+
+
+def run_toe(seeds: range, out: str, criterion: str | None) -> None:
+    """Append one JSON line per world to ``out`` (the slow test's ``one_replication``)."""
+    from test_toe_montecarlo import one_replication
+
+    kw = {"criterion": criterion} if criterion else {}
+    for seed in seeds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = one_replication(seed, with_returns=True, **kw)
+        line = {k: v if isinstance(v, str | bool | type(None)) else float(v) for k, v in r.items()}
+        with open(out, "a") as fh:
+            fh.write(json.dumps(line) + "\n")
+
+
+def dynamic_summary(files: list[str]) -> str:
+    """The table of ``docs/dynamic.md``: bias against each sample's truth, coverage of the
+    population ATT (the slow test's two criteria) and of the sample truth."""
+    df = pd.concat([pd.read_csv(f) for f in files]).drop_duplicates(["seed", "name", "u"])
+    df["error"] = df["estimate"] - df["truth"]
+    lines = [
+        "| estimator | u | replications | mean truth | mean bias | bias / effect | MC s.e. "
+        "| SD of estimate | mean SE | SE / SD | coverage (population ATT) "
+        "| coverage (sample truth) | test criteria (bias, coverage) |",
+        "|---" * 13 + "|",
+    ]
+    for (name, u), d in df.groupby(["name", "u"]):
+        effect = d["truth"].mean()
+        bias = d["error"].mean()
+        mcse = d["error"].std(ddof=1) / np.sqrt(len(d))
+        z = 1.959964 * d["std_error"]
+        cover_sample = (d["error"].abs() < z).mean()
+        cover_pop = ((d["estimate"] - effect).abs() < z).mean()
+        crit = "–"
+        if u != 24:
+            ok_bias = abs(bias) < 0.05 * abs(effect) + 2 * mcse
+            ok_cover = 0.925 <= cover_pop <= 0.975
+            crit = f"{'pass' if ok_bias else 'FAIL'}, {'pass' if ok_cover else 'FAIL'}"
+        sd = d["estimate"].std()
+        lines.append(
+            f"| {name} | {u} | {len(d)} | {effect:.3f} | {bias:+.4f} | {100 * bias / effect:+.0f}% "
+            f"| {mcse:.4f} | {sd:.3f} | {d['std_error'].mean():.3f} "
+            f"| {d['std_error'].mean() / sd:.2f} | {100 * cover_pop:.1f}% "
+            f"| {100 * cover_sample:.1f}% | {crit} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    d = sub.add_parser("dynamic", help="tests/test_dynamic_simulator.py replications")
+    d.add_argument("first", type=int)
+    d.add_argument("stop", type=int, help="seeds first, ..., stop - 1")
+    d.add_argument("out")
+    d.add_argument("estimators", nargs="*")
+    d.add_argument("--scenario", default="groningen-observables")
+    d.add_argument("--n-boot", type=int, default=199)
+    t = sub.add_parser("toe", help="tests/test_toe_montecarlo.py primary replications")
+    t.add_argument("first", type=int)
+    t.add_argument("stop", type=int)
+    t.add_argument("out")
+    t.add_argument("--criterion", default=None)
+    s = sub.add_parser("dynamic-summary", help="table of dynamic replications")
+    s.add_argument("files", nargs="+")
+    a = p.parse_args(argv)
+    if a.what == "dynamic":
+        run_dynamic(a.scenario, range(a.first, a.stop), a.out, a.estimators, a.n_boot)
+    elif a.what == "toe":
+        run_toe(range(a.first, a.stop), a.out, a.criterion)
+    else:
+        print(dynamic_summary(a.files))
+
+
+if __name__ == "__main__":
+    main()
