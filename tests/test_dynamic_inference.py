@@ -67,7 +67,7 @@ def test_fixed_match_replicate_reproduces_the_estimate_at_unit_weights(cls):
     n1 = np.bincount(rep.treated["group"], weights=rep.treated["weight"], minlength=len(U))
     for k in range(2):
         t = np.bincount(rep.treated["group"], rep.treated["weight"] * rep.m_t[:, k], len(U))
-        c = np.bincount(rep.control["group"], rep.control["weight"] * rep.m_c[:, k], len(U))
+        c = np.bincount(rep.control["group"], rep.control["pair_weight"] * rep.m_c[:, k], len(U))
         assert np.all(np.abs(t - c) / n1 < 0.01)
 
 

@@ -402,7 +402,7 @@ class DynamicEstimator:
             )
             + f"; {ci} intervals.",
         ]
-        if self.weighting == "nn" and not self._ipcw:
+        if self.weighting == "nn":
             notes.append(
                 f"Nearest-neighbour matching within u on the logit propensity score, "
                 f"{self.n_neighbors} neighbour(s) with replacement, caliper "
@@ -411,7 +411,8 @@ class DynamicEstimator:
         return DynamicResult(
             params=pd.Series(est, index=index),
             std_errors=pd.Series(se, index=index),
-            method=self._method + ("" if self._ipcw else f" ({self.weighting})"),
+            method=self._method
+            + ("" if self._weighting_options == ("ipw",) else f" ({self.weighting})"),
             estimand=self._estimand,
             n={
                 "n_spells": int(arr.n),

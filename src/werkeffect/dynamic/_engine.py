@@ -175,26 +175,33 @@ def estimate_once(
             c_ev &= ~cut
             c_ax &= ~cut
         if spec.ipcw:
-            g, st, sp, ww, ev, ax = _split_ipcw(
-                hz, arr, tu[p_t], p_c, p_a, c_stop, p_w, c_ev, c_ax, H, spec.n_months
+            piece, st, sp, ww, ev, ax = _split_ipcw(
+                hz, arr, p_c, p_a, c_stop, p_w, c_ev, c_ax, H, spec.n_months
             )
         else:
-            g, st, sp, ww, ev, ax = tu[p_t], np.zeros(len(p_t)), c_stop, p_w, c_ev, c_ax
+            piece = np.arange(len(p_t))
+            st, sp, ww, ev, ax = np.zeros(len(p_t)), c_stop, p_w, c_ev, c_ax
+        g = tu[p_t][piece]
         pos = sp > 0
         s_c, f_c = aalen_johansen_episodes(
             g[pos], st[pos], sp[pos], ww[pos], ev[pos], ax[pos], n_u, times
         )
         n_controls_used = np.bincount(tu[p_t], minlength=n_u)
         c_weights = (tu[p_t], p_w)
-        if full and not spec.ipcw:
+        if full:
+            # a pair's first piece carries its matching weight K_j / M for the conditional-
+            # mean correction of the fixed-match bootstrap; later pieces only add IPC weight
+            first = np.r_[True, piece[1:] != piece[:-1]]
             pair = {
-                "rows": p_c[pos],
+                "rows": p_c[piece][pos],
                 "group": g[pos],
+                "start": st[pos],
                 "stop": sp[pos],
                 "weight": ww[pos],
+                "pair_weight": np.where(first, p_w[piece], 0.0)[pos],
                 "event": ev[pos],
                 "any_exit": ax[pos],
-                "score": c_score[rep[matches[p_t, p_k]]][pos],
+                "score": c_score[rep[matches[p_t, p_k]]][piece][pos],
             }
     else:
         arr_phi = prep.arr_phi
@@ -228,11 +235,12 @@ def estimate_once(
     with np.errstate(invalid="ignore", divide="ignore"):
         att_avg = (np.where(ok, att, 0.0) * wt).sum(axis=0) / wt.sum(axis=0)
     out = OnePass(att=att, att_avg=att_avg, n_treated=n_treated, hazard=hz, hazard_phi=hz_phi)
-    if full and spec.weighting == "nn" and not spec.ipcw:
+    if full and spec.weighting == "nn":
         out.matched = {
             "treated": {
                 "rows": ti,
                 "group": tu,
+                "start": np.zeros(len(ti)),
                 "stop": t_stop,
                 "weight": tw,
                 "event": event[ti],
@@ -264,7 +272,6 @@ def estimate_once(
 def _split_ipcw(
     hz: TreatmentHazard,
     arr: SpellArrays,
-    group: np.ndarray,
     c: np.ndarray,
     a: np.ndarray,
     stop: np.ndarray,
@@ -278,7 +285,8 @@ def _split_ipcw(
 
     From the anchor ``a`` (in month ``floor(a)``, in which the comparison spell is known not to
     start) to the first month boundary the weight is ``w``; in month ``m > floor(a)`` it is
-    ``w / prod_{k=floor(a)+1..m} (1 - h_k(x))``.
+    ``w / prod_{k=floor(a)+1..m} (1 - h_k(x))``. Returns the pair of every piece (pieces of
+    a pair are consecutive), then start, stop, weight, event and any-exit of the pieces.
     """
     stop = np.minimum(stop, H + 1.0)
     m0 = np.floor(a + 1e-9).astype(np.int64)
@@ -296,7 +304,7 @@ def _split_ipcw(
     log_p = lg[inv[rows], mm] - lg[inv[rows], m0c]
     wt = w[rows] * np.exp(-log_p)
     last = j == n_piece[rows] - 1
-    return group[rows], st, sp, wt, ev[rows] & last, ax[rows] & last
+    return rows, st, sp, wt, ev[rows] & last, ax[rows] & last
 
 
 def _weighted_counts(
