@@ -13,6 +13,7 @@ import pytest
 
 from dynamic_dgp import simulate_spells, simulated_att, true_att
 from werkeffect.dynamic import DynamicIPW, DynamicMatch, SurvivalMatch, static_comparison
+from werkeffect.exceptions import EstimationWarning
 
 U = (3, 6, 12)
 
@@ -107,3 +108,21 @@ def test_truth_matches_simulation():
     se = np.sqrt(0.25 / sim["n"]) * 2  # conservative SE of a difference of shares
     assert abs(sim["sianesi"] - tr["sianesi"][(3, 12)]) < 3 * se
     assert abs(sim["never"] - tr["never"][(3, 12)]) < 3 * se
+
+
+@pytest.mark.parametrize("cls", [DynamicIPW, SurvivalMatch])
+def test_heavy_censoring_weights_are_reported_and_warned(data, cls):
+    """Comparison spells that almost surely start soon get large inverse probability of
+    censoring weights; the cohorts table shows the largest per u and a warning names it."""
+    res = _fit(cls, data, n_boot=0)
+    ipc = res.cohorts["max_ipc_weight"]
+    assert ipc.between(1.0, 10.0).all(), ipc  # the ordinary DGP: no warning needed
+    heavy = simulate_spells(4000, seed=3, start_scale=8.0)
+    with pytest.warns(EstimationWarning, match="censoring weights reach"):
+        res = cls(heavy, covariates=["x1", "x2"], u_values=U, horizons=(6, 12)).fit(n_boot=0)
+    assert (res.cohorts["max_ipc_weight"] > 10).any()
+
+
+def test_no_censoring_weights_for_sianesi(data):
+    res = _fit(DynamicMatch, data, n_boot=0)
+    assert res.cohorts["max_ipc_weight"].isna().all()

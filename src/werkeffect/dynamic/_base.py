@@ -25,6 +25,9 @@ from werkeffect.dynamic.risk_sets import (
 from werkeffect.exceptions import EstimationError, EstimationWarning
 
 OUTCOMES = ("work", "durable")
+#: warn when a comparison spell's inverse probability of censoring weight exceeds this
+#: (probability below 10% of staying untreated from u to the end of the horizon)
+MAX_IPC_WEIGHT = 10.0
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,19 @@ class DynamicEstimator:
                 EstimationWarning,
                 stacklevel=2,
             )
+        ipc = one.counts["max_ipc_weight"]
+        heavy = np.isfinite(ipc) & (ipc > MAX_IPC_WEIGHT)
+        if heavy.any():
+            k = int(np.nanargmax(np.where(heavy, ipc, np.nan)))
+            warnings.warn(
+                f"inverse probability of censoring weights reach {ipc[k]:.0f} (u = {uv[k]}; "
+                f"above {MAX_IPC_WEIGHT:g} at u in {uv[heavy].tolist()}): some comparison "
+                "spells are unlikely to stay untreated over the horizon, so the comparison "
+                "curve at long horizons rests on the few that do; read those horizons with "
+                "care or shorten them (res.cohorts['max_ipc_weight'])",
+                EstimationWarning,
+                stacklevel=2,
+            )
         if resampling == "fixed":
             replicate: Any = FixedMatchReplicate.build(one.matched, len(uv), hs)
         else:
@@ -358,6 +374,7 @@ class DynamicEstimator:
                 "n_not_yet_treated": one.counts["n_controls"],
                 "n_controls_used": one.counts["n_controls_used"],
                 "ess_controls": one.counts["ess_controls"],
+                "max_ipc_weight": one.counts["max_ipc_weight"],
             }
         )
         H = spec.horizon

@@ -137,6 +137,8 @@ def estimate_once(
     anchor = arr.ps[ti]
 
     hz_phi = None
+    # largest inverse-probability-of-censoring factor 1 / P(no start from u to m) per u
+    ipc_max = np.full(n_u, np.nan)
     if spec.weighting == "nn":
         ci, cu = prep.ci, prep.cu
         keep = w[ci] > 0
@@ -183,6 +185,9 @@ def estimate_once(
             st, sp, ww, ev, ax = np.zeros(len(p_t)), c_stop, p_w, c_ev, c_ax
         g = tu[p_t][piece]
         pos = sp > 0
+        if full and spec.ipcw and pos.any():
+            ipc_max[:] = 1.0
+            np.maximum.at(ipc_max, g[pos], ww[pos] / p_w[piece][pos])
         s_c, f_c = aalen_johansen_episodes(
             g[pos], st[pos], sp[pos], ww[pos], ev[pos], ax[pos], n_u, times
         )
@@ -209,7 +214,9 @@ def estimate_once(
         # month effects are evaluated at the shifted month, calendar effects at the shifted
         # calendar time
         hz_phi = hz
-        n_r, e_r, x_r, n_used = _weighted_counts(arr_phi, spec, hz_phi, w)
+        n_r, e_r, x_r, n_used, ipc_max = _weighted_counts(
+            arr_phi, spec, hz_phi, w, diagnostics=full
+        )
         s_c, f_c = aalen_johansen(n_r, e_r, x_r)
         n_controls_used = n_used
         c_weights = None
@@ -264,6 +271,7 @@ def estimate_once(
             "n_controls": np.bincount(cu_all, weights=w[ci_all], minlength=n_u),
             "n_controls_used": n_controls_used,
             "ess_controls": ess,
+            "max_ipc_weight": ipc_max,
             "phi": prep.phi,
         }
     return out
@@ -308,8 +316,8 @@ def _split_ipcw(
 
 
 def _weighted_counts(
-    arr: SpellArrays, spec: Spec, hz: TreatmentHazard, w: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    arr: SpellArrays, spec: Spec, hz: TreatmentHazard, w: np.ndarray, diagnostics: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Monthly comparison-arm counts of the weighting estimators (all u at once).
 
     A comparison spell of cohort u is weighted by the odds of starting at u (reweighting the
@@ -321,7 +329,8 @@ def _weighted_counts(
     spell's at-risk interval, the weighted number at risk in month m of cohort u is
     ``(A' B)[u, m]``: one matrix product instead of a (spell x u x month) expansion. A spell
     censored during a month (extract date) counts for the fraction of the month it was
-    observed (actuarial life table; exact for monthly data).
+    observed (actuarial life table; exact for monthly data). With ``diagnostics`` the last
+    value is the largest IPC factor ``G_i(u) / G_i(m)`` per u within the horizon (else NaN).
     """
     uv = spec.u_values
     n_u, H, M = len(uv), spec.horizon, spec.n_months
@@ -347,10 +356,17 @@ def _weighted_counts(
     in_u = (uv[None, :] >= lo[:, None]) & (uv[None, :] <= uhi[:, None])
     months = np.arange(M)
     in_m = (months[None, :] >= lo[:, None]) & (months[None, :] <= hi[:, None])
+    ipc_max = np.full(n_u, np.nan)
     if spec.ipcw:
         log_g = hz.log_untreated(arr, rows)[:, :M]  # (r, M)
         A = np.where(in_u, w[rows][:, None] * np.exp(logit_u + log_g[:, uv]), 0.0)
         B = np.where(in_m, np.exp(-log_g), 0.0)
+        if diagnostics and len(rows):
+            # G falls with m: the factor is largest in the last month observed in the window
+            m_end = np.minimum(np.minimum(uv[None, :] + H - 1, hi[:, None]), M - 1)
+            log_f = log_g[:, uv] - np.take_along_axis(log_g, m_end, axis=1)
+            ipc_max = np.exp(np.where(in_u, log_f, -np.inf).max(axis=0))
+            ipc_max[~in_u.any(axis=0)] = np.nan
     else:
         A = np.where(in_u, w[rows][:, None] * np.exp(logit_u), 0.0)
         B = in_m.astype(float)
@@ -380,4 +396,4 @@ def _weighted_counts(
     events = np.where(valid, ev_full[r_idx, cols], 0.0)
     exits = np.where(valid, ex_full[r_idx, cols], 0.0)
     n_used = in_u.sum(axis=0)
-    return at_risk, events, exits, n_used
+    return at_risk, events, exits, n_used, ipc_max
