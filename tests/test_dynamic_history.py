@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from dynamic_dgp import history_true_att, simulate_history_spells
-from werkeffect.dynamic import DynamicIPW, DynamicMatch
+from werkeffect.dynamic import DynamicIPW, DynamicMatch, SurvivalMatch
 from werkeffect.exceptions import DataValidationError
 
 U = (3, 6, 12)
@@ -67,13 +67,15 @@ def test_without_history_the_estimate_is_biased(data):
     assert est0 - true_avg > 3 * se0, (est0, true_avg, se0)
 
 
-def test_history_in_the_censoring_weights(data):
-    """Van den Berg & Vikström: the start hazard of the censoring weights uses the history
-    of every later month; with it the estimate moves down towards the never-treated truth
-    (it must lie below the estimate without history)."""
+@pytest.mark.parametrize("cls", [DynamicIPW, SurvivalMatch])
+def test_history_in_the_censoring_weights(data, cls):
+    """Against never starting (Van den Berg & Vikström; survival matching with IPC weights):
+    the start hazard of the censoring weights uses the history of every later month; with it
+    the estimate moves down towards the never-treated truth (it must lie below the estimate
+    without history)."""
     spells, history = data
-    a = _fit(DynamicIPW, spells, history, n_boot=0)
-    b = _fit(DynamicIPW, spells, None, n_boot=0)
+    a = _fit(cls, spells, history, n_boot=0)
+    b = _fit(cls, spells, None, n_boot=0)
     assert a.params[("ATT", 12)] < b.params[("ATT", 12)]
 
 
