@@ -188,6 +188,7 @@ def estimate_once(
         if full and spec.ipcw and pos.any():
             ipc_max[:] = 1.0
             np.maximum.at(ipc_max, g[pos], ww[pos] / p_w[piece][pos])
+            ipc_max[np.bincount(g[pos], minlength=n_u) == 0] = np.nan
         s_c, f_c = aalen_johansen_episodes(
             g[pos], st[pos], sp[pos], ww[pos], ev[pos], ax[pos], n_u, times
         )
