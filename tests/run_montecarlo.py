@@ -6,7 +6,7 @@ seeds (several processes, resumable, one result line per replication) with the t
 per-replication functions, so a table and the test compute the same numbers::
 
     python tests/run_montecarlo.py dynamic 1300 1450 out.csv DynamicIPW DynamicMatch-ipw
-    python tests/run_montecarlo.py toe 0 100 out.jsonl [--criterion loglik]
+    python tests/run_montecarlo.py toe 0 100 out.jsonl [--criterion loglik] [--cov-type robust]
     python tests/run_montecarlo.py dynamic-summary out1.csv out2.csv ...
 
 Set ``OMP_NUM_THREADS=1`` (and ``OPENBLAS_NUM_THREADS=1``) when running several processes
@@ -48,10 +48,16 @@ def run_dynamic(scenario: str, seeds: range, out: str, names: list[str], n_boot:
                 fh.flush()
 
 
-def run_toe(seeds: range, out: str, criterion: str | None) -> None:
-    """Append one JSON line per world to ``out`` (the slow test's ``one_replication``)."""
-    from test_toe_montecarlo import one_replication
+def run_toe(seeds: range, out: str, criterion: str | None, cov_type: str | None = None) -> None:
+    """Append one JSON line per world to ``out`` (the slow test's ``one_replication``);
+    ``cov_type`` is passed to ``TimingOfEvents.fit`` (default: the fit's own)."""
+    import functools
 
+    from test_toe_montecarlo import one_replication
+    from werkeffect.survival import TimingOfEvents
+
+    if cov_type:
+        TimingOfEvents.fit = functools.partialmethod(TimingOfEvents.fit, cov_type=cov_type)
     kw = {"criterion": criterion} if criterion else {}
     for seed in seeds:
         with warnings.catch_warnings():
@@ -110,13 +116,14 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("stop", type=int)
     t.add_argument("out")
     t.add_argument("--criterion", default=None)
+    t.add_argument("--cov-type", default=None, help="hessian or robust")
     s = sub.add_parser("dynamic-summary", help="table of dynamic replications")
     s.add_argument("files", nargs="+")
     a = p.parse_args(argv)
     if a.what == "dynamic":
         run_dynamic(a.scenario, range(a.first, a.stop), a.out, a.estimators, a.n_boot)
     elif a.what == "toe":
-        run_toe(range(a.first, a.stop), a.out, a.criterion)
+        run_toe(range(a.first, a.stop), a.out, a.criterion, a.cov_type)
     else:
         print(dynamic_summary(a.files))
 
