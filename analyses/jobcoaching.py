@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             return_spells=jobs,
             return_covariates=return_covs,
             return_cuts=(0, 6, 12, 24),
-        ).fit()
+        ).fit(cov_type="robust")  # sandwich by person: calibrated where the Hessian is not
     toe_n = {"n_treated": n_part, "n_control": n_other}
     add_ratio_estimate(
         w,
