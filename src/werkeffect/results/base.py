@@ -192,7 +192,7 @@ class EstimationResult:
         ax.errorbar(
             self.params.to_numpy(),
             y,
-            xerr=[self.params - ci["lower"], ci["upper"] - self.params],
+            xerr=np.vstack([self.params - ci["lower"], ci["upper"] - self.params]),
             fmt="o",
             color="#00468b",
             capsize=3,
