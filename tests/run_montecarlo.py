@@ -2,8 +2,10 @@
 
 The slow tests run all their replications in one pytest call. For the tables in
 ``docs/dynamic.md`` and ``docs/timing_of_events.md`` the replications are run in chunks of
-seeds (several processes, resumable, one result line per replication) with the tests' own
-per-replication functions, so a table and the test compute the same numbers::
+seeds (several processes, one result line per replication) with the tests' own
+per-replication functions, so a table and the test compute the same numbers. A run resumes:
+replications already in its output file are skipped, so a stopped chunk is restarted with
+the same command::
 
     python tests/run_montecarlo.py dynamic 1300 1450 out.csv DynamicIPW DynamicMatch-ipw
     python tests/run_montecarlo.py toe 0 100 out.jsonl [--criterion loglik] [--cov-type robust]
@@ -28,18 +30,61 @@ import pandas as pd
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
+def read_dynamic(path: str) -> pd.DataFrame:
+    """The complete rows of a dynamic replication file (a line cut off by a stop is left out)."""
+    df = pd.read_csv(path, on_bad_lines="skip")
+    return df.dropna(subset=["estimate", "std_error", "truth", "seconds"])
+
+
+def _done_dynamic(out: str) -> set[tuple[int, str]]:
+    """(seed, estimator) pairs already in ``out``."""
+    if not os.path.exists(out) or os.path.getsize(out) == 0:
+        return set()
+    df = read_dynamic(out)
+    return set(zip(df["seed"].astype(int), df["name"], strict=True))
+
+
+def _end_line(out: str) -> None:
+    """Finish a last line cut off by a stop, so the next row starts on a line of its own."""
+    if os.path.exists(out) and os.path.getsize(out) > 0:
+        with open(out, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            cut = fh.read(1) != b"\n"
+        if cut:
+            with open(out, "a") as fh:
+                fh.write("\n")
+
+
+def _done_toe(out: str) -> set[int]:
+    if not os.path.exists(out):
+        return set()
+    done = set()
+    with open(out) as fh:
+        for line in fh:
+            try:
+                done.add(int(json.loads(line)["seed"]))
+            except (ValueError, KeyError):
+                continue  # a line cut off by a stop
+    return done
+
+
 def run_dynamic(scenario: str, seeds: range, out: str, names: list[str], n_boot: int) -> None:
-    """Append one row per (seed, estimator, u) to ``out`` (the slow test's ``_one``)."""
+    """Append one row per (seed, estimator, u) to ``out`` (the slow test's ``_one``),
+    skipping (seed, estimator) pairs already there."""
     from test_dynamic_simulator import ESTIMATORS, _one
 
     names = names or list(ESTIMATORS)
-    new = not os.path.exists(out)
+    _end_line(out)
+    done = _done_dynamic(out)
+    new = not os.path.exists(out) or os.path.getsize(out) == 0
     with open(out, "a", newline="") as fh:
         w = csv.writer(fh)
         if new:
             w.writerow(["seed", "name", "u", "estimate", "std_error", "truth", "seconds"])
         for seed in seeds:
             for name in names:
+                if (seed, name) in done:
+                    continue
                 t0 = time.perf_counter()
                 rows = _one(scenario, name, seed, n_boot)
                 dt = round(time.perf_counter() - t0, 2)
@@ -48,8 +93,9 @@ def run_dynamic(scenario: str, seeds: range, out: str, names: list[str], n_boot:
 
 
 def run_toe(seeds: range, out: str, criterion: str | None, cov_type: str | None = None) -> None:
-    """Append one JSON line per world to ``out`` (the slow test's ``one_replication``);
-    ``cov_type`` is passed to ``TimingOfEvents.fit`` (default: the fit's own)."""
+    """Append one JSON line per world to ``out`` (the slow test's ``one_replication``),
+    skipping seeds already there; ``cov_type`` is passed to ``TimingOfEvents.fit``
+    (default: the fit's own)."""
     import functools
 
     from test_toe_montecarlo import one_replication
@@ -58,7 +104,11 @@ def run_toe(seeds: range, out: str, criterion: str | None, cov_type: str | None 
     if cov_type:
         TimingOfEvents.fit = functools.partialmethod(TimingOfEvents.fit, cov_type=cov_type)
     kw = {"criterion": criterion} if criterion else {}
+    _end_line(out)
+    done = _done_toe(out)
     for seed in seeds:
+        if seed in done:
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = one_replication(seed, with_returns=True, **kw)
@@ -70,7 +120,7 @@ def run_toe(seeds: range, out: str, criterion: str | None, cov_type: str | None 
 def dynamic_summary(files: list[str]) -> str:
     """The table of ``docs/dynamic.md``: bias against each sample's truth, coverage of the
     population ATT (the slow test's two criteria) and of the sample truth."""
-    df = pd.concat([pd.read_csv(f) for f in files]).drop_duplicates(["seed", "name", "u"])
+    df = pd.concat([read_dynamic(f) for f in files]).drop_duplicates(["seed", "name", "u"])
     lines = [
         "| estimator | u | replications | mean truth | mean bias | bias / effect | MC s.e. "
         "| SD of estimate | mean SE | SE / SD | coverage (population ATT) "
