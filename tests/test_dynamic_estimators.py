@@ -126,3 +126,37 @@ def test_heavy_censoring_weights_are_reported_and_warned(data, cls):
 def test_no_censoring_weights_for_sianesi(data):
     res = _fit(DynamicMatch, data, n_boot=0)
     assert res.cohorts["max_ipc_weight"].isna().all()
+
+
+class _SurvivalMatchWithoutWeights(SurvivalMatch):
+    _ipcw = False
+
+
+def test_survival_matching_needs_its_censoring_weights():
+    """A comparison spell that starts the programme later is censored there. x1 raises both
+    the start and the exit-to-work hazard, so without 1 / P(not started yet) weights the
+    pooled comparison curve drifts towards spells that find work slowly and the ATT comes
+    out too high.
+
+    Pooled ATT(12) over u = 1..12 on 400,000 spells: the estimate's sampling sd is about
+    0.003 (errors -0.004, -0.001, +0.004 on seeds 1-3); without the weights the errors are
+    +0.012, +0.010, +0.016. The bound 0.0075 lies between the two; the unweighted fit is run
+    too, so the test shows it tells them apart.
+    """
+    u_values = tuple(range(1, 13))
+    df = simulate_spells(400_000, seed=1)
+    truth = true_att(u_values, (12,))["never"]
+
+    def error(cls):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = cls(
+                df, spell="spell_id", covariates=["x1", "x2"], u_values=u_values,
+                horizons=(12,),
+            ).fit(n_boot=0, progress=False)  # fmt: skip
+        n = res.cohorts.set_index("u")["n_treated_matched"]
+        pooled = sum(n[u] * truth[(u, 12)] for u in u_values) / n.sum()
+        return res.params[("ATT", 12)] - pooled
+
+    assert abs(error(SurvivalMatch)) < 0.0075
+    assert error(_SurvivalMatchWithoutWeights) > 0.0075
