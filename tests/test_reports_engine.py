@@ -5,9 +5,11 @@ Kernel start-up is slow, so the module renders few documents: one report to HTML
 twice (text and byte-identity), one that must fail on disclosure.
 """
 
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import matplotlib.pyplot as plt
 
 from werkeffect.exceptions import DisclosureError, UnsupportedFeatureError
 from werkeffect.reports.engine import render
+from werkeffect.reports.execute import execute
 from werkeffect.reports.qmd import parse
 from werkeffect.results.files import ResultsWriter
 
@@ -264,3 +267,21 @@ def test_nondeterministic_date_and_unknown_format_refused(tmp_path):
         render(qmd, to="html", out_dir=tmp_path / "out")
     with pytest.raises(UnsupportedFeatureError, match="docx"):
         render(qmd, to="docx", out_dir=tmp_path / "out")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets")
+def test_kernel_talks_over_private_unix_sockets(tmp_path, capfd, monkeypatch):
+    """No TCP port for other users of a shared server, no ipykernel warning about
+    unencrypted traffic, and the socket folder is removed afterwards."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    qmd = tmp_path / "kern.qmd"
+    qmd.write_text(
+        '---\ntitle: "Kern"\n---\n\n```{python}\nfrom ipykernel.connect import '
+        'get_connection_info\nprint(get_connection_info(unpack=True)["transport"])\n```\n',
+        encoding="utf-8",
+    )
+    done = execute(parse(qmd.read_text(encoding="utf-8"), qmd))
+    text = "".join(o.get("text", "") for c in done.chunks.values() for o in c.outputs)
+    assert text.strip() == "ipc"
+    assert "without encryption" not in capfd.readouterr().err
+    assert not list(tmp_path.glob("werkeffect-kernel-*"))

@@ -4,12 +4,18 @@ The kernel gets a fixed environment (``PYTHONHASHSEED=0``, ``SOURCE_DATE_EPOCH``
 one thread) and a hidden first cell that makes figures reproducible and puts every displayed
 DataFrame through disclosure control. Inline expressions of a Markdown stretch are evaluated
 by a hidden cell placed where that stretch sits, so they see the state at that point.
+
+On POSIX systems the kernel talks over Unix sockets in a private temporary folder, not over
+TCP ports on localhost: no other user of a shared analysis server can reach it, and
+ipykernel has no reason to warn about unencrypted TCP traffic.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,17 @@ class Executed:
 
     chunks: dict[int, ChunkResult]
     inline: dict[int, list[str]]
+
+
+def _kernel_manager(socket_dir: str | None):
+    """A python3 kernel manager: Unix sockets in ``socket_dir``, or TCP when it is None."""
+    from jupyter_client import KernelManager
+
+    if socket_dir is None:
+        return KernelManager(kernel_name="python3")
+    return KernelManager(
+        kernel_name="python3", transport="ipc", ip=os.path.join(socket_dir, "kernel")
+    )
 
 
 def kernel_env() -> dict[str, str]:
@@ -139,9 +156,10 @@ def execute(
     from nbclient.exceptions import CellExecutionError
 
     nb, owners = build_notebook(doc, dict(params or {}), lang, threshold, defaults or {})
+    socket_dir = tempfile.mkdtemp(prefix="werkeffect-kernel-") if os.name == "posix" else None
     client = NotebookClient(
         nb,
-        kernel_name="python3",
+        km=_kernel_manager(socket_dir),
         timeout=timeout,
         allow_errors=False,
         record_timing=False,
@@ -177,6 +195,9 @@ def execute(
         if isinstance(exc, RenderError | DisclosureError):
             raise
         raise RenderError(f"{doc.path.name}: executing the document failed: {exc}") from exc
+    finally:
+        if socket_dir is not None:
+            shutil.rmtree(socket_dir, ignore_errors=True)
 
     chunks: dict[int, ChunkResult] = {}
     inline: dict[int, list[str]] = {}
