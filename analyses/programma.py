@@ -8,7 +8,10 @@ Pre-specified (``python analyses/programma.py --data DIR --out results``; run af
   2022);
 - the extra exits caused by jobcoaching: its ATT on exit to work within 12 months times the
   number of people starting jobcoaching that year; the rest would have happened anyway;
-- the programme's net cost, from the jobcoaching evaluation's costs and benefits.
+- the programme's net result: the net benefits (benefit saved minus programme cost) of
+  jobcoaching and of the WW approach added up, their errors taken as independent (the two
+  evaluations use different people: bijstand spells and WW recipients). Without WW results
+  the net result is jobcoaching's alone, and a note says so.
 """
 
 from __future__ import annotations
@@ -32,6 +35,56 @@ from werkeffect.results.files import read_results
 #: Budget of the Werk- en ontwikkelprogramma per year (euros; seed 000/001).
 BUDGET_PER_YEAR = 2_500_000.0
 YEARS = (2017, 2025)
+
+
+def _optional_results(path: Path):
+    try:
+        return read_results(path)
+    except FileNotFoundError:
+        return None
+
+
+def add_net_benefit(w, jc, ww) -> None:
+    """``programma.net_benefit_eur``: the evaluations' net benefits added up."""
+    parts = []
+    for name, res, key in (
+        ("jobcoaching", jc, "jobcoaching.costs.net_benefit_eur"),
+        ("ww_naar_bijstand", ww, "ww.costs.net_benefit_eur"),
+    ):
+        rec = None if res is None else res.estimate(key)
+        if rec is not None and rec.get("estimate") is not None:
+            parts.append((name, float(rec["estimate"]), float(rec["std_error"])))
+    if not parts:
+        return
+    names = [p[0] for p in parts]
+    est = sum(p[1] for p in parts)
+    se = float(np.sqrt(sum(p[2] ** 2 for p in parts)))
+    z = 1.959964
+    both = len(parts) == 2
+    w.add_estimate(
+        "programma.net_benefit_eur",
+        estimate=est,
+        std_error=se,
+        lower=est - z * se,
+        upper=est + z * se,
+        method="sum of the evaluations' net benefits: " + " + ".join(names),
+        scale="euro",
+        label_nl="Netto opbrengst van jobcoaching"
+        + (" en de aanpak WW naar bijstand" if both else "")
+        + " (besparing min kosten)",
+        label_en="Net benefit of jobcoaching"
+        + (" and the WW approach" if both else "")
+        + " (savings minus cost)",
+    )
+    w.add_value("net_benefit_parts", " + ".join(names), scale="difference", count=False)
+    if not both:
+        w.add_note(
+            "De netto opbrengst is alleen die van " + names[0] + ": de resultaten van de "
+            "andere evaluatie ontbreken.",
+            "The net benefit is that of " + names[0] + " only: the other evaluation's "
+            "results are missing.",
+            name="net_benefit_parts",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -69,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         w.add_value(f"exits_work_{year}", n, label_nl=f"gerapporteerde uitstroom naar werk {year}")
     for year, n in EXITS_TO_WORK_TARGET.items():
         w.add_value(f"target_{year}", n, label_nl=f"doelstelling uitstroom naar werk {year}")
+    w.add_value("years", f"{YEARS[0]}–{YEARS[1]}", scale="difference", count=False,
+                label_nl="jaren van de monitor")  # fmt: skip
     w.add_value("budget_eur", BUDGET_PER_YEAR, scale="euro", count=False,
                 label_nl="budget per jaar")  # fmt: skip
 
@@ -86,19 +141,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         label_nl=f"Extra uitstroom naar werk door jobcoaching, {YEARS[0]}–{YEARS[1]}",
         label_en=f"Extra exits to work due to jobcoaching, {YEARS[0]}-{YEARS[1]}",
     )
-    net = jc.estimate("jobcoaching.costs.net_benefit_eur")
-    if net is not None and net.get("estimate") is not None:
-        w.add_estimate(
-            "programma.net_benefit_eur",
-            estimate=float(net["estimate"]),
-            std_error=float(net["std_error"]),
-            lower=float(net["lower"]),
-            upper=float(net["upper"]),
-            method="from the jobcoaching evaluation",
-            scale="euro",
-            label_nl="Netto opbrengst van jobcoaching (besparing min kosten)",
-            label_en="Net benefit of jobcoaching (savings minus cost)",
-        )
+    add_net_benefit(w, jc, _optional_results(Path(ev.args.out) / "ww_naar_bijstand"))
+    w.add_assumption(
+        "Het effect van jobcoaching op de deelnemers van een jaar is gelijk aan het gemiddelde "
+        "effect uit de evaluatie van jobcoaching.",
+        "Jobcoaching's effect on a year's participants equals the average effect estimated in "
+        "the jobcoaching evaluation.",
+        name="constant_effect",
+    )
+    w.add_assumption(
+        "De fouten van de evaluaties van jobcoaching en de aanpak WW naar bijstand zijn "
+        "onafhankelijk: ze gaan over verschillende mensen (bijstand en WW).",
+        "The errors of the jobcoaching and WW evaluations are independent: they concern "
+        "different people (bijstand and WW recipients).",
+        name="independent_errors",
+    )
 
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
     years = table["year"].astype(int).astype(str)

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -273,7 +272,11 @@ def test_nondeterministic_date_and_unknown_format_refused(tmp_path):
 def test_kernel_talks_over_private_unix_sockets(tmp_path, capfd, monkeypatch):
     """No TCP port for other users of a shared server, no ipykernel warning about
     unencrypted traffic, and the socket folder is removed afterwards."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    from werkeffect.reports import execute as ex
+
+    made = []
+    socket_dir = ex._socket_dir
+    monkeypatch.setattr(ex, "_socket_dir", lambda: made.append(socket_dir()) or made[-1])
     qmd = tmp_path / "kern.qmd"
     qmd.write_text(
         '---\ntitle: "Kern"\n---\n\n```{python}\nfrom ipykernel.connect import '
@@ -284,4 +287,17 @@ def test_kernel_talks_over_private_unix_sockets(tmp_path, capfd, monkeypatch):
     text = "".join(o.get("text", "") for c in done.chunks.values() for o in c.outputs)
     assert text.strip() == "ipc"
     assert "without encryption" not in capfd.readouterr().err
-    assert not list(tmp_path.glob("werkeffect-kernel-*"))
+    assert made and made[0] is not None and not os.path.exists(made[0])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets")
+def test_socket_folder_falls_back_when_the_temporary_path_is_too_long(tmp_path):
+    from werkeffect.reports.execute import MAX_SOCKET_DIR, _socket_dir
+
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    assert _socket_dir(parents=(str(deep),)) is None  # TCP then
+    assert not list(deep.iterdir())
+    folder = _socket_dir(parents=(str(deep), "/tmp"))
+    assert folder is not None and folder.startswith("/tmp/") and len(folder) <= MAX_SOCKET_DIR
+    os.rmdir(folder)

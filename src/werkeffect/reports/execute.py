@@ -43,6 +43,25 @@ class Executed:
     inline: dict[int, list[str]]
 
 
+#: Unix socket paths are limited to 104-108 bytes; the kernel appends "kernel-<n>"
+MAX_SOCKET_DIR = 90
+
+
+def _socket_dir(parents: tuple[str | None, ...] = (None, "/tmp")) -> str | None:
+    """A private folder for the kernel's sockets: in the temporary folder, or in /tmp when
+    that path is too long for a socket; None (TCP) on other systems or when neither fits."""
+    if os.name != "posix":
+        return None
+    for parent in parents:
+        if parent is not None and not os.path.isdir(parent):
+            continue
+        folder = tempfile.mkdtemp(prefix="werkeffect-kernel-", dir=parent)
+        if len(os.fsencode(folder)) <= MAX_SOCKET_DIR:
+            return folder
+        os.rmdir(folder)
+    return None
+
+
 def _kernel_manager(socket_dir: str | None):
     """A python3 kernel manager: Unix sockets in ``socket_dir``, or TCP when it is None."""
     from jupyter_client import KernelManager
@@ -156,7 +175,7 @@ def execute(
     from nbclient.exceptions import CellExecutionError
 
     nb, owners = build_notebook(doc, dict(params or {}), lang, threshold, defaults or {})
-    socket_dir = tempfile.mkdtemp(prefix="werkeffect-kernel-") if os.name == "posix" else None
+    socket_dir = _socket_dir()
     client = NotebookClient(
         nb,
         km=_kernel_manager(socket_dir),

@@ -509,6 +509,33 @@ class Report:
         lab = self.t(f"{level}%-interval", f"{level}% interval")
         return f"{self.fmt(key, naive)} ({lab}: {self.interval(key, naive)})"
 
+    # -- conclusions in words (see werkeffect.reports.wording) ----------------------------
+    def side(self, key: str, naive: bool = False) -> str:
+        """Where the estimate's interval lies against no effect (0; 1 for ratios):
+        ``"above"``, ``"below"``, ``"spans"`` or ``"unknown"`` (missing or suppressed)."""
+        from werkeffect.reports.wording import interval_side
+
+        rec = self.est(key, naive=naive)
+        if rec is None or rec.get("suppressed"):
+            return "unknown"
+        null = 1.0 if rec.get("scale") in ("hazard_ratio", "ratio") else 0.0
+        return interval_side(rec.get("lower"), rec.get("upper"), null)
+
+    def naive_versus(self, key: str) -> str:
+        """How the naive comparison of ``key`` relates to the primary estimate
+        (``"2,4 keer zo groot"``, ``"het omgekeerde teken"``, ...; ``""`` if either is
+        missing)."""
+        from werkeffect.reports.wording import naive_versus_causal
+
+        return naive_versus_causal(self.num(key, naive=True), self.num(key), self.lang)
+
+    def net_result(self, key: str) -> str:
+        """The rest of a sentence on the net financial result of the euro interval ``key``
+        (``"kost per saldo meer dan het aan uitkeringen bespaart: tussen ..."``)."""
+        from werkeffect.reports.wording import net_result
+
+        return net_result(self.num(key, part="lower"), self.num(key, part="upper"), self.lang)
+
     # -- tables --------------------------------------------------------------------------
     def estimates_table(
         self,

@@ -1,0 +1,79 @@
+"""Conclusions in words that follow the numbers.
+
+A report must never say "jobcoaching helps", "a loss is not excluded" or "the naive
+comparison is twice as large" when the estimate says otherwise. These functions turn an
+estimate and its interval into the words of a conclusion, in Dutch or English, so the text
+of a report changes with the results instead of being written for one run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from werkeffect.reports.helpers import _as_float, fmt_euro, fmt_interval, fmt_num
+
+Side = Literal["above", "below", "spans", "unknown"]
+
+#: a naive estimate within this factor of the causal one is "about as large"
+ABOUT_SAME = 1.5
+
+
+def interval_side(lower: object, upper: object, null: float = 0.0) -> Side:
+    """Where an interval lies against ``null`` (0 for differences, 1 for ratios):
+    ``"above"`` (lower bound above it), ``"below"``, ``"spans"`` (contains it) or
+    ``"unknown"`` (a bound is missing)."""
+    lo, hi = _as_float(lower), _as_float(upper)
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+        return "unknown"
+    if lo > null:
+        return "above"
+    if hi < null:
+        return "below"
+    return "spans"
+
+
+def naive_versus_causal(naive: object, causal: object, lang: str = "nl") -> str:
+    """How a naive comparison relates to the causal estimate, e.g. ``"2,4 keer zo groot"``,
+    ``"kleiner"``, ``"ongeveer even groot"`` or ``"het omgekeerde teken"``; ``""`` when one of
+    them is missing or the causal estimate is zero."""
+    n, c = _as_float(naive), _as_float(causal)
+    if n is None or c is None or c == 0 or math.isnan(n) or math.isnan(c):
+        return ""
+    nl = lang == "nl"
+    if n * c < 0:
+        return "het omgekeerde teken" if nl else "the opposite sign"
+    ratio = n / c
+    if ratio >= ABOUT_SAME:
+        times = fmt_num(ratio, 1, lang)
+        return f"{times} keer zo groot" if nl else f"{times} times as large"
+    if ratio <= 1 / ABOUT_SAME:
+        return "kleiner" if nl else "smaller"
+    return "ongeveer even groot" if nl else "about as large"
+
+
+def net_result(lower: object, upper: object, lang: str = "nl") -> str:
+    """The net financial result of an interval of euros, as the rest of a sentence whose
+    subject is the programme: ``"kost per saldo meer dan het aan uitkeringen bespaart:
+    tussen € 9,8 miljoen en € 14,0 miljoen"``, ``"levert per saldo tussen ... op"`` or
+    ``"heeft een netto resultaat tussen ...: winst en verlies zijn allebei mogelijk"``."""
+    nl = lang == "nl"
+    side = interval_side(lower, upper)
+    if side == "unknown":
+        return "heeft een onbekend netto resultaat" if nl else "has an unknown net result"
+    lo, hi = _as_float(lower), _as_float(upper)
+    if side == "below":
+        between = fmt_interval(-hi, -lo, fmt_euro, lang, millions=True)
+        return (
+            f"kost per saldo meer dan het aan uitkeringen bespaart: {between}"
+            if nl
+            else f"costs more than it saves in benefits: {between} net"
+        )
+    between = fmt_interval(lo, hi, fmt_euro, lang, millions=True)
+    if side == "above":
+        return f"levert per saldo {between} op" if nl else f"yields {between} net"
+    return (
+        f"heeft een netto resultaat {between}: winst en verlies zijn allebei mogelijk"
+        if nl
+        else f"has a net result {between}: both a gain and a loss are possible"
+    )

@@ -1,0 +1,153 @@
+"""Conclusions in the reports follow the numbers (werkeffect.reports.wording).
+
+The council text once said "a loss is not excluded" when the whole interval was a loss, "twice
+as large" of a naive comparison with the opposite sign, and "no clear effect" of a pilot whose
+interval excluded zero. The phrases are now chosen from the estimates; these tests hold each
+branch, and render the council information on results where every conclusion flips.
+"""
+
+import json
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+
+from werkeffect.reports import render_reports
+from werkeffect.reports.demo import write_demo_results
+from werkeffect.reports.helpers import Report
+from werkeffect.reports.wording import interval_side, naive_versus_causal, net_result
+from werkeffect.results.files import ResultsWriter
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "null", "side"),
+    [
+        (0.01, 0.05, 0.0, "above"),
+        (-0.05, -0.01, 0.0, "below"),
+        (-0.01, 0.05, 0.0, "spans"),
+        (0.0, 0.05, 0.0, "spans"),  # a bound on the null is not "clear"
+        (1.2, 1.9, 1.0, "above"),  # hazard ratio
+        (0.8, 1.2, 1.0, "spans"),
+        (None, 0.05, 0.0, "unknown"),
+        (float("nan"), 0.05, 0.0, "unknown"),
+    ],
+)
+def test_interval_side(lower, upper, null, side):
+    assert interval_side(lower, upper, null) == side
+
+
+@pytest.mark.parametrize(
+    ("naive", "causal", "nl", "en"),
+    [
+        (-0.122, 0.038, "het omgekeerde teken", "the opposite sign"),
+        (0.10, 0.04, "2,5 keer zo groot", "2.5 times as large"),
+        (0.05, 0.04, "ongeveer even groot", "about as large"),
+        (0.01, 0.04, "kleiner", "smaller"),
+        (-0.08, -0.03, "2,7 keer zo groot", "2.7 times as large"),
+        (0.05, 0.0, "", ""),
+        (None, 0.04, "", ""),
+    ],
+)
+def test_naive_versus_causal(naive, causal, nl, en):
+    assert naive_versus_causal(naive, causal, "nl") == nl
+    assert naive_versus_causal(naive, causal, "en") == en
+
+
+def test_net_result_says_loss_gain_or_both():
+    assert net_result(-14.0e6, -9.8e6) == (
+        "kost per saldo meer dan het aan uitkeringen bespaart: tussen € 9,8 miljoen en "
+        "€ 14,0 miljoen"
+    )
+    assert net_result(1.0e6, 3.5e6) == "levert per saldo tussen € 1,0 miljoen en € 3,5 miljoen op"
+    both = net_result(-0.7e6, 3.7e6)
+    assert both.endswith("winst en verlies zijn allebei mogelijk") and "−0,7" in both
+    assert net_result(-0.7e6, 3.7e6, "en").endswith("both a gain and a loss are possible")
+    assert "onbekend" in net_result(None, 1.0)
+
+
+def test_report_side_uses_one_for_ratios(tmp_path):
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    w.add_estimate("proef.hr", estimate=1.3, lower=1.1, upper=1.5, method="Cox",
+                   scale="hazard_ratio")  # fmt: skip
+    w.add_estimate("proef.att", estimate=0.02, lower=-0.01, upper=0.05, method="M",
+                   scale="probability", primary=True)  # fmt: skip
+    w.add_estimate("proef.att", estimate=0.09, lower=0.07, upper=0.11, method="naive",
+                   naive=True, scale="probability")  # fmt: skip
+    w.write()
+    R = Report(tmp_path, "proef")
+    assert R.side("proef.hr") == "above"
+    assert R.side("proef.att") == "spans"
+    assert R.side("proef.ontbreekt") == "unknown"
+    assert R.naive_versus("proef.att") == "4,5 keer zo groot"
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def _set(results, name, estimand, naive=False, **values):
+    path = results / name / "results.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    hits = [e for e in data["estimates"] if e["estimand"] == estimand and e["naive"] == naive]
+    assert hits, estimand
+    for e in hits:
+        e.update(values)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+def _council_text(results, out):
+    assert render_reports("raadsinformatie", to=["html"], results=results, out=out) == 0
+    parser = _Text()
+    parser.feed((out / "raadsinformatie.html").read_text(encoding="utf-8"))
+    return " ".join(" ".join(parser.parts).split())
+
+
+@pytest.fixture(scope="module")
+def demo_results(tmp_path_factory):
+    return write_demo_results(tmp_path_factory.mktemp("demo") / "results")
+
+
+def test_council_conclusions_follow_the_numbers(demo_results, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(demo_results, results)
+    # an unclear jobcoaching effect, a naive comparison 3 times as large, a net gain,
+    # a WW effect that is not shown, a pilot without a clear effect
+    _set(results, "jobcoaching", "jobcoaching.att_exit_work_12m",
+         estimate=0.02, lower=-0.01, upper=0.05)  # fmt: skip
+    _set(results, "jobcoaching", "jobcoaching.att_exit_work_12m", naive=True,
+         estimate=0.06, lower=0.05, upper=0.07)  # fmt: skip
+    _set(results, "jobcoaching", "jobcoaching.costs.net_benefit_eur",
+         estimate=2.0e6, lower=1.0e6, upper=3.0e6)  # fmt: skip
+    _set(results, "ww_naar_bijstand", "ww.att_inflow_6m", estimate=-0.01, lower=-0.03,
+         upper=0.01)  # fmt: skip
+    _set(results, "statushouders", "pilot.att_employed_12m", estimate=0.08, lower=-0.07,
+         upper=0.23)  # fmt: skip
+    text = _council_text(results, tmp_path / "out")
+    assert "Of jobcoaching helpt, is niet zeker" in text
+    assert "Jobcoaching helpt:" not in text
+    assert "Jobcoaching levert per saldo tussen € 1,0 miljoen en € 3,0 miljoen op" in text
+    assert "3,0 keer zo groot" in text and "te hoog uit" in text
+    assert "komen niet aantoonbaar minder vaak in de bijstand" in text
+    assert "geen duidelijk effect laat zien" in text
+
+    # the opposite: a clear effect, a naive comparison of the opposite sign, a net loss, a
+    # clear pilot effect
+    _set(results, "jobcoaching", "jobcoaching.att_exit_work_12m",
+         estimate=0.04, lower=0.03, upper=0.05)  # fmt: skip
+    _set(results, "jobcoaching", "jobcoaching.att_exit_work_12m", naive=True,
+         estimate=-0.12, lower=-0.13, upper=-0.11)  # fmt: skip
+    _set(results, "jobcoaching", "jobcoaching.costs.net_benefit_eur",
+         estimate=-12.0e6, lower=-14.0e6, upper=-10.0e6)  # fmt: skip
+    _set(results, "statushouders", "pilot.att_employed_12m", estimate=0.2, lower=0.01,
+         upper=0.39)  # fmt: skip
+    text = _council_text(results, tmp_path / "out2")
+    assert "Jobcoaching helpt:" in text
+    assert "kost per saldo meer dan het aan uitkeringen bespaart: tussen € 10,0 miljoen" in text
+    assert "het omgekeerde teken" in text and "te laag uit" in text
+    assert "Het verschil is dus duidelijk" in text
+    assert "niet uitgesloten" not in text and "twee keer" not in text
