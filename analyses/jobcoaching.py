@@ -85,7 +85,7 @@ def groningen_episodes(ev: Evaluation) -> pd.DataFrame:
     keep = ep["person_id"].map(municipality).eq(MUNICIPALITY).to_numpy()
     flow = ep.attrs.get("flow")
     if flow is not None:
-        ds.flow.extend(flow)
+        ds.flow.add_new_steps(flow)
     n_spells_in = ep["spell_id"].nunique()
     ep = ep.loc[keep].reset_index(drop=True)
     ds.flow.add(

@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     individual = ww_inflow_frame(ds, 6)
     flow = individual.attrs.get("flow")
     if flow is not None:
-        ds.flow.extend(flow)
+        ds.flow.add_new_steps(flow)
     treated_records = int(individual["treated"].sum())
     control_records = int(len(individual) - treated_records)
     groups = individual.loc[individual["group"] > 0, "group"]

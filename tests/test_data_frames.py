@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import werkeffect
 from werkeffect.data.dataset import Dataset
+from werkeffect.data.flow import DataFlow
 from werkeffect.data.frames import DAYS_PER_MONTH, episodes, person_months
 from werkeffect.data.io import load
 from werkeffect.data.validate import empty_table
@@ -334,3 +335,24 @@ def test_job_spells_by_hand():
     assert jb.loc["s3", "duration"] == pytest.approx((aow - exit_p2).days / DAYS_PER_MONTH)
     with pytest.raises(KeyError, match="cause"):
         job_spells(ds, ep.drop(columns="cause"))
+
+
+def test_a_frames_flow_adds_only_its_own_steps_to_the_dataset_record():
+    """A frame's flow starts with its dataset's (read, validate); merging it back must not
+    count those steps twice (the jobcoaching report once listed every read twice)."""
+    ds = load(FIX / "good" / "parquet")
+    before = list(ds.flow)
+    ep = episodes(ds, window_start="2020-01-01", covariates=False)
+    ds.flow.add_new_steps(ep.attrs["flow"])
+    steps = [s.step for s in ds.flow]
+    assert list(ds.flow)[: len(before)] == before
+    assert len(steps) == len(before) + sum(s.step.startswith("episodes") for s in ds.flow)
+    assert not any(s.step.startswith("episodes") for s in before)
+    n = len(ds.flow)
+    ds.flow.add_new_steps(ep.attrs["flow"])  # merging twice adds nothing
+    assert len(ds.flow) == n
+    # a flow that does not extend the record is appended whole
+    other = DataFlow()
+    other.add("own", "ww", 5, 4, "one dropped")
+    ds.flow.add_new_steps(other)
+    assert list(ds.flow)[-1].step == "own"

@@ -39,18 +39,24 @@ def test_interval_side(lower, upper, null, side):
 @pytest.mark.parametrize(
     ("naive", "causal", "nl", "en"),
     [
-        (-0.122, 0.038, "het omgekeerde teken", "the opposite sign"),
-        (0.10, 0.04, "2,5 keer zo groot", "2.5 times as large"),
-        (0.05, 0.04, "ongeveer even groot", "about as large"),
-        (0.01, 0.04, "kleiner", "smaller"),
-        (-0.08, -0.03, "2,7 keer zo groot", "2.7 times as large"),
+        (-0.122, 0.038, "heeft het omgekeerde teken van het effect",
+         "has the opposite sign of the effect"),
+        (0.10, 0.04, "is 2,5 keer zo groot als het effect", "is 2.5 times as large as the effect"),
+        (0.05, 0.04, "is ongeveer even groot als het effect", "is about as large as the effect"),
+        (0.01, 0.04, "is kleiner dan het effect", "is smaller than the effect"),
+        (-0.08, -0.03, "is 2,7 keer zo groot als het effect",
+         "is 2.7 times as large as the effect"),
         (0.05, 0.0, "", ""),
         (None, 0.04, "", ""),
     ],
-)
+)  # fmt: skip
 def test_naive_versus_causal(naive, causal, nl, en):
     assert naive_versus_causal(naive, causal, "nl") == nl
     assert naive_versus_causal(naive, causal, "en") == en
+    if nl:
+        assert naive_versus_causal(naive, causal, "nl", than="de schatting").endswith(
+            " de schatting"
+        )
 
 
 def test_net_result_says_loss_gain_or_both():
@@ -78,7 +84,7 @@ def test_report_side_uses_one_for_ratios(tmp_path):
     assert R.side("proef.hr") == "above"
     assert R.side("proef.att") == "spans"
     assert R.side("proef.ontbreekt") == "unknown"
-    assert R.naive_versus("proef.att") == "4,5 keer zo groot"
+    assert R.naive_versus("proef.att") == "is 4,5 keer zo groot als het effect"
 
 
 class _Text(HTMLParser):
@@ -131,7 +137,7 @@ def test_council_conclusions_follow_the_numbers(demo_results, tmp_path):
     assert "Of jobcoaching helpt, is niet zeker" in text
     assert "Jobcoaching helpt:" not in text
     assert "Jobcoaching levert per saldo tussen € 1,0 miljoen en € 3,0 miljoen op" in text
-    assert "3,0 keer zo groot" in text and "te hoog uit" in text
+    assert "die uitkomst is 3,0 keer zo groot als het effect" in text and "te hoog uit" in text
     assert "komen niet aantoonbaar minder vaak in de bijstand" in text
     assert "geen duidelijk effect laat zien" in text
 
@@ -148,6 +154,7 @@ def test_council_conclusions_follow_the_numbers(demo_results, tmp_path):
     text = _council_text(results, tmp_path / "out2")
     assert "Jobcoaching helpt:" in text
     assert "kost per saldo meer dan het aan uitkeringen bespaart: tussen € 10,0 miljoen" in text
-    assert "het omgekeerde teken" in text and "te laag uit" in text
+    assert "die uitkomst heeft het omgekeerde teken van het effect" in text
+    assert "te laag uit" in text
     assert "Het verschil is dus duidelijk" in text
     assert "niet uitgesloten" not in text and "twee keer" not in text

@@ -39,6 +39,17 @@ class DataFlow:
     def extend(self, other: DataFlow) -> None:
         self.steps.extend(other.steps)
 
+    def add_new_steps(self, other: DataFlow) -> None:
+        """Append the steps of a frame's flow that this record does not hold yet.
+
+        A frame built from a dataset (``episodes``, ``person_months``) carries the dataset's
+        flow followed by its own steps; only those are added, so no step is counted twice.
+        A flow that does not start with this record's steps is appended whole.
+        """
+        n = len(self.steps)
+        start = n if other.steps[:n] == self.steps else 0
+        self.steps.extend(other.steps[start:])
+
     def copy(self) -> DataFlow:
         return DataFlow(list(self.steps))
 

@@ -521,13 +521,13 @@ class Report:
         null = 1.0 if rec.get("scale") in ("hazard_ratio", "ratio") else 0.0
         return interval_side(rec.get("lower"), rec.get("upper"), null)
 
-    def naive_versus(self, key: str) -> str:
-        """How the naive comparison of ``key`` relates to the primary estimate
-        (``"2,4 keer zo groot"``, ``"het omgekeerde teken"``, ...; ``""`` if either is
-        missing)."""
+    def naive_versus(self, key: str, than: str | None = None) -> str:
+        """How the naive comparison of ``key`` relates to the primary estimate, as a
+        predicate (``"is 2,4 keer zo groot als het effect"``, ``"heeft het omgekeerde teken
+        van het effect"``; ``than`` replaces "het effect"); ``""`` if either is missing."""
         from werkeffect.reports.wording import naive_versus_causal
 
-        return naive_versus_causal(self.num(key, naive=True), self.num(key), self.lang)
+        return naive_versus_causal(self.num(key, naive=True), self.num(key), self.lang, than)
 
     def net_result(self, key: str) -> str:
         """The rest of a sentence on the net financial result of the euro interval ``key``

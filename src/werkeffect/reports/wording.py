@@ -33,23 +33,29 @@ def interval_side(lower: object, upper: object, null: float = 0.0) -> Side:
     return "spans"
 
 
-def naive_versus_causal(naive: object, causal: object, lang: str = "nl") -> str:
-    """How a naive comparison relates to the causal estimate, e.g. ``"2,4 keer zo groot"``,
-    ``"kleiner"``, ``"ongeveer even groot"`` or ``"het omgekeerde teken"``; ``""`` when one of
-    them is missing or the causal estimate is zero."""
+def naive_versus_causal(
+    naive: object, causal: object, lang: str = "nl", than: str | None = None
+) -> str:
+    """How a naive comparison relates to the causal estimate, as a predicate: ``"is 2,4 keer
+    zo groot als het effect"``, ``"is kleiner dan ..."``, ``"is ongeveer even groot als ..."``
+    or ``"heeft het omgekeerde teken van ..."``; ``than`` names the causal estimate (default
+    "het effect" / "the effect"). ``""`` when either is missing or the effect is zero."""
     n, c = _as_float(naive), _as_float(causal)
     if n is None or c is None or c == 0 or math.isnan(n) or math.isnan(c):
         return ""
     nl = lang == "nl"
+    obj = than or ("het effect" if nl else "the effect")
     if n * c < 0:
-        return "het omgekeerde teken" if nl else "the opposite sign"
+        return f"heeft het omgekeerde teken van {obj}" if nl else f"has the opposite sign of {obj}"
     ratio = n / c
     if ratio >= ABOUT_SAME:
         times = fmt_num(ratio, 1, lang)
-        return f"{times} keer zo groot" if nl else f"{times} times as large"
+        return (
+            f"is {times} keer zo groot als {obj}" if nl else f"is {times} times as large as {obj}"
+        )
     if ratio <= 1 / ABOUT_SAME:
-        return "kleiner" if nl else "smaller"
-    return "ongeveer even groot" if nl else "about as large"
+        return f"is kleiner dan {obj}" if nl else f"is smaller than {obj}"
+    return f"is ongeveer even groot als {obj}" if nl else f"is about as large as {obj}"
 
 
 def net_result(lower: object, upper: object, lang: str = "nl") -> str:
