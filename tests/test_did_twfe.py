@@ -113,6 +113,15 @@ def test_event_study_few_clusters_uses_wild():
     assert res.dist == "t" and res.df_resid == 6
     ci = res.conf_int()
     assert (ci["lower"] < res.params).all() and (res.params < ci["upper"]).all()
+    # the p-values are the bootstrap's, so they agree with its intervals about significance
+    # (the CR1 Wald p-values with 7 clusters did not: p = 0.013 beside an interval of -0.23
+    # to 0.13 in the WW report)
+    frame = res.to_frame()
+    for term, r in res.wild.items():
+        row = frame.loc[frame["term"].astype(str) == str(term)].iloc[0]
+        assert row["p_value"] == pytest.approx(r.p_value)
+        if abs(r.p_value - 0.05) > 0.02:
+            assert (r.p_value < 0.05) == (not row["lower"] <= 0 <= row["upper"]), term
 
 
 def test_within_ols_memory_path_balanced_equals_unbalanced_algorithm():

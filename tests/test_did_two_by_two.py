@@ -157,6 +157,9 @@ def test_few_clusters_uses_wild_bootstrap_and_warns():
     assert ci.loc["ATT", "lower"] < r.params["ATT"] < ci.loc["ATT", "upper"]
     # the bootstrap interval is wider than the naive normal one with 7 clusters
     assert ci.loc["ATT", "upper"] - ci.loc["ATT", "lower"] > 2 * 1.96 * r.std_errors["ATT"] * 0.9
+    # the reported p-value is the bootstrap's, which goes with that interval
+    assert r.pvalues["ATT"] == pytest.approx(r.wild.p_value)
+    assert r.to_frame()["p_value"].iloc[0] == pytest.approx(r.wild.p_value)
 
 
 def test_wild_bootstrap_size_under_null_small_mc():

@@ -271,7 +271,7 @@ def test_nondeterministic_date_and_unknown_format_refused(tmp_path):
 @pytest.mark.skipif(os.name != "posix", reason="Unix sockets")
 def test_kernel_talks_over_private_unix_sockets(tmp_path, capfd, monkeypatch):
     """No TCP port for other users of a shared server, no ipykernel warning about
-    unencrypted traffic, and the socket folder is removed afterwards."""
+    unencrypted traffic; the kernel and its socket folder are gone afterwards."""
     from werkeffect.reports import execute as ex
 
     made = []
@@ -279,15 +279,20 @@ def test_kernel_talks_over_private_unix_sockets(tmp_path, capfd, monkeypatch):
     monkeypatch.setattr(ex, "_socket_dir", lambda: made.append(socket_dir()) or made[-1])
     qmd = tmp_path / "kern.qmd"
     qmd.write_text(
-        '---\ntitle: "Kern"\n---\n\n```{python}\nfrom ipykernel.connect import '
-        'get_connection_info\nprint(get_connection_info(unpack=True)["transport"])\n```\n',
+        '---\ntitle: "Kern"\n---\n\n```{python}\nimport os\nfrom ipykernel.connect import '
+        'get_connection_info\nprint(get_connection_info(unpack=True)["transport"], '
+        "os.getpid())\n```\n",
         encoding="utf-8",
     )
     done = execute(parse(qmd.read_text(encoding="utf-8"), qmd))
     text = "".join(o.get("text", "") for c in done.chunks.values() for o in c.outputs)
-    assert text.strip() == "ipc"
+    transport, pid = text.split()
+    assert transport == "ipc"
     assert "without encryption" not in capfd.readouterr().err
     assert made and made[0] is not None and not os.path.exists(made[0])
+    # the kernel is shut down with the document, not left running until the parent exits
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="Unix sockets")

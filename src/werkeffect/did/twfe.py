@@ -317,7 +317,7 @@ class EventStudy:
                 "f_statistic": w / q,
                 "f_p_value": float(stats.f.sf(w / q, q, max(g - 1, 1))),
             }
-        intervals, wild = None, None
+        intervals, wild, wild_p = None, None, None
         bc = (
             None
             if self.bootstrap_cluster is None
@@ -371,6 +371,7 @@ class EventStudy:
                 },
                 index=names,
             )
+            wild_p = pd.Series({name: r.p_value for name, r in wild.items()})
             any_r = next(iter(wild.values()))
             notes.append(
                 f"Wild cluster bootstrap (restricted, {any_r.weights} weights, {any_r.n_boot} "
@@ -398,6 +399,7 @@ class EventStudy:
             df_resid=df_resid,
             intervals=intervals,
             interval_level=level,
+            p_values=wild_p,
             pretrend=pretrend,
             vcov=pd.DataFrame(fit.vcov, index=names, columns=names),
             wild=wild,
@@ -504,5 +506,6 @@ class TWFE:
             df_resid=g - 1 if g < FEW_CLUSTERS_WARN else None,
             intervals=intervals,
             interval_level=level,
+            p_values=None if wild is None else pd.Series({"ATT": wild.p_value}),
             extra={"wild": wild},
         )

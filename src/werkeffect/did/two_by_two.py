@@ -215,9 +215,19 @@ class DiD:
             df_resid=df_resid,
             intervals=intervals,
             interval_level=level,
+            p_values=_wild_p_value(wild),
             influence=inf,
             wild=wild,
         )
+
+
+def _wild_p_value(wild) -> pd.Series | None:
+    """The wild bootstrap's p-value of the ATT (a result object or the score bootstrap's
+    dict), so the p-value goes with the bootstrap interval."""
+    if wild is None:
+        return None
+    p = wild["p_value"] if isinstance(wild, dict) else wild.p_value
+    return pd.Series({"ATT": float(p)})
 
 
 def _score_bootstrap(att, se, inf, cl, n, n_boot, weights, seed, level):

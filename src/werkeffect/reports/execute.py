@@ -176,16 +176,17 @@ def execute(
 
     nb, owners = build_notebook(doc, dict(params or {}), lang, threshold, defaults or {})
     socket_dir = _socket_dir()
+    km = _kernel_manager(socket_dir)  # ours, so nbclient leaves the shutdown to us
     client = NotebookClient(
         nb,
-        km=_kernel_manager(socket_dir),
+        km=km,
         timeout=timeout,
         allow_errors=False,
         record_timing=False,
         resources={"metadata": {"path": str(doc.path.parent.resolve())}},
     )
     try:
-        client.execute(env=kernel_env())
+        client.execute(env=kernel_env(), cleanup_kc=True)  # stop channels, shut down
     except CellExecutionError as exc:
         failing = None
         for cell, owner in zip(nb.cells, owners, strict=True):
@@ -215,6 +216,8 @@ def execute(
             raise
         raise RenderError(f"{doc.path.name}: executing the document failed: {exc}") from exc
     finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
 

@@ -217,6 +217,13 @@ COLUMN_LABELS = {
         "gamma": "Γ",
         "p_upper": "p (bovengrens)",
         "kind": "Soort",
+        "term": "Term",
+        "att": "Effect",
+        "base_period": "Basisperiode",
+        "post": "Na de start",
+        "municipality": "Gemeente",
+        "after": "Periode",
+        "event": "Tijd t.o.v. start",
     },
     "en": {
         "std_error": "Std. error",
@@ -290,8 +297,12 @@ def markdown_table(
                 else:
                     body[i].append(fmt_num(float(v), d, lang))
         else:
+            yes_no = ("ja", "nee") if lang == "nl" else ("yes", "no")
             for i, v in enumerate(s):
-                body[i].append("" if _missing(v) else _md_escape(str(v)))
+                if isinstance(v, bool | np.bool_):
+                    body[i].append(yes_no[0] if v else yes_no[1])
+                else:
+                    body[i].append("" if _missing(v) else _md_escape(str(v)))
     # the dashes set relative column widths when pandoc wraps a wide table
     widths = [
         max([len(heads[j]) // 2, 3] + [min(len(r[j]), 28) for r in body]) for j in range(len(cols))

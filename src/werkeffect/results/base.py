@@ -52,6 +52,10 @@ class EstimationResult:
     intervals
         Optional precomputed intervals (DataFrame with ``lower``/``upper`` at ``interval_level``),
         e.g. from a bootstrap or a randomisation test; used by ``conf_int`` at that level.
+    p_values
+        Optional precomputed p-values that belong with those intervals (e.g. the wild cluster
+        bootstrap's); ``pvalues`` uses them where given, so an interval and its p-value never
+        disagree about significance. Terms without one get the Wald p-value.
     """
 
     params: pd.Series
@@ -65,6 +69,7 @@ class EstimationResult:
     df_resid: float | None = None
     intervals: pd.DataFrame | None = None
     interval_level: float = 0.95
+    p_values: pd.Series | None = None
     flow: DataFlow | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -102,7 +107,11 @@ class EstimationResult:
             p = 2 * stats.t.sf(z, self.df_resid)
         else:
             p = 2 * stats.norm.sf(z)
-        return pd.Series(p, index=self.params.index, name="p_value")
+        wald = pd.Series(p, index=self.params.index, name="p_value")
+        if self.p_values is None:
+            return wald
+        given = pd.Series(self.p_values, dtype=float).reindex(self.params.index)
+        return given.fillna(wald).rename("p_value")
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Confidence intervals, columns ``lower`` and ``upper``.
