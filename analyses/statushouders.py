@@ -63,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not horizons:
         raise ValueError("the pilot started less than 12 months before the extract date")
     frame = pilot_frame(ds, horizons=horizons)
+    ds.flow.add_new_steps(frame.attrs["flow"])
     covs = [c for c in COVARIATES if frame[c].std() > 0]
     n_treated = int(frame["treated"].sum())
     w.add_value("pilot_size", n_treated, label_nl="deelnemers pilot")
@@ -166,7 +167,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             min_count=n_treated,
         )
         plt.close(fig)
-    desc = frame.groupby("treated")[["age", "female", "startkwalificatie", "employed_12m"]].mean()
+    desc = (
+        frame.groupby("treated")[["age", "female", "startkwalificatie", "employed_12m"]]
+        .mean()
+        .rename(
+            columns={
+                "age": "leeftijd (gemiddeld)",
+                "female": "vrouw",
+                "startkwalificatie": "met startkwalificatie",
+                "employed_12m": "werk na 12 maanden",
+            }
+        )
+    )
     desc.insert(0, "aantal", frame.groupby("treated").size())
     desc.index = desc.index.map({1: "deelnemers", 0: "overige statushouders"})
     w.add_table(
@@ -181,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ros = rosenbaum_bounds(atts[12], gamma=[1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0])
     w.add_table(
         "rosenbaum",
-        ros.reset_index(drop=True),
+        ros.reset_index(),
         caption_nl="Rosenbaum-grenzen: p-waarde bij verborgen selectie van sterkte Gamma",
         caption_en="Rosenbaum bounds: p-value under hidden selection of strength Gamma",
     )

@@ -36,6 +36,11 @@ def test_pilot_frame_reproduces_the_simulators_treated_outcome():
         )
     assert (f.groupby("cohort")["treated"].sum() > 0).all()
     assert f.loc[f["treated"] == 0, "person_id"].isin(t["person_id"]).sum() == 0
+    # every kept row is counted in the data flow: one step per placement date
+    steps = [s for s in f.attrs["flow"] if s.step.startswith("pilot: placement date")]
+    assert len(steps) == f["cohort"].nunique()
+    assert sum(s.rows_out for s in steps) == len(f)
+    assert all(s.rows_in == len(ds.spells) for s in steps)
 
 
 def test_plots_render():

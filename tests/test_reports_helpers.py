@@ -112,3 +112,13 @@ def test_report_reads_and_degrades_gracefully(results):
     assert "ontbreken" in missing.missing_results()
     assert missing.fmt("x") == "niet beschikbaar"
     assert Report(results, "proef", "en").sentence("proef.att").startswith("6.1 percentage")
+
+
+def test_p_values_never_show_as_zero():
+    from werkeffect.reports.helpers import fmt_p
+
+    assert fmt_p(0.37) == "0,37"
+    assert fmt_p(0.004) == "0,004"
+    assert fmt_p(0.0001) == "< 0,001"
+    assert fmt_p(0.0001, "en") == "< 0.001"
+    assert fmt_p(None) == "niet beschikbaar"

@@ -199,3 +199,23 @@ def test_flow_steps_added_after_the_writer_opened_are_written(tmp_path):
     steps = read_results(tmp_path / "flowtest").flow
     assert list(steps["step"]) == ["read", "population"]
     assert int(steps.loc[1, "rows_out"]) == 420
+
+
+def test_table_attrs_are_not_written(tmp_path):
+    """A table computed from a frame that carries its data flow in ``attrs`` is written
+    without them (pyarrow would warn that it cannot store them)."""
+    import warnings
+
+    import pyarrow.parquet as pq
+
+    from werkeffect.data.flow import DataFlow
+    from werkeffect.results.files import write_parquet
+
+    df = pd.DataFrame({"groep": ["a", "b"], "aantal": [120, 340]})
+    df.attrs["flow"] = DataFlow()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_parquet(df, tmp_path / "t.parquet")
+    meta = pq.read_schema(tmp_path / "t.parquet").metadata or {}
+    assert b"attrs" not in b"".join(meta.values())
+    assert df.attrs  # the caller's frame is left as it was

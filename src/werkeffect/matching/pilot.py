@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from werkeffect.data.flow import DataFlow
 from werkeffect.exceptions import DataValidationError
 
 __all__ = ["pilot_frame"]
@@ -50,7 +51,8 @@ def pilot_frame(
     ladder_intake, months_on_benefit, log_months_on_benefit, employed_0m`` and
     ``employed_{h}m`` per horizon (1 when a job runs h months after the cohort date; jobs after
     the extract date are unknown, so horizons past it raise an error). Participants never
-    serve as controls.
+    serve as controls. ``attrs["flow"]`` holds the dataset's data flow plus one step per
+    placement date: from all benefit spells to the participants and eligible persons.
     """
     prog = dataset.programmes
     pil = prog[prog["programme"] == programme]
@@ -60,6 +62,16 @@ def pilot_frame(
     spells = dataset.spells
     extract = pd.Timestamp(dataset.extract_date)
     participants = set(pil["person_id"])
+    flow = dataset.flow.copy() if getattr(dataset, "flow", None) is not None else DataFlow()
+    who = " ".join(
+        part
+        for part in (
+            "statushouders" if statushouders_only else "persons",
+            f"aged {min_age:g} to {max_age:g}",
+            f"living in {municipality}" if municipality is not None else "",
+        )
+        if part
+    )
     rows = []
     for date in sorted(pil["start_date"].unique()):
         date = pd.Timestamp(date)
@@ -79,6 +91,14 @@ def pilot_frame(
         if municipality is not None:
             keep &= (p["municipality"] == municipality).to_numpy()
         sel = on[keep]
+        flow.add(
+            f"pilot: placement date {date.date()}",
+            "spells",
+            len(spells),
+            len(sel),
+            f"kept: the {len(treated_ids)} participants placed that day and {who} on bijstand "
+            "that day who were never placed (one spell per person)",
+        )
         ps = persons.loc[sel["person_id"]]
         frame = pd.DataFrame(
             {
@@ -122,4 +142,5 @@ def pilot_frame(
         if c in out.columns:
             out[c] = out[c].astype(int)
     out["cohort"] = out["cohort"].dt.strftime("%Y-%m-%d")
+    out.attrs["flow"] = flow
     return out

@@ -80,6 +80,17 @@ def fmt_num(x: Any, decimals: int = 0, lang: str = "nl", sign: bool = False) -> 
     return text.replace("-", "−") if lang == "nl" else text
 
 
+def fmt_p(p: Any, lang: str = "nl") -> str:
+    """A p-value as a reader should see it: ``"0,37"``, ``"0,004"`` or ``"< 0,001"`` (never
+    ``"0,00"``, which reads as certainty)."""
+    v = _as_float(p)
+    if v is None or math.isnan(v):
+        return NA_TEXT.get(lang, NA_TEXT["nl"])
+    if v < 0.001:
+        return "< " + fmt_num(0.001, 3, lang)
+    return fmt_num(v, 3 if v < 0.01 else 2, lang)
+
+
 def fmt_pct(
     p: Any, decimals: int = 1, lang: str = "nl", points: bool = False, sign: bool = False
 ) -> str:

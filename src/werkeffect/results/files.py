@@ -550,11 +550,16 @@ class ResultsWriter:
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Parquet with no index and no timestamps (byte-identical for the same frame)."""
+    """Parquet with no index and no timestamps (byte-identical for the same frame).
+
+    ``DataFrame.attrs`` (e.g. a data-flow record that pandas carried over from the frame a
+    table was computed from) are left out: they are not part of the table."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    plain = df.reset_index(drop=True)
+    plain.attrs = {}
+    table = pa.Table.from_pandas(plain, preserve_index=False)
     pq.write_table(table, path, compression="snappy", write_statistics=True)
 
 
