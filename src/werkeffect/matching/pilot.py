@@ -67,7 +67,7 @@ def pilot_frame(
         part
         for part in (
             "statushouders" if statushouders_only else "persons",
-            f"aged {min_age:g} to {max_age:g}",
+            f"aged {min_age:g} to under {max_age:g}",
             f"living in {municipality}" if municipality is not None else "",
         )
         if part
