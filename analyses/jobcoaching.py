@@ -32,7 +32,7 @@ from werkeffect.analysis import (
     open_evaluation,
     run_main,
 )
-from werkeffect.costs import CostAssumptions, cost_benefit
+from werkeffect.costs import TERM_LABELS, CostAssumptions, cost_benefit
 from werkeffect.dynamic import (
     DynamicIPW,
     DynamicMatch,
@@ -261,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     w.add_table(
         "ph_test",
-        cox.test_proportional_hazards().reset_index(),
+        cox.test_proportional_hazards().rename_axis("covariate").reset_index(),
         caption_nl="Toets van proportionele hazards (geschaalde Schoenfeld-residuen)",
         caption_en="Test of proportional hazards (scaled Schoenfeld residuals)",
     )
@@ -319,9 +319,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             label_en="Extra probability of a durable exit (no return within 12 months)",
         )
     dyn_table = vdbv.to_frame()
+    u_h = pd.DataFrame(dyn_table["term"].tolist(), columns=["u", "horizon"])
+    dyn_table = pd.concat(
+        [u_h.assign(u=u_h["u"].astype(str)), dyn_table.drop(columns="term")], axis=1
+    )
     w.add_table(
         "dynamic_att",
-        dyn_table.assign(term=dyn_table["term"].astype(str)),
+        dyn_table.drop(columns=["n"]),
         caption_nl="Effect naar uitkeringsduur bij de start (u) en horizon (h)",
         caption_en="Effect by elapsed duration at start (u) and horizon (h)",
     )
@@ -375,13 +379,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     # -- curves: time on benefit and competing exits --------------------------------------
     spells["event_any"] = (spells["cause"] > 0).astype(int)
     km = KaplanMeier(spells, duration="duration", event="event_any", entry="entry").fit()
-    times = [0, 6, 12, 24, 36, 60]
+    # month 1, not 0: with delayed entry the risk set at t counts spells with entry < t
+    times = [1, 6, 12, 24, 36, 60]
+    risk = km.risk_table(times).loc["all"].to_numpy()
     w.add_table(
         "km_risk",
-        km.risk_table(times).reset_index(drop=False),
-        caption_nl="Aantal nog in de bijstand (risicoset) naar uitkeringsduur",
-        caption_en="Number still on benefit (risk set) by elapsed duration",
-        risk_set_columns=[c for c in km.risk_table(times).columns if "risk" in str(c)],
+        pd.DataFrame(
+            {
+                "time": times,
+                "at_risk": risk.astype(int),
+                "survival": km.at(times)["estimate"].to_numpy(),
+            }
+        ),
+        caption_nl="Aantal nog in de bijstand (risicoset) en aandeel nog in de bijstand naar "
+        "uitkeringsduur",
+        caption_en="Number still on benefit (risk set) and share still on benefit by elapsed "
+        "duration",
+        risk_set_columns=["at_risk"],
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
     km.plot(ax=ax)
@@ -480,6 +494,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 term,
                 method="costs and benefits (timing-of-events effect)",
                 scale=scale,
+                label_nl=TERM_LABELS[term][0],
+                label_en=TERM_LABELS[term][1],
             )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
     cb.plot(ax=ax)

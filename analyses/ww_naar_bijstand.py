@@ -32,7 +32,7 @@ from werkeffect.analysis import (
     open_evaluation,
     run_main,
 )
-from werkeffect.costs import CostAssumptions, cost_benefit
+from werkeffect.costs import TERM_LABELS, CostAssumptions, cost_benefit
 from werkeffect.did import (
     TWFE,
     CallawaySantAnna,
@@ -384,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             term,
             method="costs and benefits (DiD effect)",
             scale="euro",
+            label_nl=TERM_LABELS[term][0],
+            label_en=TERM_LABELS[term][1],
         )
     w.add_note(
         f"Besparing: voorkomen instroom × {months_per_inflow:.1f} maanden (gemiddelde duur "

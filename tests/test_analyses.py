@@ -99,6 +99,19 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
             if rec["naive"] and name in ("jobcoaching", "ww_naar_bijstand"):
                 assert not covers, (name, key, rec["method"])
     assert checked >= 4
+    # every stored table has rows (a disclosure cut once emptied the risk table), and the
+    # reports find every table and figure they ask for
+    for name in ("jobcoaching", "ww_naar_bijstand", "statushouders", "programma"):
+        res = read_results(tmp_path / "results" / name)
+        for table in res["tables"]:
+            assert len(res.table(table)) > 0, (name, table)
+    from werkeffect.reports import REPORTS, render_reports
+
+    out = tmp_path / "reports"
+    assert render_reports("all", to=["html"], results=tmp_path / "results", out=out) == 0
+    for name in REPORTS:
+        html = (out / f"{name}.html").read_text(encoding="utf-8")
+        assert "Niet beschikbaar" not in html and "niet beschikbaar" not in html, name
 
 
 @pytest.mark.slow

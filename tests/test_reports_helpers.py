@@ -122,3 +122,11 @@ def test_p_values_never_show_as_zero():
     assert fmt_p(0.0001) == "< 0,001"
     assert fmt_p(0.0001, "en") == "< 0.001"
     assert fmt_p(None) == "niet beschikbaar"
+
+
+def test_markdown_table_p_values_and_yes_no():
+    df = pd.DataFrame({"covariate": ["x", "z"], "p": [3.7e-12, 0.21], "post": [True, False]})
+    lines = markdown_table(df).splitlines()
+    assert lines[0] == "| Kenmerk | P-waarde | Na de start |"
+    assert "| x | < 0,001 | ja |" in lines and "| z | 0,21 | nee |" in lines
+    assert "| x | < 0.001 | yes |" in markdown_table(df, lang="en").splitlines()

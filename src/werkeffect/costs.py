@@ -119,6 +119,24 @@ class CostBenefitResult(EstimationResult):
         return ax
 
 
+#: Report labels of the cost_benefit terms (Dutch, English).
+TERM_LABELS: dict[str, tuple[str, str]] = {
+    "months_avoided_per_participant": (
+        "Maanden bijstand vermeden per deelnemer",
+        "Months of benefit avoided per participant",
+    ),
+    "extra_exits_work": ("Extra uitstromers naar werk", "Extra exits to work"),
+    "benefit_saved_eur": ("Bespaarde uitkeringen", "Benefit payments saved"),
+    "programme_cost_eur": ("Kosten van het programma", "Programme cost"),
+    "net_benefit_eur": (
+        "Netto opbrengst (besparing min kosten)",
+        "Net benefit (savings minus cost)",
+    ),
+    "cost_per_extra_exit_eur": ("Kosten per extra uitstromer", "Cost per extra exit"),
+    "break_even_horizon_months": ("Terugverdientijd (maanden)", "Break-even horizon (months)"),
+}
+
+
 def cost_benefit(
     rmst_difference: float,
     rmst_se: float,

@@ -235,6 +235,22 @@ COLUMN_LABELS = {
         "municipality": "Gemeente",
         "after": "Periode",
         "event": "Tijd t.o.v. start",
+        "u": "Uitkeringsduur bij start (u)",
+        "type": "Soort",
+        "mean_treated_un": "Gemiddelde deelnemers (vóór)",
+        "mean_control_un": "Gemiddelde vergelijking (vóór)",
+        "smd_un": "SMD vóór",
+        "variance_ratio_un": "Variantieratio vóór",
+        "mean_treated": "Gemiddelde deelnemers",
+        "mean_control": "Gemiddelde vergelijking",
+        "chisq": "Chi²",
+        "df": "Vrijheidsgraden",
+        "p": "p-waarde",
+        "p_lower": "p (ondergrens)",
+        "statistic": "Toetsgrootheid",
+        "n_informative": "Informatieve paren",
+        "effect": "Effect",
+        "power": "Power",
     },
     "en": {
         "std_error": "Std. error",
@@ -300,9 +316,12 @@ def markdown_table(
                 if c in suppressed.columns
                 else np.zeros(len(df), dtype=bool)
             )
+            p_column = str(c).lower() in P_COLUMNS
             for i, v in enumerate(vals):
                 if pd.isna(v):
                     body[i].append((marker if c in counts else "x") if hidden[i] else "–")
+                elif p_column:
+                    body[i].append(_md_escape(fmt_p(float(v), lang)))
                 elif plain:
                     body[i].append(str(int(round(float(v)))))
                 else:
@@ -326,6 +345,9 @@ def markdown_table(
     lines += ["| " + " | ".join(r) + " |" for r in body]
     return "\n".join(lines)
 
+
+#: columns holding p-values: shown with fmt_p ("< 0,001", never "0,000")
+P_COLUMNS = {"p", "p_value", "pvalue", "p_upper", "p_lower", "p-waarde", "wild_p_value"}
 
 _KEY_NAMES = re.compile(
     r"^(year|jaar|time|tijd|month|maand|u|horizon|event_time|cohort|group|g|t|period|"
