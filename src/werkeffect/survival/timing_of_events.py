@@ -114,6 +114,8 @@ DEFAULT_CAUSE_LABELS = {1: "work", 2: "education", 3: "other"}
 #: relative tolerance of the fits in the search over the number of mass points (the chosen
 #: fit is finished to machine precision and polished by Newton steps)
 SEARCH_FTOL = 1e-11
+#: step of the forward differences in the delta method (square root of machine epsilon)
+FORWARD_STEP = float(np.sqrt(np.finfo(float).eps))
 
 ASSUMPTIONS = (
     "No anticipation: the exit hazard does not change before the programme actually starts.",
@@ -341,12 +343,15 @@ class _State:
         base = self.theta[self.free]
         intervals = None
         if method == "delta":
+            # forward differences from the estimate (one evaluation per parameter, half of
+            # central differences: each evaluation runs over every treated spell); with a
+            # step of sqrt(machine epsilon) the derivatives are good to about 1e-8
             J = np.empty((len(est), len(base)))
             for i in range(len(base)):
-                step = 1e-5 * max(1.0, abs(base[i]))
+                step = FORWARD_STEP * max(1.0, abs(base[i]))
                 e = np.zeros(len(base))
                 e[i] = step
-                J[:, i] = (fun(base + e) - fun(base - e)) / (2 * step)
+                J[:, i] = (fun(base + e) - est) / step
             var = np.einsum("ij,jk,ik->i", J, self.cov_int, J) + var_sample
             se = np.sqrt(np.maximum(var, 0))
         elif method == "bootstrap":
