@@ -22,7 +22,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from werkeffect.analysis import open_evaluation, run_main
+from werkeffect.analysis import add_wald_estimate, open_evaluation, run_main
 from werkeffect.monitor import (
     EXITS_TO_WORK_ACHIEVED,
     EXITS_TO_WORK_TARGET,
@@ -59,14 +59,12 @@ def add_net_benefit(w, jc, ww) -> None:
     names = [p[0] for p in parts]
     est = sum(p[1] for p in parts)
     se = float(np.sqrt(sum(p[2] ** 2 for p in parts)))
-    z = 1.959964
     both = len(parts) == 2
-    w.add_estimate(
+    add_wald_estimate(
+        w,
         "programma.net_benefit_eur",
-        estimate=est,
-        std_error=se,
-        lower=est - z * se,
-        upper=est + z * se,
+        est,
+        se,
         method="sum of the evaluations' net benefits: " + " + ".join(names),
         scale="euro",
         label_nl="Netto opbrengst van jobcoaching"
@@ -127,15 +125,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     w.add_value("budget_eur", BUDGET_PER_YEAR, scale="euro", count=False,
                 label_nl="budget per jaar")  # fmt: skip
 
-    z = 1.959964
     extra = float(table["extra_exits"].sum())
     se = float(att["std_error"]) * float(table["participants"].sum())
-    w.add_estimate(
+    add_wald_estimate(
+        w,
         "programma.extra_exits_work",
-        estimate=extra,
-        std_error=se,
-        lower=extra - z * se,
-        upper=extra + z * se,
+        extra,
+        se,
         method="jobcoaching ATT × participants per year",
         scale="count",
         label_nl=f"Extra uitstroom naar werk door jobcoaching, {YEARS[0]}–{YEARS[1]}",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -177,6 +178,31 @@ def add_ratio_estimate(
     )
 
 
+def add_wald_estimate(
+    writer: ResultsWriter,
+    estimand: str,
+    estimate: float,
+    std_error: float,
+    *,
+    level: float = 0.95,
+    **kwargs: Any,
+) -> None:
+    """Store an estimate with its Wald interval (estimate ± z s.e. at ``level``); ``kwargs``
+    go to :meth:`ResultsWriter.add_estimate` (method, scale, labels, ...)."""
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    writer.add_estimate(
+        estimand,
+        estimate=estimate,
+        std_error=std_error,
+        lower=estimate - z * std_error,
+        upper=estimate + z * std_error,
+        level=level,
+        **kwargs,
+    )
+
+
 def add_naive_difference(
     writer: ResultsWriter,
     estimand: str,
@@ -194,17 +220,13 @@ def add_naive_difference(
     It is labelled ``naive`` so every report shows it beside, never instead of, the causal
     estimate.
     """
-    from scipy import stats
-
     diff = float(y_treated.mean() - y_control.mean())
     se = float(np.sqrt(y_treated.var() / len(y_treated) + y_control.var() / len(y_control)))
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    writer.add_estimate(
+    add_wald_estimate(
+        writer,
         estimand,
-        estimate=diff,
-        std_error=se,
-        lower=diff - z * se,
-        upper=diff + z * se,
+        diff,
+        se,
         level=level,
         method=method,
         naive=True,
