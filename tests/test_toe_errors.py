@@ -220,3 +220,17 @@ def test_delta_method_forward_differences_match_central_ones():
         / n_t**2
     )
     assert np.allclose(att.std_errors.to_numpy(), np.sqrt(param_var + sample), rtol=1e-6)
+
+
+def test_att_progress_bar_does_not_change_the_result(capsys):
+    df = homogeneous(n=800)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        res = TimingOfEvents(df, **spec(max_mass_points=1)).fit()
+    quiet = res.att(horizons=(12,), progress=False)
+    assert "passes over the participants" not in capsys.readouterr().err
+    shown = res.att(horizons=(12,), progress=True)
+    assert "passes over the participants" in capsys.readouterr().err
+    assert shown.params.equals(quiet.params) and shown.std_errors.equals(quiet.std_errors)
+    with pytest.raises(ValueError, match="method"):
+        res.att(method="jackknife")

@@ -114,6 +114,8 @@ DEFAULT_CAUSE_LABELS = {1: "work", 2: "education", 3: "other"}
 #: relative tolerance of the fits in the search over the number of mass points (the chosen
 #: fit is finished to machine precision and polished by Newton steps)
 SEARCH_FTOL = 1e-11
+#: a progress bar for the ATT when (treated spells x passes) reaches this (minutes of work)
+PROGRESS_ROW_PASSES = 5_000_000
 #: step of the forward differences in the delta method (square root of machine epsilon)
 FORWARD_STEP = float(np.sqrt(np.finfo(float).eps))
 
@@ -190,13 +192,16 @@ class TimingOfEventsResult(EstimationResult):
         seed: int = 0,
         level: float = 0.95,
         target: str = "sample",
+        progress: bool | None = None,
     ) -> EstimationResult:
         """Exit probabilities after programme start for other horizons, another target or
         with a parametric bootstrap (``method="bootstrap"``); see ``exit_probabilities``
-        and :meth:`TimingOfEvents.fit` for ``target``."""
+        and :meth:`TimingOfEvents.fit` for ``target``. ``progress``: a progress bar over the
+        passes through the participants (default: when there are many, as at national
+        scale)."""
         return self._state.exit_result(
             horizons=horizons, method=method, n_boot=n_boot, seed=seed, level=level,
-            target=target,
+            target=target, progress=progress,
         )  # fmt: skip
 
     def summary(self, level: float = 0.95) -> str:
@@ -304,7 +309,7 @@ class _State:
 
     def exit_result(
         self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95,
-        target="sample",
+        target="sample", progress=None,
     ):  # fmt: skip
         h = np.asarray(horizons, dtype=float)
         if np.any(h <= 0):
@@ -340,8 +345,23 @@ class _State:
             a, b, _ = self._stats(th, h, geom)
             return np.concatenate([a.mean(0), b.mean(0), (a - b).mean(0)])
 
+        if method not in ("delta", "bootstrap"):
+            raise ValueError("method must be 'delta' or 'bootstrap'")
         base = self.theta[self.free]
         intervals = None
+        passes = len(base) if method == "delta" else n_boot
+        show = (n_t * passes >= PROGRESS_ROW_PASSES) if progress is None else bool(progress)
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=passes, desc="ATT: passes over the participants", leave=False)
+
+        def counted(x):
+            if bar is not None:
+                bar.update(1)
+            return x
+
         if method == "delta":
             # forward differences from the estimate (one evaluation per parameter, half of
             # central differences: each evaluation runs over every treated spell); with a
@@ -351,14 +371,14 @@ class _State:
                 step = FORWARD_STEP * max(1.0, abs(base[i]))
                 e = np.zeros(len(base))
                 e[i] = step
-                J[:, i] = (fun(base + e) - est) / step
+                J[:, i] = counted((fun(base + e) - est) / step)
             var = np.einsum("ij,jk,ik->i", J, self.cov_int, J) + var_sample
             se = np.sqrt(np.maximum(var, 0))
         elif method == "bootstrap":
             rng = np.random.default_rng(seed)
             chol = np.linalg.cholesky(self.cov_int + 1e-12 * np.eye(len(base)))
             draws = np.array(
-                [fun(base + chol @ rng.standard_normal(len(base))) for _ in range(n_boot)]
+                [counted(fun(base + chol @ rng.standard_normal(len(base)))) for _ in range(n_boot)]
             )
             draws = draws + rng.standard_normal(draws.shape) * np.sqrt(var_sample)[None, :]
             se = draws.std(axis=0, ddof=1)
@@ -369,8 +389,8 @@ class _State:
                     "upper": np.quantile(draws, 1 - alpha, axis=0),
                 }
             )
-        else:
-            raise ValueError("method must be 'delta' or 'bootstrap'")
+        if bar is not None:
+            bar.close()
         lab = self.interest_label
         hs = [f"{x:g}" for x in h]
         names = (
