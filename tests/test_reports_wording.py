@@ -158,3 +158,25 @@ def test_council_conclusions_follow_the_numbers(demo_results, tmp_path):
     assert "te laag uit" in text
     assert "Het verschil is dus duidelijk" in text
     assert "niet uitgesloten" not in text and "twee keer" not in text
+
+
+def _report_text(results, name, out):
+    assert render_reports(name, to=["html"], results=results, out=out) == 0
+    parser = _Text()
+    parser.feed((out / f"{name}.html").read_text(encoding="utf-8"))
+    return " ".join(" ".join(parser.parts).split())
+
+
+def test_rosenbaum_sentence_when_the_bound_is_not_reached(demo_results, tmp_path):
+    """Without a critical Gamma the pilot report says why, instead of 'a factor niet
+    beschikbaar'."""
+    results = tmp_path / "results"
+    shutil.copytree(demo_results, results)
+    path = results / "statushouders" / "results.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["values"].pop("rosenbaum_gamma")
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    text = _report_text(results, "statushouders", tmp_path / "out")
+    # the demo pilot's p at Gamma = 1 is 0.19
+    assert "ook zonder verborgen selectie is het resultaat niet van nul te onderscheiden" in text
+    assert "factor niet beschikbaar" not in text
