@@ -45,6 +45,8 @@ from werkeffect.survival import AalenJohansen, CoxPH, KaplanMeier, TimingOfEvent
 WINDOW_START = "2015-01-01"
 PLOT_MONTHS = 120
 MUNICIPALITY = "Groningen"
+#: the timing-of-events model may use up to this many mass points; the AIC chooses
+TOE_MAX_MASS_POINTS = 4
 HORIZONS = (6, 12, 24)
 U_VALUES = (3, 6, 12, 24)
 COVARIATE_COLUMNS = ("sex", "education", "household")
@@ -183,13 +185,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             entry="entry",
             covariates=toe_covs,
             baseline_cuts=(0, 3, 6, 12, 24, 36, 60),
-            max_mass_points=4,
+            max_mass_points=TOE_MAX_MASS_POINTS,
             programme_from_entry=True,
             return_spells=jobs,
             return_covariates=return_covs,
             return_cuts=(0, 6, 12, 24),
         ).fit(cov_type="robust")  # sandwich by person: calibrated where the Hessian is not
     toe_n = {"n_treated": n_part, "n_control": n_other}
+    w.add_value("toe_mass_points", int(toe.n_mass_points), scale="difference", count=False,
+                label_nl="aantal massapunten (typen) in het timing-of-events-model")  # fmt: skip
+    w.add_value("toe_max_mass_points", TOE_MAX_MASS_POINTS, scale="difference", count=False,
+                label_nl="toegestaan maximum aantal massapunten")  # fmt: skip
     add_ratio_estimate(
         w,
         "jobcoaching.hazard_ratio",
