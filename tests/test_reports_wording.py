@@ -106,11 +106,15 @@ def _set(results, name, estimand, naive=False, **values):
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
-def _council_text(results, out):
-    assert render_reports("raadsinformatie", to=["html"], results=results, out=out) == 0
+def _report_text(results, name, out):
+    assert render_reports(name, to=["html"], results=results, out=out) == 0
     parser = _Text()
-    parser.feed((out / "raadsinformatie.html").read_text(encoding="utf-8"))
+    parser.feed((out / f"{name}.html").read_text(encoding="utf-8"))
     return " ".join(" ".join(parser.parts).split())
+
+
+def _council_text(results, out):
+    return _report_text(results, "raadsinformatie", out)
 
 
 @pytest.fixture(scope="module")
@@ -158,13 +162,6 @@ def test_council_conclusions_follow_the_numbers(demo_results, tmp_path):
     assert "te laag uit" in text
     assert "Het verschil is dus duidelijk" in text
     assert "niet uitgesloten" not in text and "twee keer" not in text
-
-
-def _report_text(results, name, out):
-    assert render_reports(name, to=["html"], results=results, out=out) == 0
-    parser = _Text()
-    parser.feed((out / f"{name}.html").read_text(encoding="utf-8"))
-    return " ".join(" ".join(parser.parts).split())
 
 
 def test_rosenbaum_sentence_when_the_bound_is_not_reached(demo_results, tmp_path):

@@ -343,6 +343,8 @@ class _State:
             th = self.theta.copy()
             th[self.free] = th_free
             a, b, _ = self._stats(th, h, geom)
+            if bar is not None:
+                bar.update(1)
             return np.concatenate([a.mean(0), b.mean(0), (a - b).mean(0)])
 
         if method not in ("delta", "bootstrap"):
@@ -357,11 +359,6 @@ class _State:
 
             bar = tqdm(total=passes, desc="ATT: passes over the participants", leave=False)
 
-        def counted(x):
-            if bar is not None:
-                bar.update(1)
-            return x
-
         if method == "delta":
             # forward differences from the estimate (one evaluation per parameter, half of
             # central differences: each evaluation runs over every treated spell); with a
@@ -371,14 +368,14 @@ class _State:
                 step = FORWARD_STEP * max(1.0, abs(base[i]))
                 e = np.zeros(len(base))
                 e[i] = step
-                J[:, i] = counted((fun(base + e) - est) / step)
+                J[:, i] = (fun(base + e) - est) / step
             var = np.einsum("ij,jk,ik->i", J, self.cov_int, J) + var_sample
             se = np.sqrt(np.maximum(var, 0))
         elif method == "bootstrap":
             rng = np.random.default_rng(seed)
             chol = np.linalg.cholesky(self.cov_int + 1e-12 * np.eye(len(base)))
             draws = np.array(
-                [counted(fun(base + chol @ rng.standard_normal(len(base)))) for _ in range(n_boot)]
+                [fun(base + chol @ rng.standard_normal(len(base))) for _ in range(n_boot)]
             )
             draws = draws + rng.standard_normal(draws.shape) * np.sqrt(var_sample)[None, :]
             se = draws.std(axis=0, ddof=1)
