@@ -45,9 +45,15 @@ from werkeffect.survival import AalenJohansen, CoxPH, KaplanMeier, TimingOfEvent
 WINDOW_START = "2015-01-01"
 PLOT_MONTHS = 120
 MUNICIPALITY = "Groningen"
-#: the timing-of-events model may use up to this many mass points; the AIC chooses
-TOE_MAX_MASS_POINTS = 4
+#: the timing-of-events model may use up to this many mass points; the AIC chooses (the
+#: specification of the Monte Carlo in tests/test_toe_montecarlo.py)
+TOE_MAX_MASS_POINTS = 6
+#: baseline intervals of the exit and programme hazards (months of elapsed duration)
+TOE_BASELINE_CUTS = (0, 3, 6, 12, 24, 36, 60, 120)
 HORIZONS = (6, 12, 24)
+#: bijstand ends at the state-pension (AOW) age; exits within this margin of it are censored
+AOW_AGE = 67.0
+AOW_MARGIN_YEARS = 0.05
 U_VALUES = (3, 6, 12, 24)
 COVARIATE_COLUMNS = ("sex", "education", "household")
 BINARY_COLUMNS = ("statushouder", "barrier_health", "barrier_language", "barrier_debts")
@@ -80,24 +86,66 @@ def covariate_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return cov, list(cov.columns)
 
 
+def calendar_cuts(ds: werkeffect.Dataset) -> list[str]:
+    """1 January of every year after the window's first, up to the extract date."""
+    first = pd.Timestamp(WINDOW_START).year + 1
+    last = pd.Timestamp(ds.extract_date).year
+    return [f"{year}-01-01" for year in range(first, last + 1)]
+
+
 def groningen_episodes(ev: Evaluation) -> pd.DataFrame:
+    """Spells at risk of jobcoaching: Groningen residents of bijstand age, pilot out.
+
+    Jobcoaching is offered in Groningen only (the extract also holds the bijstand spells of
+    WW exhaustees in the comparison municipalities); participants of the stadsbeheer pilot
+    get another programme; bijstand ends at the state-pension (AOW) age, so a spell that
+    starts at that age is outside the target group and an exit at it is censoring, not an
+    exit. The population of the Monte Carlo in tests/test_toe_montecarlo.py.
+    """
     ds = ev.dataset
     ep = werkeffect.episodes(ds, programme="jobcoaching", window_start=WINDOW_START)
-    municipality = ds.persons.set_index("person_id")["municipality"]
-    keep = ep["person_id"].map(municipality).eq(MUNICIPALITY).to_numpy()
     flow = ep.attrs.get("flow")
     if flow is not None:
         ds.flow.add_new_steps(flow)
-    n_spells_in = ep["spell_id"].nunique()
-    ep = ep.loc[keep].reset_index(drop=True)
-    ds.flow.add(
+
+    def keep(mask: np.ndarray, step: str, reason: str) -> pd.DataFrame:
+        n_in = ep["spell_id"].nunique()
+        out = ep.loc[mask].reset_index(drop=True)
+        ds.flow.add(step, "spells", n_in, out["spell_id"].nunique(), reason)
+        return out
+
+    municipality = ds.persons.set_index("person_id")["municipality"]
+    ep = keep(
+        ep["person_id"].map(municipality).eq(MUNICIPALITY).to_numpy(),
         "population",
-        "spells",
-        n_spells_in,
-        ep["spell_id"].nunique(),
         f"bijstand spells of persons living in {MUNICIPALITY} (comparison municipalities "
         "belong to the WW evaluation)",
     )
+    pilot = ds.programmes.loc[ds.programmes["programme"].astype(str).eq("stadsbeheer")]
+    ep = keep(
+        ~ep["person_id"].isin(set(pilot["person_id"])).to_numpy(),
+        "population",
+        "spells of participants of the stadsbeheer pilot left out (another programme; "
+        "evaluated in statushouders)",
+    )
+    ep = keep(
+        (ep["age"] < AOW_AGE).to_numpy(),
+        "population",
+        f"spells starting at or after the state-pension age ({AOW_AGE:g}) left out",
+    )
+    # reaching the AOW age ends bijstand administratively: censored, not an exit
+    exit_age = ep["age"] + ep.groupby("spell_id")["stop"].transform("max") / 12
+    at_aow = ((exit_age >= AOW_AGE - AOW_MARGIN_YEARS) & (ep["cause"] > 0)).to_numpy()
+    n_spells = ep["spell_id"].nunique()
+    ds.flow.add(
+        "censoring",
+        "spells",
+        n_spells,
+        n_spells,
+        f"{ep.loc[at_aow, 'spell_id'].nunique():,} exits at the state-pension age counted "
+        "as censored",
+    )
+    ep.loc[at_aow, ["cause", "event"]] = 0
     ep["exit_work"] = (ep["cause"] == 1).astype(int)
     return ep
 
@@ -184,9 +232,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             id="person_id",
             entry="entry",
             covariates=toe_covs,
-            baseline_cuts=(0, 3, 6, 12, 24, 36, 60),
+            baseline_cuts=TOE_BASELINE_CUTS,
             max_mass_points=TOE_MAX_MASS_POINTS,
             programme_from_entry=True,
+            # the labour market and the programme's capacity both move with the calendar
+            # year; left out, the calendar would confound the effect
+            calendar="spell_start_date",
+            calendar_cuts=calendar_cuts(ev.dataset),
             return_spells=jobs,
             return_covariates=return_covs,
             return_cuts=(0, 6, 12, 24),
@@ -523,6 +575,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         "en de kans op jobcoaching (mixed proportional hazards).",
         "Unobserved motivation acts proportionally on both hazards (mixed proportional hazards).",
         name="toe-mph",
+    )
+    w.add_assumption(
+        "De arbeidsmarkt en de capaciteit van jobcoaching veranderen per kalenderjaar: het "
+        "model geeft elk jaar één factor op elke kans, voor iedereen dezelfde.",
+        "The labour market and jobcoaching's capacity change by calendar year: the model gives "
+        "each year one factor on every hazard, the same for everybody.",
+        name="toe-calendar",
     )
     w.add_assumption(
         "Dynamische evaluatie en Cox nemen aan dat deelname alleen afhangt van geregistreerde "

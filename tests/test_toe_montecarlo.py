@@ -41,7 +41,9 @@ import pandas as pd
 import pytest
 
 N_JOBS = int(os.environ.get("WERKEFFECT_MC_JOBS", "-1"))
+WINDOW_START = "2015-01-01"
 BASELINE_CUTS = [0, 3, 6, 12, 24, 36, 60, 120]
+MAX_MASS_POINTS = 6
 CALENDAR_CUTS = [f"{year}-01-01" for year in range(2016, 2026)]
 COVARIATES = [
     "age_lt27",
@@ -152,10 +154,10 @@ def one_replication(
 
     t0 = time.process_time()
     ds, truth = simulate("groningen", seed=seed)
-    ep = analysis_sample(ds, episodes(ds, programme="jobcoaching", window_start="2015-01-01"))
+    ep = analysis_sample(ds, episodes(ds, programme="jobcoaching", window_start=WINDOW_START))
     if inflow_only:  # entrants from the window on, first spells: no initial-conditions issue
         ep = ep[(ep["entry_delayed"] == 0) & (ep["previous_spells"] == 0)]
-        ep = ep[ep["spell_start_date"] >= pd.Timestamp("2015-01-01")]
+        ep = ep[ep["spell_start_date"] >= pd.Timestamp(WINDOW_START)]
     if first_spell_only:  # each person's first spell in the window (stock or inflow)
         ep = ep[
             ep["previous_spells"] == ep.groupby("person_id")["previous_spells"].transform("min")
@@ -167,6 +169,7 @@ def one_replication(
             return_spells=jb, return_cuts=RETURN_CUTS, return_covariates=RETURN_COVARIATES,
             **model_kwargs,
         )  # fmt: skip
+    model_kwargs.setdefault("max_mass_points", MAX_MASS_POINTS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = TimingOfEvents.from_episodes(
