@@ -222,6 +222,27 @@ def test_delta_method_forward_differences_match_central_ones():
     assert np.allclose(att.std_errors.to_numpy(), np.sqrt(param_var + sample), rtol=1e-6)
 
 
+def test_delta_method_takes_one_pass_per_parameter(monkeypatch):
+    """Forward differences: the estimate and one pass over the participants per free
+    parameter (central differences would take two per parameter)."""
+    import werkeffect.survival.timing_of_events as toe_module
+
+    df = homogeneous(n=600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        res = TimingOfEvents(df, **spec(max_mass_points=2)).fit()
+    calls = []
+    original = toe_module.exit_probabilities
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(toe_module, "exit_probabilities", counted)
+    res.att(horizons=(12,))
+    assert len(calls) == 1 + len(res._state.theta[res._state.free])
+
+
 def test_att_progress_bar_does_not_change_the_result(capsys):
     df = homogeneous(n=800)
     with warnings.catch_warnings():
