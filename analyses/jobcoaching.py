@@ -51,6 +51,8 @@ TOE_MAX_MASS_POINTS = 6
 #: baseline intervals of the exit and programme hazards (months of elapsed duration)
 TOE_BASELINE_CUTS = (0, 3, 6, 12, 24, 36, 60, 120)
 HORIZONS = (6, 12, 24)
+#: months after programme start at which the timing-of-events ATT is computed (the curve)
+ATT_CURVE_MONTHS = tuple(range(1, 25))
 #: bijstand ends at the state-pension (AOW) age; exits within this margin of it are censored
 AOW_AGE = 67.0
 AOW_MARGIN_YEARS = 0.05
@@ -242,7 +244,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             return_spells=jobs,
             return_covariates=return_covs,
             return_cuts=(0, 6, 12, 24),
-        ).fit(cov_type="robust")  # sandwich by person: calibrated where the Hessian is not
+        ).fit(  # sandwich by person: calibrated where the Hessian is not
+            cov_type="robust", horizons=ATT_CURVE_MONTHS
+        )
     toe_n = {"n_treated": n_part, "n_control": n_other}
     w.add_value("toe_mass_points", int(toe.n_mass_points), scale="difference", count=False,
                 label_nl="aantal massapunten (typen) in het timing-of-events-model")  # fmt: skip
@@ -270,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         label_en="Log hazard ratio of exit to work",
         **toe_n,
     )
-    att_curve = toe.att(horizons=tuple(range(1, 25)))
+    att_curve = toe.exit_probabilities  # at every month of ATT_CURVE_MONTHS
     for h in HORIZONS:
         w.add_estimate(
             f"jobcoaching.att_exit_work_{h}m",
@@ -513,7 +517,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # -- costs and benefits --------------------------------------------------------------
     curve = att_curve.to_frame().set_index("term")
-    att_rows = [f"att_exit_work_{h}m" for h in range(1, 25)]
+    att_rows = [f"att_exit_work_{h}m" for h in ATT_CURVE_MONTHS]
     att = curve.loc[att_rows, "estimate"].to_numpy()
     att_se = curve.loc[att_rows, "std_error"].to_numpy()
     # months off benefit gained = area between the exit curves; the standard errors are
