@@ -183,15 +183,9 @@ def test_flat_heterogeneity_parameters_are_held_fixed():
     assert flat.tolist() == [False, False, False, False, True, False, False]
 
 
-def test_delta_method_forward_differences_match_central_ones():
-    """The ATT's delta-method standard errors use forward differences (half the work of
-    central ones); they agree with a central-difference Jacobian to 1e-6."""
-    df = homogeneous(n=1200)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", EstimationWarning)
-        res = TimingOfEvents(df, **spec(max_mass_points=2)).fit()
-    h = np.array([6.0, 12.0])
-    att = res.att(horizons=tuple(h))
+def central_difference_att_se(res, h: np.ndarray) -> np.ndarray:
+    """The ATT's delta-method standard errors with a Jacobian from central differences in
+    every free parameter (the slow way, as a reference)."""
     st = res._state
 
     def fun(free):
@@ -219,12 +213,54 @@ def test_delta_method_forward_differences_match_central_ones():
         )
         / n_t**2
     )
-    assert np.allclose(att.std_errors.to_numpy(), np.sqrt(param_var + sample), rtol=1e-6)
+    return np.sqrt(param_var + sample)
+
+
+def test_delta_method_forward_differences_match_central_ones():
+    """The ATT's delta-method standard errors use forward differences (half the work of
+    central ones); they agree with a central-difference Jacobian to 1e-6."""
+    df = homogeneous(n=1200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        res = TimingOfEvents(df, **spec(max_mass_points=2)).fit()
+    h = np.array([6.0, 12.0])
+    att = res.att(horizons=tuple(h))
+    assert np.allclose(att.std_errors.to_numpy(), central_difference_att_se(res, h), rtol=1e-6)
+
+
+def test_delta_method_chain_rule_with_returns_stock_and_two_exits():
+    """The coefficients' derivatives through each spell's linear predictor, and the zero
+    derivatives of the return process, give the same standard errors as central
+    differences in every parameter: two exit causes, programme covariates of their own,
+    left-truncated spells with their own mass-point probabilities, the return to benefit."""
+    from test_toe_returns import simulate_returns
+
+    df, jb = simulate_returns(1500, seed=4)
+    rng = np.random.default_rng(4)
+    first = (df["spell"] == 0) & (rng.random(len(df)) < 0.3)
+    df["entry"] = np.where(first, df["T"] * rng.uniform(0.1, 0.9, len(df)), 0.0)
+    df["cause"] = np.where(df["event"] == 1, 1 + (rng.random(len(df)) < 0.3), 0)
+    df["z"] = rng.normal(size=len(df))
+    model = TimingOfEvents(
+        df, duration="T", cause="cause", programme_start="ps", id="pid", entry="entry",
+        covariates=["x", "z"], programme_covariates=["x"], baseline_cuts=[0, 6, 12],
+        max_mass_points=2, return_spells=jb, return_duration="duration",
+        return_event="returned", return_covariates=["nazorg"], return_cuts=[0, 6, 12],
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        res = model.fit()
+    st = res._state
+    assert st.lay.K == 2 and st.lay.n_return == 1 and st.lay.n_groups == 2 and st.lay.M == 2
+    h = np.array([6.0, 12.0])
+    att = res.att(horizons=tuple(h))
+    assert np.allclose(att.std_errors.to_numpy(), central_difference_att_se(res, h), rtol=1e-6)
 
 
 def test_delta_method_takes_one_pass_per_parameter(monkeypatch):
-    """Forward differences: the estimate and one pass over the participants per free
-    parameter (central differences would take two per parameter)."""
+    """Forward differences: the estimate, one pass over the participants per free parameter
+    that is not a covariate coefficient, and one per process for all its coefficients
+    (central differences would take two per parameter)."""
     import werkeffect.survival.timing_of_events as toe_module
 
     df = homogeneous(n=600)
@@ -240,7 +276,13 @@ def test_delta_method_takes_one_pass_per_parameter(monkeypatch):
 
     monkeypatch.setattr(toe_module, "exit_probabilities", counted)
     res.att(horizons=(12,))
-    assert len(calls) == 1 + len(res._state.theta[res._state.free])
+    st = res._state
+    betas = np.zeros(len(st.theta), bool)
+    for sl in st.lay.beta_slice:
+        betas[sl] = True
+    # the covariate coefficients of each process (exits, programme) share one pass
+    n_processes = st.lay.K + 1
+    assert len(calls) == 1 + n_processes + int((st.free & ~betas).sum())
 
 
 def test_att_progress_bar_does_not_change_the_result(capsys):

@@ -363,6 +363,7 @@ def exit_probabilities(
     horizons: np.ndarray,
     interest: int,
     geom: dict | None = None,
+    index_shift: tuple[int, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Probability of exit to the cause of interest within h months after programme start.
 
@@ -371,6 +372,11 @@ def exit_probabilities(
     entry, entry at ps), then the cumulative incidence over [ps, ps + h] with all exit
     hazards shifted by their programme effect (P1) and without the programme (P0), other
     exits competing. Returns P1 (n_t, H), P0 (n_t, H) and the treated spells' indices.
+
+    ``index_shift=(q, s)`` adds s to every spell's linear predictor x'beta of process q
+    (exits 0..K-1, programme entry K): a spell's probabilities depend on its own predictor
+    only, so one such pass gives the derivative of every spell's probabilities with respect
+    to it, and through x the derivative with respect to all of the process's coefficients.
     """
     if geom is None:
         geom = exit_geometry(data, horizons)
@@ -378,6 +384,9 @@ def exit_probabilities(
     K = data.K
     a = cell_rates(theta, lay)
     ex = linear_predictors(theta, lay, data, rows)
+    if index_shift is not None:
+        q, s = index_shift
+        ex[:, q] *= np.exp(s)
     V, logp = unpack_het(theta, lay)
     pg = data.pgroup[data.person[rows]] if data.pgroup is not None else np.zeros(len(rows), int)
     logp = logp[pg]  # (n_t, M): prior of each treated spell's person

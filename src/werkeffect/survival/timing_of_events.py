@@ -302,10 +302,67 @@ class _State:
         )
         return p1.mean(axis=0), p0.mean(axis=0)
 
-    def _stats(self, theta, horizons, geom=None):
+    def _stats(self, theta, horizons, geom=None, index_shift=None):
         return exit_probabilities(
-            theta, self.lay, self.lik.data, horizons, self.interest, geom=geom
-        )
+            theta, self.lay, self.lik.data, horizons, self.interest, geom=geom,
+            index_shift=index_shift,
+        )  # fmt: skip
+
+    def _delta_jacobian(self, h, geom, p1, p0, est, fun):
+        """d(mean P1, mean P0, ATT)/d(free parameters) by forward differences.
+
+        Coefficients of x act through each spell's linear predictor: one pass per process
+        with the predictor shifted (chain rule through x) replaces one pass per
+        coefficient. The return to benefit plays no part in the exit probabilities (zero
+        columns). Every other parameter takes one pass with that parameter moved.
+        """
+        lay, data = self.lay, self.lik.data
+        rows = geom["rows"]
+        n_t = len(rows)
+        K = lay.K
+        J = np.full((len(est), len(self.theta)), np.nan)
+        for q in range(K + 1):
+            sl = lay.beta_slice[q]
+            if sl.stop == sl.start or not self.free[sl].any():
+                continue
+            X = (data.X if q < K else data.Xp)[rows]
+            a, b, _ = self._stats(self.theta, h, geom, index_shift=(q, FORWARD_STEP))
+            fun.passes(1)
+            d1, d0 = (a - p1) / FORWARD_STEP, (b - p0) / FORWARD_STEP
+            J[:, sl] = np.vstack([d1.T @ X, d0.T @ X, (d1 - d0).T @ X]) / n_t
+        if lay.n_return:
+            r = lay.Q - 1
+            vs, _ = lay.het_slices()
+            for sl in (lay.cell_slice[r], lay.beta_slice[r]):
+                J[:, sl] = 0.0
+            J[:, np.arange(vs.start, vs.stop)[r :: lay.Q]] = 0.0
+        free = np.flatnonzero(self.free)
+        base = self.theta[free]
+        for j, i in enumerate(free):
+            if not np.isnan(J[0, i]):
+                continue
+            step = FORWARD_STEP * max(1.0, abs(base[j]))
+            e = np.zeros(len(base))
+            e[j] = step
+            J[:, i] = (fun(base + e) - est) / step
+        return J[:, free]
+
+    def _delta_passes(self) -> int:
+        """Passes over the participants that :meth:`_delta_jacobian` makes."""
+        lay = self.lay
+        covered = np.zeros(len(self.theta), bool)
+        passes = 0
+        for q in range(lay.K + 1):
+            sl = lay.beta_slice[q]
+            if sl.stop > sl.start and self.free[sl].any():
+                covered[sl] = True
+                passes += 1
+        if lay.n_return:
+            r = lay.Q - 1
+            vs, _ = lay.het_slices()
+            covered[lay.cell_slice[r]] = covered[lay.beta_slice[r]] = True
+            covered[np.arange(vs.start, vs.stop)[r :: lay.Q]] = True
+        return passes + int((self.free & ~covered).sum())
 
     def exit_result(
         self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95,
@@ -343,15 +400,16 @@ class _State:
             th = self.theta.copy()
             th[self.free] = th_free
             a, b, _ = self._stats(th, h, geom)
-            if bar is not None:
-                bar.update(1)
+            fun.passes(1)
             return np.concatenate([a.mean(0), b.mean(0), (a - b).mean(0)])
+
+        fun.passes = lambda k: bar.update(k) if bar is not None else None
 
         if method not in ("delta", "bootstrap"):
             raise ValueError("method must be 'delta' or 'bootstrap'")
         base = self.theta[self.free]
         intervals = None
-        passes = len(base) if method == "delta" else n_boot
+        passes = self._delta_passes() if method == "delta" else n_boot
         show = (n_t * passes >= PROGRESS_ROW_PASSES) if progress is None else bool(progress)
         bar = None
         if show:
@@ -360,15 +418,9 @@ class _State:
             bar = tqdm(total=passes, desc="ATT: passes over the participants", leave=False)
 
         if method == "delta":
-            # forward differences from the estimate (one evaluation per parameter, half of
-            # central differences: each evaluation runs over every treated spell); with a
-            # step of sqrt(machine epsilon) the derivatives are good to about 1e-8
-            J = np.empty((len(est), len(base)))
-            for i in range(len(base)):
-                step = FORWARD_STEP * max(1.0, abs(base[i]))
-                e = np.zeros(len(base))
-                e[i] = step
-                J[:, i] = (fun(base + e) - est) / step
+            # forward differences from the estimate (each evaluation runs over every treated
+            # spell); with a step of sqrt(machine epsilon) the derivatives are good to 1e-8
+            J = self._delta_jacobian(h, geom, p1, p0, est, fun)
             var = np.einsum("ij,jk,ik->i", J, self.cov_int, J) + var_sample
             se = np.sqrt(np.maximum(var, 0))
         elif method == "bootstrap":
