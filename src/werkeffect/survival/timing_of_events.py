@@ -308,6 +308,33 @@ class _State:
             index_shift=index_shift,
         )  # fmt: skip
 
+    def _delta_plan(self) -> tuple[list[int], np.ndarray]:
+        """Which derivatives need no pass of their own in :meth:`_delta_jacobian`.
+
+        Returns the processes whose coefficients go through the linear predictor (one pass
+        each) and the mask of the parameters that covers, together with the return
+        process's parameters (zero derivatives).
+        """
+        lay = self.lay
+        covered = np.zeros(len(self.theta), bool)
+        processes = []
+        for q in range(lay.K + 1):
+            sl = lay.beta_slice[q]
+            if sl.stop > sl.start and self.free[sl].any():
+                covered[sl] = True
+                processes.append(q)
+        if lay.n_return:
+            r = lay.Q - 1
+            vs, _ = lay.het_slices()
+            covered[lay.cell_slice[r]] = covered[lay.beta_slice[r]] = True
+            covered[np.arange(vs.start, vs.stop)[r :: lay.Q]] = True
+        return processes, covered
+
+    def _delta_passes(self) -> int:
+        """Passes over the participants that :meth:`_delta_jacobian` makes."""
+        processes, covered = self._delta_plan()
+        return len(processes) + int((self.free & ~covered).sum())
+
     def _delta_jacobian(self, h, geom, p1, p0, est, fun):
         """d(mean P1, mean P0, ATT)/d(free parameters) by forward differences.
 
@@ -318,51 +345,24 @@ class _State:
         """
         lay, data = self.lay, self.lik.data
         rows = geom["rows"]
-        n_t = len(rows)
-        K = lay.K
-        J = np.full((len(est), len(self.theta)), np.nan)
-        for q in range(K + 1):
-            sl = lay.beta_slice[q]
-            if sl.stop == sl.start or not self.free[sl].any():
-                continue
-            X = (data.X if q < K else data.Xp)[rows]
+        processes, covered = self._delta_plan()
+        J = np.zeros((len(est), len(self.theta)))
+        for q in processes:
+            X = (data.X if q < lay.K else data.Xp)[rows]
             a, b, _ = self._stats(self.theta, h, geom, index_shift=(q, FORWARD_STEP))
             fun.passes(1)
             d1, d0 = (a - p1) / FORWARD_STEP, (b - p0) / FORWARD_STEP
-            J[:, sl] = np.vstack([d1.T @ X, d0.T @ X, (d1 - d0).T @ X]) / n_t
-        if lay.n_return:
-            r = lay.Q - 1
-            vs, _ = lay.het_slices()
-            for sl in (lay.cell_slice[r], lay.beta_slice[r]):
-                J[:, sl] = 0.0
-            J[:, np.arange(vs.start, vs.stop)[r :: lay.Q]] = 0.0
+            J[:, lay.beta_slice[q]] = np.vstack([d1.T @ X, d0.T @ X, (d1 - d0).T @ X]) / len(rows)
         free = np.flatnonzero(self.free)
         base = self.theta[free]
         for j, i in enumerate(free):
-            if not np.isnan(J[0, i]):
+            if covered[i]:
                 continue
             step = FORWARD_STEP * max(1.0, abs(base[j]))
             e = np.zeros(len(base))
             e[j] = step
             J[:, i] = (fun(base + e) - est) / step
         return J[:, free]
-
-    def _delta_passes(self) -> int:
-        """Passes over the participants that :meth:`_delta_jacobian` makes."""
-        lay = self.lay
-        covered = np.zeros(len(self.theta), bool)
-        passes = 0
-        for q in range(lay.K + 1):
-            sl = lay.beta_slice[q]
-            if sl.stop > sl.start and self.free[sl].any():
-                covered[sl] = True
-                passes += 1
-        if lay.n_return:
-            r = lay.Q - 1
-            vs, _ = lay.het_slices()
-            covered[lay.cell_slice[r]] = covered[lay.beta_slice[r]] = True
-            covered[np.arange(vs.start, vs.stop)[r :: lay.Q]] = True
-        return passes + int((self.free & ~covered).sum())
 
     def exit_result(
         self, horizons=(6, 12, 24), method="delta", n_boot=500, seed=0, level=0.95,
