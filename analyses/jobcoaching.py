@@ -33,6 +33,7 @@ from werkeffect.analysis import (
     run_main,
 )
 from werkeffect.costs import TERM_LABELS, CostAssumptions, cost_benefit
+from werkeffect.data.flow import nl_int
 from werkeffect.dynamic import (
     DynamicIPW,
     DynamicMatch,
@@ -110,18 +111,21 @@ def groningen_episodes(ev: Evaluation) -> pd.DataFrame:
     if flow is not None:
         ds.flow.add_new_steps(flow)
 
-    def keep(mask: np.ndarray, step: str, reason: str) -> pd.DataFrame:
+    def keep(mask: np.ndarray, step: str, reason: str, reason_nl: str) -> pd.DataFrame:
         n_in = ep["spell_id"].nunique()
         out = ep.loc[mask].reset_index(drop=True)
-        ds.flow.add(step, "spells", n_in, out["spell_id"].nunique(), reason)
+        ds.flow.add(step, "spells", n_in, out["spell_id"].nunique(), reason, reason_nl)
         return out
 
     municipality = ds.persons.set_index("person_id")["municipality"]
+    aow_nl = f"{AOW_AGE:g}".replace(".", ",")
     ep = keep(
         ep["person_id"].map(municipality).eq(MUNICIPALITY).to_numpy(),
         "population",
         f"bijstand spells of persons living in {MUNICIPALITY} (comparison municipalities "
         "belong to the WW evaluation)",
+        f"bijstandsuitkeringen van inwoners van {MUNICIPALITY} (de vergelijkingsgemeenten "
+        "horen bij de evaluatie van WW naar bijstand)",
     )
     pilot = ds.programmes.loc[ds.programmes["programme"].astype(str).eq("stadsbeheer")]
     ep = keep(
@@ -129,23 +133,28 @@ def groningen_episodes(ev: Evaluation) -> pd.DataFrame:
         "population",
         "spells of participants of the stadsbeheer pilot left out (another programme; "
         "evaluated in statushouders)",
+        "uitkeringen van deelnemers aan de pilot stadsbeheer weggelaten (een ander traject, "
+        "geëvalueerd in statushouders)",
     )
     ep = keep(
         (ep["age"] < AOW_AGE).to_numpy(),
         "population",
         f"spells starting at or after the state-pension age ({AOW_AGE:g}) left out",
+        f"uitkeringen die beginnen op of na de AOW-leeftijd ({aow_nl} jaar) weggelaten",
     )
     # reaching the AOW age ends bijstand administratively: censored, not an exit
     exit_age = ep["age"] + ep.groupby("spell_id")["stop"].transform("max") / 12
     at_aow = ((exit_age >= AOW_AGE - AOW_MARGIN_YEARS) & (ep["cause"] > 0)).to_numpy()
     n_spells = ep["spell_id"].nunique()
+    n_at_aow = ep.loc[at_aow, "spell_id"].nunique()
     ds.flow.add(
         "censoring",
         "spells",
         n_spells,
         n_spells,
-        f"{ep.loc[at_aow, 'spell_id'].nunique():,} exits at the state-pension age counted "
-        "as censored",
+        f"{n_at_aow:,} exits at the state-pension age counted as censored",
+        f"{nl_int(n_at_aow)} keer uitstroom bij het bereiken van de AOW-leeftijd geteld als "
+        "gecensureerd",
     )
     ep.loc[at_aow, ["cause", "event"]] = 0
     ep["exit_work"] = (ep["cause"] == 1).astype(int)
@@ -221,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         len(jobs),
         "exits to work followed from the day after the exit until the next bijstand spell "
         "(return) or the extract date; job spells of zero length are left out",
+        "uitstroom naar werk gevolgd vanaf de dag na de uitstroom tot de volgende "
+        "bijstandsuitkering (terugkeer) of de peildatum; werkperioden van nul dagen weggelaten",
     )
     # the count of earlier spells follows from past returns, which the model now describes
     toe_covs = [c for c in covs if c != "previous_spells_capped"]

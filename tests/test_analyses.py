@@ -43,6 +43,7 @@ def test_statushouders_results_are_byte_identical_on_rerun(small_extract, tmp_pa
     primary = res.estimate("pilot.att_employed_12m")
     assert primary["primary"] and primary["lower"] < primary["estimate"] < primary["upper"]
     assert res.estimate("pilot.att_employed_12m", naive=True) is not None
+    assert all(step["reason_nl"] for step in res["flow"])  # a Dutch reason for every step
     text = (first / "statushouders" / "results.json").read_text()
     assert str(tmp_path) not in text  # no machine paths in results files
 
@@ -53,6 +54,7 @@ def test_ww_results_hold_primary_and_naive_and_no_person_rows(small_extract, tmp
     primary = res.estimate("ww.att_inflow_6m")
     assert primary["method"].startswith("DiD") and primary["primary"]
     assert res.estimate("ww.att_inflow_6m", naive=True)["method"].startswith("naive")
+    assert all(step["reason_nl"] for step in res["flow"])  # a Dutch reason for every step
     for name in res["tables"]:
         table = res.table(name)
         assert "person_id" not in table.columns and "ww_id" not in table.columns

@@ -56,4 +56,8 @@ def test_population_is_the_montecarlo_one(jobcoaching, world):
     pilot = next(s for r, s in steps.items() if "stadsbeheer" in r)
     assert pilot.rows_out < pilot.rows_in
     aow = next(s for r, s in steps.items() if "counted as censored" in r)
-    assert int(aow.reason.split()[0].replace(",", "")) > 0
+    n_aow = int(aow.reason.split()[0].replace(",", ""))
+    assert n_aow > 0
+    # and each says it in Dutch too, in Dutch numbers
+    assert all(s.reason_nl for s in steps.values())
+    assert aow.reason_nl.split()[0] == f"{n_aow:,}".replace(",", ".")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -356,3 +357,53 @@ def test_a_frames_flow_adds_only_its_own_steps_to_the_dataset_record():
     other.add("own", "ww", 5, 4, "one dropped")
     ds.flow.add_new_steps(other)
     assert list(ds.flow)[-1].step == "own"
+
+
+def test_add_new_steps_compares_steps_with_their_dutch_reason():
+    base = DataFlow()
+    base.add("read", "spells", 10, 10, "read spells.parquet", "ingelezen: spells.parquet")
+    frame = base.copy()
+    frame.add("episodes: split", "spells", 10, 14, "split", "gesplitst")
+    base.add_new_steps(frame)
+    assert [s.step for s in base] == ["read", "episodes: split"]
+    base.add_new_steps(frame)  # merging twice adds nothing
+    assert len(base) == 2
+
+
+def test_every_flow_step_of_the_package_says_it_in_dutch(tmp_path):
+    """Reads, validation, the frames of every evaluation: each step has a Dutch reason, so
+    a Dutch report never shows an English one for them."""
+    from werkeffect.did import ww_inflow_frame
+    from werkeffect.dynamic import spells_from_dataset
+    from werkeffect.matching.pilot import pilot_frame
+    from werkeffect.simulate import simulate, write_simulation
+
+    simulated, truth = simulate(seed=4, scale=0.3)
+    write_simulation(simulated, truth, tmp_path)
+    ds = load(tmp_path)
+    flows = [
+        simulated.flow,
+        ds.flow,
+        episodes(ds, programme="jobcoaching", window_start="2015-01-01").attrs["flow"],
+        person_months(ds).attrs["flow"],
+        person_months(ds, on_benefit_only=True).attrs["flow"],
+        ww_inflow_frame(ds, 6, level="municipality").attrs["flow"],
+        pilot_frame(ds, horizons=(12,)).attrs["flow"],
+        spells_from_dataset(ds, window_start="2015-01-01").attrs["flow"],
+    ]
+    steps = {s for flow in flows for s in flow}
+    names = {s.step for s in steps}
+    assert {"simulate", "read", "validate", "episodes: window", "episodes: split"} <= names
+    assert {"person_months", "ww: municipality x period", "programme offered"} <= names
+    assert any(n.startswith("pilot: placement date") for n in names)
+    missing = sorted(f"{s.step} ({s.table})" for s in steps if not s.reason_nl.strip())
+    assert not missing, f"no Dutch reason: {missing}"
+    # and the Dutch reports have a Dutch name for every step and table
+    from werkeffect.reports.helpers import flow_step_label, flow_table_label
+
+    assert not [s.step for s in steps if flow_step_label(s.step) == s.step]
+    assert not [s.table for s in steps if flow_table_label(s.table) == s.table]
+    # Dutch numbers: a point between thousands, never the English comma
+    split = next(s for s in steps if s.step == "episodes: split")
+    assert re.search(r"\d\.\d{3} keer uitstroom", split.reason_nl)
+    assert not any(re.search(r"\d,\d{3}", s.reason_nl) for s in steps)

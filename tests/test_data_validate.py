@@ -125,6 +125,8 @@ def test_identical_duplicates_repaired_only_on_request_and_recorded():
     assert len(steps) == 1
     assert (steps[0].table, steps[0].rows_in, steps[0].rows_out) == ("persons", 7, 6)
     assert "identical duplicate" in steps[0].reason
+    assert steps[0].reason_nl.startswith("identieke dubbele rijen verwijderd")
+    assert all(s.reason_nl for s in ds.flow)  # the reads and checks too
 
 
 def test_repair_does_not_hide_conflicting_duplicates():
@@ -139,6 +141,9 @@ def test_extract_date_from_data_is_noted_in_the_flow(tmp_path):
     assert ds.extract_date == pd.Timestamp("2022-12-31")  # nazorg end, the latest date
     notes = [s for s in ds.flow if s.step == "extract date"]
     assert notes and "latest date in the data, 2022-12-31" in notes[0].reason
+    assert notes[0].reason_nl.endswith(
+        "de laatste datum in de gegevens is genomen, 31 december 2022"
+    )
     ds2 = load(tmp_path / "x", extract_date="2023-03-01")
     assert ds2.extract_date == pd.Timestamp("2023-03-01")
 

@@ -130,3 +130,74 @@ def test_markdown_table_p_values_and_yes_no():
     assert lines[0] == "| Kenmerk | P-waarde | Na de start |"
     assert "| x | < 0,001 | ja |" in lines and "| z | 0,21 | nee |" in lines
     assert "| x | < 0.001 | yes |" in markdown_table(df, lang="en").splitlines()
+
+
+@pytest.fixture()
+def flow_results(tmp_path):
+    from werkeffect.data.flow import DataFlow
+
+    flow = DataFlow()
+    flow.add("read", "spells", 9930, 9930, "read spells.parquet", "ingelezen: spells.parquet")
+    flow.add(
+        "episodes: window",
+        "spells",
+        9930,
+        8200,
+        "spells ended before window_start 2015-01-01 dropped",
+        "uitkeringsperioden die vóór 1 januari 2015 eindigden vallen af",
+    )
+    flow.add("own step", "ladder", 50, 40, "an English reason only")
+    ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32, flow=flow).write()
+    return tmp_path
+
+
+def test_dutch_flow_table_shows_the_dutch_reason_and_names(flow_results):
+    table = Report(flow_results, "proef").flow_table()
+    assert "| Stap | Tabel | Rijen in | Rijen uit | Verwijderd | Reden |" in table
+    assert (
+        "| inlezen | uitkeringsperioden | 9.930 | 9.930 | 0 | ingelezen: spells.parquet |" in table
+    )
+    assert "| episodes: venster | uitkeringsperioden |" in table
+    assert "vóór 1 januari 2015 eindigden vallen af" in table
+    assert "read spells.parquet" not in table and "window_start" not in table
+    # a step without a Dutch reason shows the English one; an unknown name shows as is
+    assert "| own step | participatieladder | 50 | 40 | 10 | an English reason only |" in table
+    assert "reason" not in table.lower().replace("an english reason only", "")
+
+
+def test_english_flow_table_shows_the_english_reason(flow_results):
+    table = Report(flow_results, "proef", "en").flow_table()
+    assert "| read | spells | 9,930 | 9,930 | 0 | read spells.parquet |" in table
+    assert "spells ended before window_start 2015-01-01 dropped" in table
+    assert "ingelezen" not in table and "uitkeringsperioden" not in table
+    assert "Reason nl" not in table and "reason_nl" not in table
+
+
+def test_flow_diagram_speaks_the_reports_language(flow_results):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def texts(lang):
+        fig = Report(flow_results, "proef", lang).flow_diagram()
+        out = "\n".join(t.get_text() for t in fig.axes[0].texts)
+        plt.close(fig)
+        return out
+
+    nl, en = texts("nl"), texts("en")
+    assert "episodes: venster (uitkeringsperioden)" in nl and "vóór 1 januari" in nl
+    assert "window_start" not in nl
+    assert "episodes: window (spells)" in en and "spells ended before" in en
+
+
+def test_an_old_flow_record_shows_the_english_reason_in_a_dutch_report(flow_results):
+    import json
+
+    path = flow_results / "proef" / "results.json"
+    data = json.loads(path.read_text())
+    for r in data["flow"]:
+        del r["reason_nl"]
+    path.write_text(json.dumps(data))
+    table = Report(flow_results, "proef").flow_table()
+    assert "| inlezen | uitkeringsperioden | 9.930 | 9.930 | 0 | read spells.parquet |" in table

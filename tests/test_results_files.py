@@ -219,3 +219,38 @@ def test_table_attrs_are_not_written(tmp_path):
     meta = pq.read_schema(tmp_path / "t.parquet").metadata or {}
     assert b"attrs" not in b"".join(meta.values())
     assert df.attrs  # the caller's frame is left as it was
+
+
+def test_flow_reason_nl_round_trips_through_records_and_a_results_file(tmp_path):
+    from werkeffect.data.flow import DataFlow, FlowStep
+
+    assert FlowStep("read", "spells", 5, 5, "read spells.parquet").reason_nl == ""  # positional
+    flow = DataFlow()
+    flow.add("read", "spells", 500, 500, "read spells.parquet", "ingelezen: spells.parquet")
+    flow.add("population", "spells", 500, 420, "spells of persons living in Groningen")
+    records = flow.to_records()
+    assert [r["reason_nl"] for r in records] == ["ingelezen: spells.parquet", ""]
+    assert DataFlow.from_records(records).steps == flow.steps
+    ResultsWriter("flowtest", tmp_path, flow=flow, fingerprint="0" * 64).write()
+    res = read_results(tmp_path / "flowtest", validate=True)
+    assert list(res.flow["reason_nl"]) == ["ingelezen: spells.parquet", ""]
+    assert DataFlow.from_records(res["flow"]).steps == flow.steps
+
+
+def test_an_old_flow_record_without_reason_nl_loads(tmp_path):
+    old = [
+        {"step": "read", "table": "spells", "rows_in": 500, "rows_out": 500, "dropped": 0,
+         "reason": "read spells.parquet"},
+    ]  # fmt: skip
+    flow = DataFlow.from_records(old)
+    assert flow.steps[0].reason == "read spells.parquet" and flow.steps[0].reason_nl == ""
+    # a results file written before reason_nl existed still validates and reads
+    ResultsWriter("oud", tmp_path, flow=flow, fingerprint="0" * 64).write()
+    path = tmp_path / "oud" / "results.json"
+    data = json.loads(path.read_text())
+    for r in data["flow"]:
+        del r["reason_nl"]
+    path.write_text(json.dumps(data))
+    res = read_results(path, validate=True)
+    assert list(res.flow["reason_nl"]) == [""]
+    assert list(res.flow["reason"]) == ["read spells.parquet"]

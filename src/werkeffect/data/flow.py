@@ -11,16 +11,53 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+_MONTHS_NL = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def nl_int(n: int) -> str:
+    """A whole number with Dutch thousands points (9.930), for the Dutch reasons."""
+    return f"{int(n):,}".replace(",", ".")
+
+
+def nl_date(date) -> str:
+    """A date in Dutch words (1 januari 2015), for the Dutch reasons."""
+    t = pd.Timestamp(date)
+    return f"{t.day} {_MONTHS_NL[t.month - 1]} {t.year}"
+
+
+def nl_month(date) -> str:
+    """A month in Dutch words (januari 2015), for the Dutch reasons."""
+    t = pd.Timestamp(date)
+    return f"{_MONTHS_NL[t.month - 1]} {t.year}"
+
 
 @dataclass(frozen=True)
 class FlowStep:
-    """One step of the data flow: ``rows_in`` rows of ``table`` became ``rows_out``."""
+    """One step of the data flow: ``rows_in`` rows of ``table`` became ``rows_out``.
+
+    ``reason`` is English; ``reason_nl`` says the same in Dutch for the Dutch reports (empty
+    in records written before it existed: the reports then show the English reason).
+    """
 
     step: str
     table: str
     rows_in: int
     rows_out: int
     reason: str
+    reason_nl: str = ""
 
     @property
     def dropped(self) -> int:
@@ -33,8 +70,18 @@ class DataFlow:
 
     steps: list[FlowStep] = field(default_factory=list)
 
-    def add(self, step: str, table: str, rows_in: int, rows_out: int, reason: str) -> None:
-        self.steps.append(FlowStep(step, table, int(rows_in), int(rows_out), reason))
+    def add(
+        self,
+        step: str,
+        table: str,
+        rows_in: int,
+        rows_out: int,
+        reason: str,
+        reason_nl: str = "",
+    ) -> None:
+        self.steps.append(
+            FlowStep(step, table, int(rows_in), int(rows_out), reason, str(reason_nl or ""))
+        )
 
     def extend(self, other: DataFlow) -> None:
         self.steps.extend(other.steps)
@@ -60,7 +107,7 @@ class DataFlow:
         return len(self.steps)
 
     def to_frame(self) -> pd.DataFrame:
-        cols = ["step", "table", "rows_in", "rows_out", "dropped", "reason"]
+        cols = ["step", "table", "rows_in", "rows_out", "dropped", "reason", "reason_nl"]
         rows = [
             {
                 "step": s.step,
@@ -69,6 +116,7 @@ class DataFlow:
                 "rows_out": s.rows_out,
                 "dropped": s.dropped,
                 "reason": s.reason,
+                "reason_nl": s.reason_nl,
             }
             for s in self.steps
         ]
@@ -79,7 +127,10 @@ class DataFlow:
 
     @classmethod
     def from_records(cls, records: list[dict]) -> DataFlow:
+        """The record back from :meth:`to_records` (``reason_nl`` may be absent: older files)."""
         flow = cls()
         for r in records:
-            flow.add(r["step"], r["table"], r["rows_in"], r["rows_out"], r["reason"])
+            nl = r.get("reason_nl")
+            nl = "" if nl is None or (isinstance(nl, float) and nl != nl) else str(nl)
+            flow.add(r["step"], r["table"], r["rows_in"], r["rows_out"], r["reason"], nl)
         return flow

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.data.dataset import Dataset
-from werkeffect.data.flow import DataFlow
+from werkeffect.data.flow import DataFlow, nl_date, nl_int, nl_month
 from werkeffect.data.schema import EXIT_GROUPS
 
 __all__ = ["CAUSES", "DAYS_PER_MONTH", "episodes", "job_spells", "person_months"]
@@ -190,14 +190,18 @@ def episodes(
     n_ended_before = int((~keep & (stop > 0)).sum())
     n_no_time = int((stop <= 0).sum())
     if window_start is not None:
+        n_running = int((keep & (entry > 0)).sum())
         flow.add(
             "episodes: window",
             "spells",
             S0,
             S0 - n_ended_before,
             f"spells ended before window_start {pd.Timestamp(window_start).date()} dropped; "
-            f"{int((keep & (entry > 0)).sum()):,} spells already running enter at their "
+            f"{n_running:,} spells already running enter at their "
             "elapsed duration (left truncation)",
+            "uitkeringsperioden die eindigden vóór het begin van het venster "
+            f"({nl_date(window_start)}) vallen af; {nl_int(n_running)} uitkeringsperioden die "
+            "toen al liepen, tellen mee vanaf hun verstreken duur (linkse truncatie)",
         )
     if n_no_time:
         flow.add(
@@ -206,6 +210,7 @@ def episodes(
             S0 - n_ended_before,
             S0 - n_ended_before - n_no_time,
             "spells starting after the extract date dropped",
+            "uitkeringsperioden die na de peildatum beginnen, vallen af",
         )
     kept = np.flatnonzero(keep)
 
@@ -222,6 +227,8 @@ def episodes(
         len(pr),
         int(linked.sum()),
         f"{names} participations used: those starting within a (kept) spell of the person",
+        f"{names}-trajecten gebruikt: de trajecten die beginnen binnen een (behouden) "
+        "uitkeringsperiode van dezelfde persoon",
     )
     li = link[linked]
     a = p_start[linked] - s_start[li]
@@ -292,6 +299,9 @@ def episodes(
         len(out),
         f"spells split at {names} start and end into start–stop rows "
         f"({int(r_event.sum()):,} exits, {n_treated_spells:,} spells with {names})",
+        f"uitkeringsperioden gesplitst bij begin en einde van {names} in start-stoprijen "
+        f"({nl_int(r_event.sum())} keer uitstroom, {nl_int(n_treated_spells)} "
+        f"uitkeringsperioden met {names})",
     )
     out.attrs["flow"] = flow
     out.attrs["programme"] = names
@@ -385,6 +395,8 @@ def person_months(
         len(sp),
         int(in_window.sum()),
         f"spells outside {_month_label(m0)} .. {_month_label(m1)} not used",
+        f"uitkeringsperioden buiten {nl_month(_month_label(m0))} t/m "
+        f"{nl_month(_month_label(m1))} niet gebruikt",
     )
 
     # treatment: first start of the programme within the spell
@@ -410,6 +422,8 @@ def person_months(
         len(cell),
         len(ucell),
         "a month with an exit and a new spell is assigned to the exiting spell",
+        "een maand met uitstroom én een nieuwe uitkeringsperiode telt bij de "
+        "uitkeringsperiode die eindigt",
     )
     spell = spell[first_pos]
     month = month[first_pos]
@@ -513,6 +527,10 @@ def person_months(
         f"{len(pid_index):,} persons x {nM} months"
         + (" (months on benefit only)" if on_benefit_only else "")
         + f"; {n_collapsed:,} months of a new spell shown from the next month",
+        f"{nl_int(len(pid_index))} personen × {nM} maanden"
+        + (" (alleen maanden met een uitkering)" if on_benefit_only else "")
+        + f"; bij {nl_int(n_collapsed)} maanden telt een nieuwe uitkeringsperiode pas vanaf "
+        "de maand erna",
     )
     out.attrs["flow"] = flow
     return out

@@ -71,7 +71,14 @@ def _load(path, mapping, extract_date, repair) -> tuple[Dataset, dict[str, ReadI
             continue
         raw[table] = df
         infos[table] = info
-        flow.add("read", table, len(df), len(df), f"read {info.describe()}")
+        flow.add(
+            "read",
+            table,
+            len(df),
+            len(df),
+            f"read {info.describe()}",
+            f"ingelezen: {info.describe_nl()}",
+        )
     check_no_bsn(raw)  # refuse before anything else looks at the values
     if extract_date is None:
         extract_date = read_extract_date(folder)

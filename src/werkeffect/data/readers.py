@@ -84,6 +84,17 @@ class ReadInfo:
             parts.append("value labels applied to " + ", ".join(self.labelled_columns))
         return ", ".join(parts)
 
+    def describe_nl(self) -> str:
+        """:meth:`describe` in Dutch (the data-flow record of the Dutch reports)."""
+        parts = [Path(self.path).name, self.format]
+        if self.encoding:
+            parts.append(f"tekencodering {self.encoding}")
+        if self.delimiter:
+            parts.append(f"scheidingsteken {self.delimiter!r}")
+        if self.labelled_columns:
+            parts.append("waardelabels toegepast op " + ", ".join(self.labelled_columns))
+        return ", ".join(parts)
+
 
 class TableReadError(DataValidationError):
     """A file could not be read at all (empty, unreadable, ragged CSV)."""

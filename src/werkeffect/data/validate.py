@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from werkeffect.data.flow import DataFlow
+from werkeffect.data.flow import DataFlow, nl_date
 from werkeffect.data.schema import TABLES, Column, Table
 from werkeffect.exceptions import DataValidationError
 
@@ -384,7 +384,12 @@ def _check_table(
                 df = df[~ident]
                 raw = raw[~ident]
                 flow.add(
-                    "repair", name, n, len(df), "identical duplicate rows dropped (repair=True)"
+                    "repair",
+                    name,
+                    n,
+                    len(df),
+                    "identical duplicate rows dropped (repair=True)",
+                    "identieke dubbele rijen verwijderd (herstel aangezet: repair=True)",
                 )
             else:
                 out.add(
@@ -604,6 +609,8 @@ def validate(
             0,
             0,
             f"extract date not given: taken as the latest date in the data, {extract_date.date()}",
+            "peildatum niet opgegeven: de laatste datum in de gegevens is genomen, "
+            f"{nl_date(extract_date)}",
         )
     extract_date = pd.Timestamp(extract_date).normalize()
     unread = {p.table for p in out.problems}
@@ -629,5 +636,5 @@ def validate(
     for name in ("persons", "spells", "programmes", "ww", "jobs", "ladder"):
         if name in tables and tables[name] is not None:
             n = len(result[name])
-            flow.add("validate", name, n, n, "all checks passed")
+            flow.add("validate", name, n, n, "all checks passed", "alle controles doorstaan")
     return result, flow

@@ -64,18 +64,27 @@ def ww_inflow_frame(
     flow = DataFlow()
     n0 = len(ww)
     w = ww.loc[ww["ww_end"].notna()].copy()
-    flow.add("ww: WW ended", "ww", n0, len(w), "WW still running at the extract date")
+    flow.add(
+        "ww: WW ended",
+        "ww",
+        n0,
+        len(w),
+        "WW still running at the extract date",
+        "WW-uitkering liep op de peildatum nog",
+    )
     extract = pd.Timestamp(dataset.extract_date)
     horizon_days = horizon_months * MONTH_DAYS
     window_end = w["ww_end"] + pd.to_timedelta(horizon_days, unit="D")
     n1 = len(w)
     w = w.loc[window_end <= extract].copy()
+    months_nl = f"{horizon_months:g}".replace(".", ",")
     flow.add(
         "ww: follow-up complete",
         "ww",
         n1,
         len(w),
         f"the {horizon_months:g}-month window after WW end passes the extract date",
+        f"de periode van {months_nl} maanden na het einde van de WW loopt tot na de peildatum",
     )
     # first bijstand spell start after the WW end, per WW record
     sp = dataset.spells[["person_id", "start_date"]]
@@ -110,6 +119,7 @@ def ww_inflow_frame(
             len(w),
             len(out),
             "aggregated to inflow rates per municipality and period",
+            "samengevoegd tot instroomkansen per gemeente en periode",
         )
     elif level != "individual":
         raise ValueError("level must be 'individual' or 'municipality'")

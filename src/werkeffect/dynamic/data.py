@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from werkeffect.data.flow import DataFlow
+from werkeffect.data.flow import DataFlow, nl_date
 
 MONTH_DAYS = 365.25 / 12
 CAUSE_CODES = {"work": 1, "education": 2, "other": 3}
@@ -138,6 +138,7 @@ def spells_from_dataset(
             n2,
             len(out),
             f"person lives in a municipality without any {programme} participation",
+            f"persoon woont in een gemeente zonder enig {programme}-traject",
         )
     entry_date = None
     if available_from == "first_start":
@@ -158,6 +159,9 @@ def spells_from_dataset(
             len(out),
             f"spell ended before {pd.Timestamp(entry_date).date()}, when {programme} became "
             "available; later spells enter the risk sets from that date",
+            f"uitkeringsperiode eindigde vóór {nl_date(entry_date)}, toen {programme} "
+            "beschikbaar kwam; latere uitkeringsperioden tellen vanaf die datum mee in de "
+            "risicoverzamelingen",
         )
     # a start before the spell enters the risk sets (left truncation) stays recorded: such a
     # spell is treated before observation and never serves as a comparison spell

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from werkeffect.data.flow import DataFlow
+from werkeffect.data.flow import DataFlow, nl_date, nl_int
 from werkeffect.exceptions import DataValidationError
 
 __all__ = ["pilot_frame"]
@@ -72,6 +72,15 @@ def pilot_frame(
         )
         if part
     )
+    who_nl = " ".join(
+        part
+        for part in (
+            "statushouders" if statushouders_only else "personen",
+            f"van {min_age:g} tot {max_age:g} jaar".replace(".", ","),
+            f"in {municipality}" if municipality is not None else "",
+        )
+        if part
+    )
     rows = []
     for date in sorted(pil["start_date"].unique()):
         date = pd.Timestamp(date)
@@ -98,6 +107,9 @@ def pilot_frame(
             len(sel),
             f"kept: the {len(treated_ids)} participants placed that day and {who} on bijstand "
             "that day who were never placed (one spell per person)",
+            f"behouden: de {nl_int(len(treated_ids))} deelnemers die op {nl_date(date)} zijn "
+            f"geplaatst, en de {who_nl} met een bijstandsuitkering op die dag die nooit zijn "
+            "geplaatst (één uitkeringsperiode per persoon)",
         )
         ps = persons.loc[sel["person_id"]]
         frame = pd.DataFrame(

@@ -98,17 +98,30 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
 
 def _flow(persons: int) -> DataFlow:
     flow = DataFlow()
-    flow.add("extract", "persons", persons + 37, persons + 37, "as delivered")
-    flow.add("validate", "persons", persons + 37, persons, "duplicate or invalid records")
+    flow.add("extract", "persons", persons + 37, persons + 37, "as delivered", "zoals aangeleverd")
+    flow.add(
+        "validate",
+        "persons",
+        persons + 37,
+        persons,
+        "duplicate or invalid records",
+        "dubbele of ongeldige records",
+    )
     flow.add(
         "episodes",
         "spells",
         int(persons * 1.4),
         int(persons * 1.25),
         "spells ended before the window",
+        "uitkeringsperioden die vóór het venster eindigden",
     )
     flow.add(
-        "analysis", "spells", int(persons * 1.25), int(persons * 1.25) - 212, "missing covariates"
+        "analysis",
+        "spells",
+        int(persons * 1.25),
+        int(persons * 1.25) - 212,
+        "missing covariates",
+        "ontbrekende achtergrondkenmerken",
     )
     return flow
 

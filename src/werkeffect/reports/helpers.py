@@ -25,6 +25,7 @@ from werkeffect.results.files import ResultsFile, read_results
 
 __all__ = [
     "Report",
+    "flow_for_report",
     "fmt_date",
     "fmt_euro",
     "fmt_interval",
@@ -261,6 +262,86 @@ COLUMN_LABELS = {
         "interval": "95% interval",
     },
 }
+
+
+# -- the data-flow record in Dutch -----------------------------------------------------------
+#: Dutch names of the data-flow steps the package and the analyses record (others show as is)
+FLOW_STEP_LABELS_NL = {
+    "read": "inlezen",
+    "validate": "controle",
+    "repair": "herstel",
+    "extract date": "peildatum",
+    "extract": "extract",
+    "simulate": "simulatie",
+    "analysis": "analyse",
+    "population": "populatie",
+    "censoring": "censurering",
+    "episodes": "episodes",
+    "episodes: window": "episodes: venster",
+    "episodes: no time at risk": "episodes: geen risicotijd",
+    "episodes: programme": "episodes: traject",
+    "episodes: split": "episodes: splitsen",
+    "person_months": "persoonsmaanden",
+    "person_months: window": "persoonsmaanden: venster",
+    "person_months: one spell a month": "persoonsmaanden: één uitkering per maand",
+    "ww: WW ended": "WW: WW afgelopen",
+    "ww: follow-up complete": "WW: volgperiode compleet",
+    "ww: municipality x period": "WW: gemeente × periode",
+    "programme offered": "traject aangeboden",
+    "programme available": "traject beschikbaar",
+    "timing-of-events job spells": "timing-of-events: werkperioden",
+}
+#: step names that end in a value (a date): the Dutch for the part before it
+FLOW_STEP_PREFIXES_NL = {"pilot: placement date ": "pilot: plaatsingsdatum "}
+#: Dutch names of the tables in the data-flow record
+FLOW_TABLE_LABELS_NL = {
+    "spells": "uitkeringsperioden",
+    "persons": "personen",
+    "programmes": "trajecten",
+    "jobs": "banen",
+    "ww": "WW-uitkeringen",
+    "ladder": "participatieladder",
+    "person-months": "persoonsmaanden",
+    "person-months on benefit": "persoonsmaanden met uitkering",
+    "exits to work": "uitstroom naar werk",
+}
+
+
+def flow_step_label(step: str, lang: str = "nl") -> str:
+    """A data-flow step's name as a report shows it (Dutch for ``lang="nl"``)."""
+    step = str(step)
+    if lang != "nl":
+        return step
+    if step in FLOW_STEP_LABELS_NL:
+        return FLOW_STEP_LABELS_NL[step]
+    for prefix, nl in FLOW_STEP_PREFIXES_NL.items():
+        if step.startswith(prefix):
+            return nl + step[len(prefix) :]
+    return step
+
+
+def flow_table_label(table: str, lang: str = "nl") -> str:
+    """A data-flow table's name as a report shows it (Dutch for ``lang="nl"``)."""
+    table = str(table)
+    return FLOW_TABLE_LABELS_NL.get(table, table) if lang == "nl" else table
+
+
+def flow_for_report(flow: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
+    """The data-flow record in the report's language, without a ``reason_nl`` column.
+
+    Dutch: the Dutch reason where the record has one (records written before it existed
+    have none: the English reason shows), Dutch step and table names. English: as recorded.
+    """
+    out = flow.copy()
+    nl = out.pop("reason_nl") if "reason_nl" in out.columns else None
+    if lang != "nl":
+        return out
+    out["step"] = [flow_step_label(s, lang) for s in out["step"]]
+    out["table"] = [flow_table_label(t, lang) for t in out["table"]]
+    if nl is not None and "reason" in out.columns:
+        nl = nl.fillna("").astype(str).str.strip()
+        out["reason"] = out["reason"].where(nl.eq(""), nl)
+    return out
 
 
 def markdown_table(
@@ -770,6 +851,7 @@ class Report:
             return self.na(self.t("geen datastroom vastgelegd", "no data flow recorded"))
         for c in ("rows_in", "rows_out", "dropped"):
             flow[c] = pd.to_numeric(flow[c], errors="coerce").astype("Float64")
+        flow = flow_for_report(flow, self.lang)
         md = markdown_table(
             flow,
             lang=self.lang,
@@ -877,6 +959,7 @@ def flow_diagram(flow: pd.DataFrame, lang: str = "nl", marker: str = "<10"):
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
+    flow = flow_for_report(flow, lang)
     n = len(flow)
     fig, ax = plt.subplots(figsize=(7.0, 0.95 * n + 0.6))
     ax.set_xlim(0, 10)

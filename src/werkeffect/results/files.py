@@ -657,10 +657,13 @@ class ResultsFile:
 
     @property
     def flow(self) -> pd.DataFrame:
-        return pd.DataFrame(
+        """The data-flow record; ``reason_nl`` is empty in files written before it existed."""
+        flow = pd.DataFrame(
             self.data.get("flow", []),
-            columns=["step", "table", "rows_in", "rows_out", "dropped", "reason"],
+            columns=["step", "table", "rows_in", "rows_out", "dropped", "reason", "reason_nl"],
         )
+        flow["reason_nl"] = flow["reason_nl"].fillna("").astype(str)
+        return flow
 
 
 def read_results(path: str | os.PathLike, *, validate: bool = False) -> ResultsFile:

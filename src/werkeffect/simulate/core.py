@@ -107,7 +107,14 @@ def simulate(
     }
     flow = DataFlow()
     for name, table in tables.items():
-        flow.add("simulate", name, len(table), len(table), f"simulated ({scenario}, seed {seed})")
+        flow.add(
+            "simulate",
+            name,
+            len(table),
+            len(table),
+            f"simulated ({scenario}, seed {seed})",
+            f"gesimuleerd ({scenario}, seed {seed})",
+        )
     if typed == "auto":
         typed = p.scale <= 5.0
     if typed:
