@@ -214,3 +214,22 @@ def test_same_balance_statistics_as_matchit(lalonde, label):
             np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
             ok = ~np.isnan(ref)
             np.testing.assert_allclose(got[ok], ref[ok], atol=1e-6, rtol=0)
+
+
+def test_ecdf_statistics_do_not_split_ties_by_rounding():
+    """Two persons with the same covariates can get propensity scores one bit apart (where
+    their rows sit in a vectorised product decides the rounding); the eCDF statistics must
+    treat them as tied, as MatchIt does with its exactly equal scores."""
+    from werkeffect.matching.balance import _ecdf_stats
+
+    x = np.array([0.1, 0.2, 0.2, 0.3])
+    d = np.array([0, 1, 0, 1])
+    w = np.ones(len(x))
+    tied = _ecdf_stats(x, d, w)
+    x_rounded = x.copy()
+    x_rounded[1] = np.nextafter(0.2, 1.0)
+    assert _ecdf_stats(x_rounded, d, w) == tied
+    # values that really differ are still distinct steps
+    x_apart = x.copy()
+    x_apart[1] = 0.2 + 1e-6
+    assert _ecdf_stats(x_apart, d, w) != tied

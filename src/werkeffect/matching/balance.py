@@ -25,8 +25,18 @@ def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
     return float(np.sum(w * (x - m) ** 2) / denom) if denom > 0 else np.nan
 
 
+#: relative distance below which two values count as tied in the eCDF statistics
+TIE_TOLERANCE = 1e-10
+
+
 def _ecdf_stats(x: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Mean and maximum absolute difference of the weighted eCDFs (MatchIt, standardised)."""
+    """Mean and maximum absolute difference of the weighted eCDFs (MatchIt, standardised).
+
+    Values closer than ``TIE_TOLERANCE`` times their scale are one value: rounding in a
+    computed score (a propensity score of two persons with the same covariates can differ
+    in the last bit, depending on where the rows sit in a vectorised product) must not
+    split a tie, which would add a step to the eCDFs.
+    """
     w = w.astype(float).copy()
     for g in (0, 1):
         s = w[d == g].sum()
@@ -36,7 +46,8 @@ def _ecdf_stats(x: np.ndarray, d: np.ndarray, w: np.ndarray) -> tuple[float, flo
     xs, ws, ds = x[order], w[order], d[order]
     signed = np.where(ds == ds[0], -ws, ws)
     cs = np.abs(np.cumsum(signed))
-    last = np.r_[np.diff(xs) != 0, True]
+    tol = TIE_TOLERANCE * max(1.0, float(np.max(np.abs(xs)))) if len(xs) else 0.0
+    last = np.r_[np.diff(xs) > tol, True]
     e = cs[last]
     return float(e.mean()), float(e.max())
 
