@@ -499,9 +499,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     # -- balance of participants and others at spell start --------------------------------
     spells["participant"] = spells["programme_start"].notna().astype(int)
     bal = balance(spells, treatment="participant", covariates=covs)
+    # nothing is weighted here: the differences as observed (the "_un" columns; the
+    # adjusted ones would repeat them)
+    raw = ["type", "mean_treated_un", "mean_control_un", "smd_un", "variance_ratio_un"]
     w.add_table(
         "balance",
-        bal.drop(columns=[c for c in bal.columns if c.startswith("ecdf")])
+        bal[raw]
+        .rename(columns=lambda c: c.removesuffix("_un"))
         .reset_index()
         .rename(columns={"index": "covariate"}),
         caption_nl="Verschillen in kenmerken tussen deelnemers en overige uitkeringen (SMD)",
