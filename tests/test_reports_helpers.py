@@ -201,3 +201,29 @@ def test_an_old_flow_record_shows_the_english_reason_in_a_dutch_report(flow_resu
     path.write_text(json.dumps(data))
     table = Report(flow_results, "proef").flow_table()
     assert "| inlezen | uitkeringsperioden | 9.930 | 9.930 | 0 | read spells.parquet |" in table
+
+
+def test_a_break_even_beyond_the_period_followed_is_said_in_words(tmp_path):
+    """A break-even horizon the savings do not reach is stored as +inf; the report says it
+    lies beyond the period followed (not "onbegrensd", and never "tussen onbegrensd en
+    onbegrensd")."""
+    w = ResultsWriter("kosten", tmp_path, title="Kosten", fingerprint="ab" * 32)
+    for key, lower, upper in (
+        ("kosten.nooit", math.inf, math.inf),
+        ("kosten.misschien", 14.0, math.inf),
+        ("kosten.binnen", 14.0, 20.0),
+    ):
+        est = 17.0 if math.isfinite(upper) else upper
+        w.add_estimate(key, estimate=est, lower=lower, upper=upper, method="M", scale="months")
+    w.write()
+    R = Report(tmp_path, "kosten")
+    assert R.fmt("kosten.nooit") == "niet binnen de gevolgde periode"
+    assert R.interval("kosten.nooit") == "niet binnen de gevolgde periode"
+    assert R.interval("kosten.misschien") == "14,0 maanden of later"
+    assert R.interval("kosten.binnen") == "tussen 14,0 en 20,0 maanden"
+    assert R.fmt("kosten.binnen") == "17,0 maanden"
+    table = R.estimates_table()
+    assert "onbegrensd" not in table and "14,0 maanden of later" in table
+    en = Report(tmp_path, "kosten", "en")
+    assert en.interval("kosten.nooit") == "not within the period followed"
+    assert en.interval("kosten.misschien") == "14.0 months or later"

@@ -167,13 +167,31 @@ def fmt_value(x: Any, scale: str = "difference", lang: str = "nl", effect: bool 
         return fmt_euro(x, 0, lang)
     if scale == "months":
         v = _as_float(x)
+        if v is not None and math.isinf(v) and v > 0:  # e.g. a break-even not reached
+            return NOT_WITHIN[lang]
         unit = {"nl": "maanden", "en": "months"}[lang]
-        return (
-            fmt_num(x, 1, lang) if v is None or math.isinf(v) else f"{fmt_num(x, 1, lang)} {unit}"
-        )
+        return fmt_num(x, 1, lang) if v is None else f"{fmt_num(x, 1, lang)} {unit}"
     if scale == "count":
         return fmt_num(x, 0, lang)
     return fmt_num(x, 3, lang)
+
+
+#: a duration that lies beyond the months an evaluation follows (stored as +inf)
+NOT_WITHIN = {"nl": "niet binnen de gevolgde periode", "en": "not within the period followed"}
+
+
+def _beyond_followed(lower: Any, upper: Any, scale: str, lang: str) -> str | None:
+    """The interval of a duration whose upper end lies beyond the period followed (+inf),
+    in words; None for every other interval."""
+    if scale != "months" or _as_float(upper) != math.inf:
+        return None
+    lo = _as_float(lower)
+    if lo is None or math.isinf(lo):
+        return NOT_WITHIN[lang]
+    return {
+        "nl": f"{fmt_num(lo, 1, 'nl')} maanden of later",
+        "en": f"{fmt_num(lo, 1, 'en')} months or later",
+    }[lang]
 
 
 def _bound(x: Any, scale: str, lang: str) -> str:
@@ -616,6 +634,9 @@ class Report:
         if rec is None or rec.get("suppressed"):
             return NA_TEXT[self.lang]
         scale = rec.get("scale", "difference")
+        beyond = _beyond_followed(rec.get("lower"), rec.get("upper"), scale, self.lang)
+        if beyond is not None:
+            return beyond
         text = fmt_interval(rec.get("lower"), rec.get("upper"), _bound_fmt(scale), self.lang)
         unit = {
             "probability": {"nl": " procentpunt", "en": " percentage points"},
@@ -694,7 +715,9 @@ class Report:
                 est = ci = self.t("onderdrukt", "suppressed")
             else:
                 est = fmt_value(e.get("estimate"), scale, self.lang)
-                ci = fmt_interval(e.get("lower"), e.get("upper"), _bound_fmt(scale), self.lang)
+                ci = _beyond_followed(e.get("lower"), e.get("upper"), scale, self.lang)
+                if ci is None:
+                    ci = fmt_interval(e.get("lower"), e.get("upper"), _bound_fmt(scale), self.lang)
             rows.append(
                 {
                     "estimand": lab,
