@@ -10,6 +10,7 @@ import json
 import shutil
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 
 from werkeffect.reports import render_reports
@@ -177,3 +178,20 @@ def test_rosenbaum_sentence_when_the_bound_is_not_reached(demo_results, tmp_path
     # the demo pilot's p at Gamma = 1 is 0.19
     assert "ook zonder verborgen selectie is het resultaat niet van nul te onderscheiden" in text
     assert "factor niet beschikbaar" not in text
+
+
+def test_proportional_hazards_sentence_follows_the_test(demo_results, tmp_path):
+    """The jobcoaching report says whether the PH test speaks against a constant effect of
+    jobcoaching, and for how many other characteristics it does."""
+    text = _report_text(demo_results, "jobcoaching", tmp_path / "out")
+    assert "Voor jobcoaching wijst de toets daar niet tegen (p = 0,18)" in text
+    assert "Voor 1 van de 2 andere kenmerken wel" in text
+    results = tmp_path / "results"
+    shutil.copytree(demo_results, results)
+    table = results / "jobcoaching" / "tables" / "ph_test.parquet"
+    ph = pd.read_parquet(table)
+    ph.loc[ph["covariate"] == "treated", "p"] = 0.004
+    ph.to_parquet(table)
+    text = _report_text(results, "jobcoaching", tmp_path / "out2")
+    assert "Voor jobcoaching wijst de toets erop dat het effect met de duur verandert" in text
+    assert "(p = 0,004)" in text and "wijst daar niet tegen" not in text

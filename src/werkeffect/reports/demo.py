@@ -407,11 +407,12 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
         caption_en="Effect by elapsed duration at start",
         count_columns=["n_treated"],
     )
-    ph = pd.DataFrame(
+    ph = pd.DataFrame(  # the columns of analyses/jobcoaching.py's cox.zph table
         {
-            "covariate": ["jobcoaching", "leeftijd", "vrouw"],
-            "statistic": [1.8, 0.6, 2.2],
-            "p_value": [0.18, 0.44, 0.14],
+            "covariate": ["treated", "age_lt27", "x_barrier_health", "GLOBAL"],
+            "chisq": [1.8, 0.6, 5.2, 7.6],
+            "df": [1, 1, 1, 3],
+            "p": [0.18, 0.44, 0.023, 0.055],
         }
     )
     w.add_table(
