@@ -41,6 +41,11 @@ def test_pilot_frame_reproduces_the_simulators_treated_outcome():
     assert len(steps) == f["cohort"].nunique()
     assert sum(s.rows_out for s in steps) == len(f)
     assert all(s.rows_in == len(ds.spells) for s in steps)
+    # the permit (arrival) cohort is the year of the person's residence permit
+    permit = ds.persons.set_index("person_id")["permit_date"].reindex(f["person_id"])
+    expected = permit.dt.year.astype("Int64").astype(str).where(permit.notna(), "onbekend")
+    assert (f["permit_cohort"].to_numpy() == expected.to_numpy()).all()
+    assert f["permit_cohort"].nunique() > 1
 
 
 def test_plots_render():

@@ -44,6 +44,11 @@ PILOT_COV = [
 ]  # fmt: skip
 
 
+# exact on the placement date (the comparison at the same moment) and the permit year (the
+# stage of integration), as analyses/statushouders.py
+PILOT_EXACT = ["cohort", "permit_cohort"]
+
+
 def _reps(default: int) -> int:
     return int(os.environ.get("WERKEFFECT_MC_REPS", default))
 
@@ -103,13 +108,14 @@ def _interval(res):
 
 
 def pilot_ai(dataset, seed):
-    """AI matching (3:1 with replacement, exact on cohort) for the pilot, 12 months."""
+    """AI matching (3:1 with replacement, exact on placement date and permit year) for the
+    pilot, 12 months."""
     from werkeffect.matching.pilot import pilot_frame
 
     f = pilot_frame(dataset, horizons=(12,))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = NearestNeighborMatch(f, "treated", PILOT_COV, exact="cohort", replace=True, ratio=3)
+        m = NearestNeighborMatch(f, "treated", PILOT_COV, exact=PILOT_EXACT, replace=True, ratio=3)
         return _interval(m.fit().att("employed_12m"))
 
 

@@ -124,6 +124,10 @@ def pilot_frame(
                 "months_on_benefit": (date - sel["start_date"]).dt.days.to_numpy() / DAYS_PER_MONTH,
             }
         )
+        if "permit_date" in ps.columns:  # arrival (permit) cohort: the stage of integration
+            permit = pd.to_datetime(ps["permit_date"])
+            frame["permit_cohort"] = permit.dt.year.astype("Int64").astype(str).to_numpy()
+            frame.loc[permit.isna().to_numpy(), "permit_cohort"] = "onbekend"
         # benefit duration acts on exit chances roughly in logs (steep early, flat later)
         frame["log_months_on_benefit"] = np.log1p(frame["months_on_benefit"].clip(lower=0))
         for c in (

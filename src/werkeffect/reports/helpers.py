@@ -621,16 +621,31 @@ class Report:
             )
         return self.t(f"schatting '{key}' ontbreekt", f"estimate '{key}' is missing")
 
-    def fmt(self, key: str, naive: bool = False, part: str = "estimate") -> str:
-        """The estimate (or a bound) formatted by its scale; "niet beschikbaar" if missing."""
-        rec = self.est(key, naive=naive)
+    def method_like(self, key: str, text: str) -> str | None:
+        """The full method name of the first estimate of ``key`` whose method contains
+        ``text`` (for ``method=`` of :meth:`sentence` and friends), or None."""
+        if self.res is None:
+            return None
+        methods = sorted(
+            e.get("method", "")
+            for e in self.res.data.get("estimates", [])
+            if e.get("estimand") == key and text in e.get("method", "")
+        )
+        return methods[0] if methods else None
+
+    def fmt(
+        self, key: str, naive: bool = False, part: str = "estimate", method: str | None = None
+    ) -> str:
+        """The estimate (or a bound) formatted by its scale; "niet beschikbaar" if missing.
+        ``method``: that method's estimate instead of the primary one."""
+        rec = self.est(key, naive=naive, method=method)
         if rec is None or rec.get("suppressed"):
             return NA_TEXT[self.lang]
         return fmt_value(rec.get(part), rec.get("scale", "difference"), self.lang)
 
-    def interval(self, key: str, naive: bool = False) -> str:
+    def interval(self, key: str, naive: bool = False, method: str | None = None) -> str:
         """``"tussen 1,2 en 3,4 procentpunt"`` for an estimate's interval."""
-        rec = self.est(key, naive=naive)
+        rec = self.est(key, naive=naive, method=method)
         if rec is None or rec.get("suppressed"):
             return NA_TEXT[self.lang]
         scale = rec.get("scale", "difference")
@@ -645,15 +660,16 @@ class Report:
         }.get(scale)
         return text + (unit[self.lang] if unit else "")
 
-    def sentence(self, key: str, naive: bool = False) -> str:
+    def sentence(self, key: str, naive: bool = False, method: str | None = None) -> str:
         """``"5,2 procentpunt (95%-interval: tussen 1,0 en 9,4 procentpunt)"`` or a
         visible "niet beschikbaar"."""
-        rec = self.est(key, naive=naive)
+        rec = self.est(key, naive=naive, method=method)
         if rec is None or rec.get("suppressed"):
             return f"*{NA_TEXT[self.lang]}* ({self._why_missing(key, naive)})"
         level = fmt_num(100 * float(rec.get("level") or 0.95), 0, self.lang)
         lab = self.t(f"{level}%-interval", f"{level}% interval")
-        return f"{self.fmt(key, naive)} ({lab}: {self.interval(key, naive)})"
+        fmt = self.fmt(key, naive, method=method)
+        return f"{fmt} ({lab}: {self.interval(key, naive, method=method)})"
 
     # -- conclusions in words (see werkeffect.reports.wording) ----------------------------
     def side(self, key: str, naive: bool = False) -> str:
