@@ -41,6 +41,7 @@ from werkeffect.did import (
     honest_bounds,
     ww_inflow_frame,
 )
+from werkeffect.did.ww_frame import period_label
 from werkeffect.reports.helpers import fmt_num
 from werkeffect.survival import CoxPH, KaplanMeier
 
@@ -228,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         label_en="Effect on inflow within 6 months (Callaway-Sant'Anna)",
     )
     att_gt = cs.att_gt.copy()
+    # periods are half-years of the maximum WW end date: show them as such
+    att_gt.insert(0, "start_half_year", period_label(att_gt.pop("group")))
+    att_gt.insert(1, "half_year", period_label(att_gt.pop("time")))
+    att_gt["base_period"] = period_label(att_gt["base_period"])
     w.add_table(
         "att_gt",
         att_gt,

@@ -155,3 +155,17 @@ def test_plots_smoke(event_studies):
     assert honest_bounds(es, M=[0.5, 1.0], n_draws=50).plot() is not None
     df, _ = staggered_panel(200, 5, seed=1)
     assert bacon_decomposition(df, "y", "unit", "time", "group").plot() is not None
+
+
+def test_period_labels_name_the_calendar_half_years():
+    from werkeffect.did.ww_frame import calendar_period, period_label
+
+    dates = pd.Series(pd.to_datetime(["2017-01-15", "2017-07-01", "2020-12-31", "2021-03-01"]))
+    k = calendar_period(dates)
+    assert list(k) == [1, 2, 8, 9]
+    assert period_label(k) == ["2017-1", "2017-2", "2020-2", "2021-1"]
+    assert period_label([0]) == ["–"]  # never treated
+    assert period_label(calendar_period(dates, "quarter"), "quarter") == [
+        "2017-Q1", "2017-Q3", "2020-Q4", "2021-Q1",
+    ]  # fmt: skip
+    assert period_label(calendar_period(dates, "year"), "year") == ["2017", "2017", "2020", "2021"]

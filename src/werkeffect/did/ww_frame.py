@@ -45,6 +45,26 @@ def calendar_period(dates: pd.Series, period: str = "half-year", origin: str = "
     return (np.floor(months / (12 // k)) + 1).astype("int64")
 
 
+def period_label(k, period: str = "half-year", origin: str = "2017-01-01") -> list[str]:
+    """Calendar label of integer periods from :func:`calendar_period`: ``"2020-2"`` for the
+    second half of 2020 (``"2020-Q3"`` for quarters, ``"2020"`` for years); 0 (never) → "–"."""
+    if period not in _PER_YEAR:
+        raise ValueError(f"period must be one of {sorted(_PER_YEAR)}, got {period!r}")
+    per = _PER_YEAR[period]
+    o = pd.Timestamp(origin)
+    first = o.year * per + (o.month - 1) // (12 // per)
+    out = []
+    for x in np.atleast_1d(np.asarray(k, dtype=int)):
+        if x <= 0:
+            out.append("–")
+            continue
+        year, part = divmod(first + int(x) - 1, per)
+        out.append(
+            str(year) if per == 1 else f"{year}-Q{part + 1}" if per == 4 else f"{year}-{part + 1}"
+        )
+    return out
+
+
 def ww_inflow_frame(
     dataset,
     horizon_months: float = 6,

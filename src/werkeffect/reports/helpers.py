@@ -231,6 +231,8 @@ COLUMN_LABELS = {
         "survival": "Nog in bijstand (aandeel)",
         "cif": "Cumulatieve incidentie",
         "group": "Groep",
+        "start_half_year": "Start (halfjaar)",
+        "half_year": "Halfjaar",
         "covariate": "Kenmerk",
         "smd": "SMD",
         "smd_before": "SMD vóór",
@@ -278,6 +280,8 @@ COLUMN_LABELS = {
         "n_control": "Comparison",
         "at_risk": "At risk",
         "interval": "95% interval",
+        "start_half_year": "Start (half-year)",
+        "half_year": "Half-year",
     },
 }
 
