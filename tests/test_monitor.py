@@ -17,7 +17,7 @@ def tiny_dataset():
             "person_id": ["a", "a", "b", "c", "d"],
             "start_date": d(["2018-01-01", "2020-03-01", "2018-05-01", "2019-01-01", "2019-01-01"]),
             "end_date": d(["2019-06-30", None, "2020-02-29", "2020-07-31", "2019-05-31"]),
-            "exit_reason": ["werk", None, "werk", "scholing", "werk"],
+            "exit_reason": ["werk", None, "deeltijdwerk", "scholing", "werk"],
         }
     )
     programmes = pd.DataFrame(
@@ -37,7 +37,7 @@ def test_exits_by_year_counts_only_work_exits_in_the_municipality():
         2018: 0,
         2019: 1,
         2020: 1,
-    }  # Assen's exit and the scholing exit excluded
+    }  # part-time work counts (as in the evaluations); Assen's exit and scholing do not
     ex_all = exits_by_year(tiny_dataset(), municipality=None)
     assert ex_all[2019] == 2
 
