@@ -64,7 +64,10 @@ HOUSEHOLD = {
 }
 EXIT_REASONS = {
     "werk": "regular paid job",
-    "deeltijdwerk": "part-time work with earnings above the benefit level",
+    "deeltijdwerk": (
+        "part-time work with earnings above the benefit level (ends the benefit; an exit to "
+        "work in the evaluations and the programme monitor)"
+    ),
     "scholing": "education",
     "partner": "partner income",
     "verhuizing": "moved to another municipality",
