@@ -297,3 +297,17 @@ def test_att_progress_bar_does_not_change_the_result(capsys):
     assert shown.params.equals(quiet.params) and shown.std_errors.equals(quiet.std_errors)
     with pytest.raises(ValueError, match="method"):
         res.att(method="jackknife")
+
+
+def test_fit_progress_bar_does_not_change_the_result(capsys):
+    """At national scale the fit runs for an hour: it shows which number of mass points it
+    is at. The bar changes nothing in the result."""
+    df = homogeneous(n=800)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        quiet = TimingOfEvents(df, **spec(max_mass_points=2)).fit(progress=False)
+        assert "timing-of-events:" not in capsys.readouterr().err
+        shown = TimingOfEvents(df, **spec(max_mass_points=2)).fit(progress=True)
+    err = capsys.readouterr().err
+    assert "timing-of-events:" in err and "passes over the participants" in err
+    assert shown.params.equals(quiet.params) and shown.std_errors.equals(quiet.std_errors)

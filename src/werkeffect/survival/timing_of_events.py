@@ -116,6 +116,8 @@ DEFAULT_CAUSE_LABELS = {1: "work", 2: "education", 3: "other"}
 SEARCH_FTOL = 1e-11
 #: a progress bar for the ATT when (treated spells x passes) reaches this (minutes of work)
 PROGRESS_ROW_PASSES = 5_000_000
+#: the fit shows a progress bar from this many benefit spells on (a national extract)
+PROGRESS_FIT_SPELLS = 200_000
 #: step of the forward differences in the delta method (square root of machine epsilon)
 FORWARD_STEP = float(np.sqrt(np.finfo(float).eps))
 
@@ -922,6 +924,7 @@ class TimingOfEvents:
         tol: float = 0.01,
         patience: int | None = 2,
         level: float = 0.95,
+        progress: bool | None = None,
     ) -> TimingOfEventsResult:
         """Estimate by maximum likelihood with NPMLE heterogeneity.
 
@@ -947,6 +950,10 @@ class TimingOfEvents:
             times in a row (the points added afterwards could not be chosen anyway unless
             the likelihood jumps); ``None``: add points until the likelihood stops improving
             (Gaure, Roed & Zhang 2007) or ``max_mass_points`` is reached.
+        progress
+            A progress bar over the steps of the fit (one per number of mass points, then
+            the standard errors and the exit probabilities); default: when the data are
+            large (national scale, where a fit runs for an hour).
         """
         if cov_type not in ("hessian", "robust"):
             raise ValueError("cov_type must be 'hessian' or 'robust'")
@@ -964,9 +971,22 @@ class TimingOfEvents:
         rng = np.random.default_rng(seed)
         n_p = data.n_persons
         fits: list[dict[str, Any]] = []
+        show = data.n_spells >= PROGRESS_FIT_SPELLS if progress is None else bool(progress)
+        bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.max_mass_points + 1, desc="timing-of-events: 1 mass point",
+                       leave=False)  # fmt: skip
+
+        def step(text: str) -> None:
+            if bar is not None:
+                bar.set_description(f"timing-of-events: {text}")
+                bar.update(1)
 
         theta, ll, opt = optimise(lik, lay1, start_values(lik, lay1), maxiter)
         fits.append(dict(M=1, theta=theta, ll=ll, opt=opt, lay=lay1, accepted=True, note="start"))
+        step("2 mass points" if self.max_mass_points > 1 else "standard errors")
         current = fits[0]
         # Hessian of the model without heterogeneity: its standard errors, and a
         # preconditioner for the fits with more mass points
@@ -1011,6 +1031,8 @@ class TimingOfEvents:
             elif dist < 0.02:
                 ok, note = False, "two mass points coincide (collapsed)"
             fits.append(dict(M=big.M, theta=th, ll=llb, opt=optb, lay=big, accepted=ok, note=note))
+            step(f"{big.M + 1} mass points" if ok and big.M < self.max_mass_points
+                 else "standard errors")  # fmt: skip
             if not ok:
                 break
             current = fits[-1]
@@ -1048,6 +1070,8 @@ class TimingOfEvents:
             chosen.update(theta=th, ll=llc, opt=optc)
         final = self._finish(lik, chosen, cov_type, maxiter)
         naive = final if chosen["M"] == 1 else self._finish(lik, fits[0], cov_type, maxiter)
+        if bar is not None:
+            bar.close()
         if not final["converged"]:
             dg = final["diagnostics"]
             if not dg["optimiser_success"] and dg["iterations"] >= maxiter:
@@ -1089,7 +1113,7 @@ class TimingOfEvents:
         )
         exitp = state.exit_result(
             horizons=horizons, method=att_method, n_boot=n_boot, seed=seed, level=level,
-            target=att_target,
+            target=att_target, progress=progress,
         )  # fmt: skip
         lay = chosen["lay"]
         V, logp = unpack_het(final["theta"], lay)
