@@ -222,16 +222,28 @@ def flat_heterogeneity(H: np.ndarray, lay: Layout, n_persons: int) -> np.ndarray
     return out
 
 
-def numerical_hessian(lik: Likelihood, lay: Layout, theta: np.ndarray) -> np.ndarray:
-    """Central differences of the analytic gradient, symmetrised."""
+#: relative step of the Hessian's forward differences of the analytic gradient: small
+#: enough that the truncation error is ~1e-6 of an entry, large enough that rounding in the
+#: gradient (a sum over every person) stays far below it
+HESSIAN_STEP = 1e-6
+
+
+def numerical_hessian(
+    lik: Likelihood, lay: Layout, theta: np.ndarray, grad: np.ndarray | None = None
+) -> np.ndarray:
+    """Forward differences of the analytic gradient from ``theta``, symmetrised.
+
+    One gradient per parameter (central differences take two; at national scale each is a
+    pass over a million spells). ``grad``: the gradient at ``theta`` if already known.
+    """
     P = len(theta)
+    g0 = lik.loglik(theta, lay)[1] if grad is None else grad
     H = np.empty((P, P))
     for i in range(P):
-        h = 1e-5 * max(1.0, abs(theta[i]))
-        tp, tm = theta.copy(), theta.copy()
+        h = HESSIAN_STEP * max(1.0, abs(theta[i]))
+        tp = theta.copy()
         tp[i] += h
-        tm[i] -= h
-        H[:, i] = (lik.loglik(tp, lay)[1] - lik.loglik(tm, lay)[1]) / (2 * h)
+        H[:, i] = (lik.loglik(tp, lay)[1] - g0) / h
     return (H + H.T) / 2
 
 
@@ -245,7 +257,7 @@ def newton_polish(lik, lay, theta, max_steps=6, H=None):
     ll, g = lik.loglik(theta, lay)
     n_p = lik.data.n_persons
     if H is None:
-        H = numerical_hessian(lik, lay, theta)
+        H = numerical_hessian(lik, lay, theta, g)
     free = ~at_bounds(theta, lay) & ~flat_heterogeneity(H, lay, n_p)
     dec = np.inf
     for _ in range(max_steps):
@@ -276,7 +288,7 @@ def newton_polish(lik, lay, theta, max_steps=6, H=None):
             t /= 2
         if not improved:
             break
-        H = numerical_hessian(lik, lay, theta)
+        H = numerical_hessian(lik, lay, theta, g)
         free = ~at_bounds(theta, lay) & ~flat_heterogeneity(H, lay, n_p)
     Hf = -H[np.ix_(free, free)]
     try:
