@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
@@ -46,6 +47,8 @@ def test_pilot_frame_reproduces_the_simulators_treated_outcome():
     expected = permit.dt.year.astype("Int64").astype(str).where(permit.notna(), "onbekend")
     assert (f["permit_cohort"].to_numpy() == expected.to_numpy()).all()
     assert f["permit_cohort"].nunique() > 1
+    years = (pd.to_datetime(f["cohort"]) - permit.to_numpy()).dt.days / 365.25
+    np.testing.assert_allclose(f["years_since_permit"], years)
 
 
 def test_plots_render():

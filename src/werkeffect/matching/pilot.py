@@ -128,6 +128,7 @@ def pilot_frame(
             permit = pd.to_datetime(ps["permit_date"])
             frame["permit_cohort"] = permit.dt.year.astype("Int64").astype(str).to_numpy()
             frame.loc[permit.isna().to_numpy(), "permit_cohort"] = "onbekend"
+            frame["years_since_permit"] = ((date - permit).dt.days / 365.25).to_numpy()
         # benefit duration acts on exit chances roughly in logs (steep early, flat later)
         frame["log_months_on_benefit"] = np.log1p(frame["months_on_benefit"].clip(lower=0))
         for c in (
