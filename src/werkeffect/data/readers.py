@@ -74,26 +74,23 @@ class ReadInfo:
     delimiter: str | None = None
     labelled_columns: tuple[str, ...] = ()
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        """File, format and how it was read (``lang="nl"``: in Dutch, for the data flow of
+        the Dutch reports)."""
+        nl = lang == "nl"
         parts = [Path(self.path).name, self.format]
         if self.encoding:
-            parts.append(f"encoding {self.encoding}")
+            parts.append(f"{'tekencodering' if nl else 'encoding'} {self.encoding}")
         if self.delimiter:
-            parts.append(f"delimiter {self.delimiter!r}")
+            parts.append(f"{'scheidingsteken' if nl else 'delimiter'} {self.delimiter!r}")
         if self.labelled_columns:
-            parts.append("value labels applied to " + ", ".join(self.labelled_columns))
+            lead = "waardelabels toegepast op " if nl else "value labels applied to "
+            parts.append(lead + ", ".join(self.labelled_columns))
         return ", ".join(parts)
 
     def describe_nl(self) -> str:
-        """:meth:`describe` in Dutch (the data-flow record of the Dutch reports)."""
-        parts = [Path(self.path).name, self.format]
-        if self.encoding:
-            parts.append(f"tekencodering {self.encoding}")
-        if self.delimiter:
-            parts.append(f"scheidingsteken {self.delimiter!r}")
-        if self.labelled_columns:
-            parts.append("waardelabels toegepast op " + ", ".join(self.labelled_columns))
-        return ", ".join(parts)
+        """:meth:`describe` in Dutch."""
+        return self.describe("nl")
 
 
 class TableReadError(DataValidationError):
