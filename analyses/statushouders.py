@@ -89,10 +89,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # participants whose score lies outside the controls' range have no comparable
     # statushouder: their matches extrapolate (the primary keeps them: the council asks
     # about all participants; the caliper version below leaves them out)
-    treated = frame["treated"].to_numpy() == 1
-    ps = match.ps.to_numpy()
-    outside = int(np.sum(treated & ((ps < ps[~treated].min()) | (ps > ps[~treated].max()))))
-    w.add_value("participants_outside_overlap", outside, count=False,
+    w.add_value("participants_outside_overlap", match.n_treated_outside_range, count=False,
                 label_nl="deelnemers buiten het bereik van de vergelijkingsgroep")  # fmt: skip
     w.add_value("matched_controls", n_controls, label_nl="gematchte vergelijkingspersonen")
     for h, res in atts.items():
@@ -116,15 +113,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             caliper=CALIPER_SD,
         ).fit()  # fmt: skip
         within_att = within.att("employed_12m")
-    n_within = int(within_att.n["n_treated"])
-    w.add_value("caliper_participants", n_within, label_nl="deelnemers binnen de maximale afstand")
     w.add_estimate(
         "pilot.att_employed_12m",
         within_att,
         "ATT",
         method=f"nearest-neighbour matching within a caliper of {CALIPER_SD:g} SD",
         scale="probability",
-        n_treated=n_within,
+        n_treated=int(within_att.n["n_treated"]),
         n_control=int(within_att.n["n_control"]),
         label_nl="Extra kans op werk na 12 maanden, alleen deelnemers met een vergelijkbare "
         f"statushouder (maximale afstand {str(CALIPER_SD).replace('.', ',')} sd)",

@@ -211,3 +211,21 @@ def test_splines_and_interactions_in_propensity():
     assert any(name.startswith("bs(x1") for name in res.params.index)
     assert "x1:x3" in res.params.index
     assert res.ps.between(0, 1).all()
+
+
+def test_result_counts_the_treated_outside_the_controls_range():
+    """The treated without overlap are counted on the result (the pilot report says how
+    many), as the warning says; a caliper or discard removes them, and the count is 0."""
+    df, _ = confounded(400, seed=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = NearestNeighborMatch(df, "d", ["x1", "x2", "x3"], replace=True).fit()
+    p, d = res.ps.to_numpy(), df["d"].to_numpy()
+    p0 = p[d == 0]
+    expected = int(np.sum((d == 1) & ((p < p0.min()) | (p > p0.max()))))
+    assert expected > 0 and res.n_treated_outside_range == expected
+    assert any(str(w.message).startswith(f"{expected} treated unit(s)") for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cal = NearestNeighborMatch(df, "d", ["x1", "x2", "x3"], caliper=0.2).fit()
+    assert cal.n_treated_outside_range == 0

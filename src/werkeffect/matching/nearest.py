@@ -263,6 +263,7 @@ class NearestNeighborMatch:
             )
             keep = support.keep.to_numpy()
         notes: list[str] = []
+        outside = 0
         if p is not None and self.discard == "none" and self.caliper is None:
             p0 = p[d == 0]
             outside = int(np.sum((d == 1) & ((p < p0.min()) | (p > p0.max()))))
@@ -362,6 +363,7 @@ class NearestNeighborMatch:
             method=self._describe(),
             support=support,
             n_unmatched_treated=n_unmatched,
+            n_treated_outside_range=outside,
             whitened=Z,
             notes=tuple(notes),
         )
@@ -483,6 +485,9 @@ class MatchResult:
     method: str
     support: Any = None
     n_unmatched_treated: int = 0
+    #: treated whose propensity score lies outside the controls' range (no overlap; counted
+    #: when neither ``discard`` nor a caliper removes them)
+    n_treated_outside_range: int = 0
     whitened: np.ndarray | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
