@@ -180,18 +180,27 @@ def fmt_value(x: Any, scale: str = "difference", lang: str = "nl", effect: bool 
 NOT_WITHIN = {"nl": "niet binnen de gevolgde periode", "en": "not within the period followed"}
 
 
-def _beyond_followed(lower: Any, upper: Any, scale: str, lang: str) -> str | None:
-    """The interval of a duration whose upper end lies beyond the period followed (+inf),
-    in words; None for every other interval."""
-    if scale != "months" or _as_float(upper) != math.inf:
-        return None
-    lo = _as_float(lower)
-    if lo is None or math.isinf(lo):
-        return NOT_WITHIN[lang]
-    return {
-        "nl": f"{fmt_num(lo, 1, 'nl')} maanden of later",
-        "en": f"{fmt_num(lo, 1, 'en')} months or later",
-    }[lang]
+#: units an interval in running text ends with, per scale
+INTERVAL_UNITS = {
+    "probability": {"nl": " procentpunt", "en": " percentage points"},
+    "percentage_points": {"nl": " procentpunt", "en": " percentage points"},
+    "months": {"nl": " maanden", "en": " months"},
+}
+
+
+def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = False) -> str:
+    """An interval by its scale: ``"tussen 1,2 en 3,4"`` (with the unit when ``unit``). A
+    duration whose upper end lies beyond the period followed (+inf) is said in words."""
+    if scale == "months" and _as_float(upper) == math.inf:
+        lo = _as_float(lower)
+        if lo is None or math.isinf(lo):
+            return NOT_WITHIN[lang]
+        return {
+            "nl": f"{fmt_num(lo, 1, 'nl')} maanden of later",
+            "en": f"{fmt_num(lo, 1, 'en')} months or later",
+        }[lang]
+    text = fmt_interval(lower, upper, _bound_fmt(scale), lang)
+    return text + (INTERVAL_UNITS.get(scale, {}).get(lang, "") if unit else "")
 
 
 def _bound(x: Any, scale: str, lang: str) -> str:
@@ -653,16 +662,7 @@ class Report:
         if rec is None or rec.get("suppressed"):
             return NA_TEXT[self.lang]
         scale = rec.get("scale", "difference")
-        beyond = _beyond_followed(rec.get("lower"), rec.get("upper"), scale, self.lang)
-        if beyond is not None:
-            return beyond
-        text = fmt_interval(rec.get("lower"), rec.get("upper"), _bound_fmt(scale), self.lang)
-        unit = {
-            "probability": {"nl": " procentpunt", "en": " percentage points"},
-            "percentage_points": {"nl": " procentpunt", "en": " percentage points"},
-            "months": {"nl": " maanden", "en": " months"},
-        }.get(scale)
-        return text + (unit[self.lang] if unit else "")
+        return _interval_text(rec.get("lower"), rec.get("upper"), scale, self.lang, unit=True)
 
     def sentence(self, key: str, naive: bool = False, method: str | None = None) -> str:
         """``"5,2 procentpunt (95%-interval: tussen 1,0 en 9,4 procentpunt)"`` or a
@@ -735,9 +735,7 @@ class Report:
                 est = ci = self.t("onderdrukt", "suppressed")
             else:
                 est = fmt_value(e.get("estimate"), scale, self.lang)
-                ci = _beyond_followed(e.get("lower"), e.get("upper"), scale, self.lang)
-                if ci is None:
-                    ci = fmt_interval(e.get("lower"), e.get("upper"), _bound_fmt(scale), self.lang)
+                ci = _interval_text(e.get("lower"), e.get("upper"), scale, self.lang)
             rows.append(
                 {
                     "estimand": lab,
