@@ -33,7 +33,7 @@ from werkeffect.analysis import (
     run_main,
 )
 from werkeffect.costs import TERM_LABELS, CostAssumptions, cost_benefit
-from werkeffect.data.flow import nl_int
+from werkeffect.data.populations import jobcoaching_spells
 from werkeffect.dynamic import (
     DynamicIPW,
     DynamicMatch,
@@ -54,9 +54,6 @@ TOE_BASELINE_CUTS = (0, 3, 6, 12, 24, 36, 60, 120)
 HORIZONS = (6, 12, 24)
 #: months after programme start at which the timing-of-events ATT is computed (the curve)
 ATT_CURVE_MONTHS = tuple(range(1, 25))
-#: bijstand ends at the state-pension (AOW) age; exits within this margin of it are censored
-AOW_AGE = 67.0
-AOW_MARGIN_YEARS = 0.05
 U_VALUES = (3, 6, 12, 24)
 COVARIATE_COLUMNS = ("sex", "education", "household")
 BINARY_COLUMNS = ("statushouder", "barrier_health", "barrier_language", "barrier_debts")
@@ -97,66 +94,10 @@ def calendar_cuts(ds: werkeffect.Dataset) -> list[str]:
 
 
 def groningen_episodes(ev: Evaluation) -> pd.DataFrame:
-    """Spells at risk of jobcoaching: Groningen residents of bijstand age, pilot out.
-
-    Jobcoaching is offered in Groningen only (the extract also holds the bijstand spells of
-    WW exhaustees in the comparison municipalities); participants of the stadsbeheer pilot
-    get another programme; bijstand ends at the state-pension (AOW) age, so a spell that
-    starts at that age is outside the target group and an exit at it is censoring, not an
-    exit. The population of the Monte Carlo in tests/test_toe_montecarlo.py.
-    """
-    ds = ev.dataset
-    ep = werkeffect.episodes(ds, programme="jobcoaching", window_start=WINDOW_START)
-    flow = ep.attrs.get("flow")
-    if flow is not None:
-        ds.flow.add_new_steps(flow)
-
-    def keep(mask: np.ndarray, step: str, reason: str, reason_nl: str) -> pd.DataFrame:
-        n_in = ep["spell_id"].nunique()
-        out = ep.loc[mask].reset_index(drop=True)
-        ds.flow.add(step, "spells", n_in, out["spell_id"].nunique(), reason, reason_nl)
-        return out
-
-    municipality = ds.persons.set_index("person_id")["municipality"]
-    aow_nl = f"{AOW_AGE:g}".replace(".", ",")
-    ep = keep(
-        ep["person_id"].map(municipality).eq(MUNICIPALITY).to_numpy(),
-        "population",
-        f"bijstand spells of persons living in {MUNICIPALITY} (comparison municipalities "
-        "belong to the WW evaluation)",
-        f"bijstandsuitkeringen van inwoners van {MUNICIPALITY} (de vergelijkingsgemeenten "
-        "horen bij de evaluatie van WW naar bijstand)",
-    )
-    pilot = ds.programmes.loc[ds.programmes["programme"].astype(str).eq("stadsbeheer")]
-    ep = keep(
-        ~ep["person_id"].isin(set(pilot["person_id"])).to_numpy(),
-        "population",
-        "spells of participants of the stadsbeheer pilot left out (another programme; "
-        "evaluated in statushouders)",
-        "uitkeringen van deelnemers aan de pilot stadsbeheer weggelaten (een ander traject, "
-        "geëvalueerd in statushouders)",
-    )
-    ep = keep(
-        (ep["age"] < AOW_AGE).to_numpy(),
-        "population",
-        f"spells starting at or after the state-pension age ({AOW_AGE:g}) left out",
-        f"uitkeringen die beginnen op of na de AOW-leeftijd ({aow_nl} jaar) weggelaten",
-    )
-    # reaching the AOW age ends bijstand administratively: censored, not an exit
-    exit_age = ep["age"] + ep.groupby("spell_id")["stop"].transform("max") / 12
-    at_aow = ((exit_age >= AOW_AGE - AOW_MARGIN_YEARS) & (ep["cause"] > 0)).to_numpy()
-    n_spells = ep["spell_id"].nunique()
-    n_at_aow = ep.loc[at_aow, "spell_id"].nunique()
-    ds.flow.add(
-        "censoring",
-        "spells",
-        n_spells,
-        n_spells,
-        f"{n_at_aow:,} exits at the state-pension age counted as censored",
-        f"{nl_int(n_at_aow)} keer uitstroom bij het bereiken van de AOW-leeftijd geteld als "
-        "gecensureerd",
-    )
-    ep.loc[at_aow, ["cause", "event"]] = 0
+    """Spells at risk of jobcoaching (:func:`werkeffect.data.populations.jobcoaching_spells`:
+    Groningen residents of bijstand age, pilot participants out, exits at the AOW age
+    censored), the population of the Monte Carlo in tests/test_toe_montecarlo.py."""
+    ep = jobcoaching_spells(ev.dataset, window_start=WINDOW_START, municipality=MUNICIPALITY)
     ep["exit_work"] = (ep["cause"] == 1).astype(int)
     return ep
 

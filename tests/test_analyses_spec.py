@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import test_toe_montecarlo as mc
-from werkeffect.data.frames import episodes
+from werkeffect.data.populations import AOW_AGE, jobcoaching_spells
 from werkeffect.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,9 +48,17 @@ def test_model_settings_are_the_montecarlo_ones(jobcoaching, world):
 
 def test_population_is_the_montecarlo_one(jobcoaching, world):
     ours = jobcoaching.groningen_episodes(SimpleNamespace(dataset=world))
-    theirs = mc.analysis_sample(world, episodes(world, "jobcoaching", window_start=mc.WINDOW_START))
+    theirs = jobcoaching_spells(world, window_start=mc.WINDOW_START)  # as the Monte Carlo
     np.testing.assert_array_equal(ours["spell_id"].to_numpy(), theirs["spell_id"].to_numpy())
     np.testing.assert_array_equal(ours["cause"].to_numpy(), theirs["cause"].to_numpy())
+    # the population itself: Groningen, no pilot participant, bijstand age, no exit at AOW
+    living_in = world.persons.set_index("person_id")["municipality"]
+    assert ours["person_id"].map(living_in).eq("Groningen").all()
+    pilot = world.programmes.loc[world.programmes["programme"].astype(str).eq("stadsbeheer")]
+    assert not ours["person_id"].isin(set(pilot["person_id"])).any()
+    assert (ours["age"] < AOW_AGE).all()
+    exit_age = ours["age"] + ours.groupby("spell_id")["stop"].transform("max") / 12
+    assert not ((exit_age >= AOW_AGE - 0.05) & (ours["cause"] > 0)).any()
     # every restriction is a step of the data flow, and each one bites in this world
     steps = {s.reason: s for s in world.flow if s.step in ("population", "censoring")}
     pilot = next(s for r, s in steps.items() if "stadsbeheer" in r)

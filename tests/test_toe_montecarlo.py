@@ -14,7 +14,8 @@ calendar-year effects, and Cox — takes about 45 CPU-seconds.
 
 Analysis choices (as an evaluator would make them): Groningen residents only (jobcoaching is
 offered there), stadsbeheer-pilot participants out, bijstand age (< 67) with AOW exits
-censored, calendar-year effects on all hazards, programme hazard from the 2015 window on,
+censored (:func:`werkeffect.data.populations.jobcoaching_spells`, which the evaluation script
+uses too), calendar-year effects on all hazards, programme hazard from the 2015 window on,
 the stock at the window conditioned on survival to it with its own distribution of V
 (``stock_heterogeneity="separate"``). Primary specification
 (:func:`test_groningen_coverage_and_cox_bias`): all spells of the window, with the job spell
@@ -77,27 +78,6 @@ def design(ep: pd.DataFrame) -> pd.DataFrame:
     return ep
 
 
-def analysis_sample(ds, ep: pd.DataFrame) -> pd.DataFrame:
-    """Spells at risk of jobcoaching: Groningen residents of bijstand age (18-66).
-
-    Exits at the AOW age are censored.
-
-    Jobcoaching is offered in Groningen only (the extract also holds the bijstand spells of
-    WW exhaustees in the comparison municipalities); participants of the stadsbeheer pilot
-    get another programme; bijstand ends at the state-pension (AOW) age, so spells that
-    (in the simulator) start at 67 or later are outside the target group.
-    """
-    persons = ds.persons.set_index("person_id")
-    muni = persons["municipality"].reindex(ep["person_id"]).to_numpy()
-    pilot = ds.programmes.loc[ds.programmes["programme"] == "stadsbeheer", "person_id"]
-    keep = (muni == "Groningen") & ~ep["person_id"].isin(set(pilot)) & (ep["age"] < 67)
-    ep = ep[keep.to_numpy() if hasattr(keep, "to_numpy") else keep].copy()
-    # reaching the AOW age ends bijstand administratively: censoring, not a behavioural exit
-    exit_age = ep["age"] + ep.groupby("spell_id")["stop"].transform("max") / 12
-    ep.loc[(exit_age >= 66.95) & (ep["cause"] > 0), ["cause", "event"]] = 0
-    return ep
-
-
 RETURN_CUTS = [0, 6, 12, 24]
 RETURN_COVARIATES = ["nazorg", "age_lt27", "startkwalificatie", "barrier_health", "barrier_debts"]
 
@@ -148,13 +128,13 @@ def one_replication(
     """
     import time
 
-    from werkeffect.data.frames import episodes
+    from werkeffect.data.populations import jobcoaching_spells
     from werkeffect.simulate import simulate
     from werkeffect.survival import TimingOfEvents
 
     t0 = time.process_time()
     ds, truth = simulate("groningen", seed=seed)
-    ep = analysis_sample(ds, episodes(ds, programme="jobcoaching", window_start=WINDOW_START))
+    ep = jobcoaching_spells(ds, window_start=WINDOW_START)
     if inflow_only:  # entrants from the window on, first spells: no initial-conditions issue
         ep = ep[(ep["entry_delayed"] == 0) & (ep["previous_spells"] == 0)]
         ep = ep[ep["spell_start_date"] >= pd.Timestamp(WINDOW_START)]
