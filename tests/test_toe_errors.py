@@ -283,6 +283,8 @@ def test_delta_method_takes_one_pass_per_parameter(monkeypatch):
     # the covariate coefficients of each process (exits, programme) share one pass
     n_processes = st.lay.K + 1
     assert len(calls) == 1 + n_processes + int((st.free & ~betas).sum())
+    # and the progress bar's total is the number of passes made
+    assert len(calls) == 1 + st._delta_passes()
 
 
 def test_att_progress_bar_does_not_change_the_result(capsys):

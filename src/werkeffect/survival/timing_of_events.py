@@ -337,13 +337,14 @@ class _State:
         processes, covered = self._delta_plan()
         return len(processes) + int((self.free & ~covered).sum())
 
-    def _delta_jacobian(self, h, geom, p1, p0, est, fun):
+    def _delta_jacobian(self, h, geom, p1, p0, est, fun, tick):
         """d(mean P1, mean P0, ATT)/d(free parameters) by forward differences.
 
         Coefficients of x act through each spell's linear predictor: one pass per process
         with the predictor shifted (chain rule through x) replaces one pass per
         coefficient. The return to benefit plays no part in the exit probabilities (zero
-        columns). Every other parameter takes one pass with that parameter moved.
+        columns). Every other parameter takes one pass with that parameter moved
+        (``fun``, the statistics at given free parameters). ``tick`` marks a pass done.
         """
         lay, data = self.lay, self.lik.data
         rows = geom["rows"]
@@ -352,7 +353,7 @@ class _State:
         for q in processes:
             X = (data.X if q < lay.K else data.Xp)[rows]
             a, b, _ = self._stats(self.theta, h, geom, index_shift=(q, FORWARD_STEP))
-            fun.passes(1)
+            tick()
             d1, d0 = (a - p1) / FORWARD_STEP, (b - p0) / FORWARD_STEP
             J[:, lay.beta_slice[q]] = np.vstack([d1.T @ X, d0.T @ X, (d1 - d0).T @ X]) / len(rows)
         free = np.flatnonzero(self.free)
@@ -398,15 +399,6 @@ class _State:
                 / n_t**2
             )
 
-        def fun(th_free):
-            th = self.theta.copy()
-            th[self.free] = th_free
-            a, b, _ = self._stats(th, h, geom)
-            fun.passes(1)
-            return np.concatenate([a.mean(0), b.mean(0), (a - b).mean(0)])
-
-        fun.passes = lambda k: bar.update(k) if bar is not None else None
-
         if method not in ("delta", "bootstrap"):
             raise ValueError("method must be 'delta' or 'bootstrap'")
         base = self.theta[self.free]
@@ -419,10 +411,22 @@ class _State:
 
             bar = tqdm(total=passes, desc="ATT: passes over the participants", leave=False)
 
+        def tick() -> None:
+            """One pass over the participants done."""
+            if bar is not None:
+                bar.update(1)
+
+        def fun(th_free):
+            th = self.theta.copy()
+            th[self.free] = th_free
+            a, b, _ = self._stats(th, h, geom)
+            tick()
+            return np.concatenate([a.mean(0), b.mean(0), (a - b).mean(0)])
+
         if method == "delta":
             # forward differences from the estimate (each evaluation runs over every treated
             # spell); with a step of sqrt(machine epsilon) the derivatives are good to 1e-8
-            J = self._delta_jacobian(h, geom, p1, p0, est, fun)
+            J = self._delta_jacobian(h, geom, p1, p0, est, fun, tick)
             var = np.einsum("ij,jk,ik->i", J, self.cov_int, J) + var_sample
             se = np.sqrt(np.maximum(var, 0))
         elif method == "bootstrap":
