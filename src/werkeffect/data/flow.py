@@ -83,9 +83,6 @@ class DataFlow:
             FlowStep(step, table, int(rows_in), int(rows_out), reason, str(reason_nl or ""))
         )
 
-    def extend(self, other: DataFlow) -> None:
-        self.steps.extend(other.steps)
-
     def add_new_steps(self, other: DataFlow) -> None:
         """Append the steps of a frame's flow that this record does not hold yet.
 
