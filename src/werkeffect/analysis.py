@@ -203,6 +203,13 @@ def add_wald_estimate(
     )
 
 
+def naive_difference(y_treated: pd.Series, y_control: pd.Series) -> tuple[float, float]:
+    """Difference in means and its Welch (unequal-variance) standard error."""
+    diff = float(y_treated.mean() - y_control.mean())
+    se = float(np.sqrt(y_treated.var() / len(y_treated) + y_control.var() / len(y_control)))
+    return diff, se
+
+
 def add_naive_difference(
     writer: ResultsWriter,
     estimand: str,
@@ -220,8 +227,7 @@ def add_naive_difference(
     It is labelled ``naive`` so every report shows it beside, never instead of, the causal
     estimate.
     """
-    diff = float(y_treated.mean() - y_control.mean())
-    se = float(np.sqrt(y_treated.var() / len(y_treated) + y_control.var() / len(y_control)))
+    diff, se = naive_difference(y_treated, y_control)
     add_wald_estimate(
         writer,
         estimand,
