@@ -210,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         toe,
         "treatment",
         method="timing-of-events (NPMLE)",
+        method_nl="timing-of-events-model (NPMLE)",
         label_nl="Hazard ratio uitstroom naar werk (jobcoaching)",
         label_en="Hazard ratio of exit to work (jobcoaching)",
         primary=True,
@@ -220,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         toe,
         "treatment",
         method="timing-of-events (NPMLE)",
+        method_nl="timing-of-events-model (NPMLE)",
         primary=True,
         scale="log_hazard_ratio",
         label_nl="Log hazard ratio uitstroom naar werk",
@@ -233,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             att_curve,
             f"att_exit_work_{h}m",
             method="timing-of-events (NPMLE)",
+            method_nl="timing-of-events-model (NPMLE)",
             primary=h == 12,
             scale="probability",
             label_nl=f"Extra kans op werk binnen {h} maanden na start jobcoaching",
@@ -246,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             toe.no_heterogeneity,
             "treatment",
             method="piecewise-constant hazard without heterogeneity",
+            method_nl="stuksgewijs constante hazard zonder heterogeniteit",
             label_nl="Hazard ratio zonder correctie voor selectie op motivatie",
             label_en="Hazard ratio without correcting for selection on motivation",
             **toe_n,
@@ -268,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cox,
         "treated",
         method="Cox, time-varying treatment",
+        method_nl="Cox, deelname als tijdsafhankelijke variabele",
         label_nl="Hazard ratio (Cox, jobcoaching als tijdsafhankelijke behandeling)",
         label_en="Hazard ratio (Cox, time-varying treatment)",
         n_treated=n_part,
@@ -296,10 +301,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         durable = DynamicMatch.from_dataset(ev.dataset, outcome="durable", **dyn_common).fit(
             n_boot=ev.n_boot, seed=ev.seed + 2, progress=False
         )
-    for res, key, method in (
-        (vdbv, "att_u12", "dynamic IPW (Van den Berg & Vikström)"),
-        (sianesi, "att_u12_sianesi", "dynamic matching (Sianesi)"),
-    ):
+    for res, key, method, method_nl in (
+        (vdbv, "att_u12", "dynamic IPW (Van den Berg & Vikström)",
+         "dynamische weging (Van den Berg & Vikström)"),
+        (sianesi, "att_u12_sianesi", "dynamic matching (Sianesi)",
+         "dynamische matching (Sianesi)"),
+    ):  # fmt: skip
         for u in U_VALUES:
             if (u, 12) not in res.params.index:
                 continue
@@ -308,6 +315,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 res,
                 (u, 12),
                 method=method,
+                method_nl=method_nl,
                 scale="probability",
                 label_nl=f"Extra kans op werk binnen 12 maanden, start na {u} maanden uitkering",
                 label_en=f"Extra probability of work within 12 months, start at month {u}",
@@ -318,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 res,
                 ("ATT", 12),
                 method=method,
+                method_nl=method_nl,
                 scale="probability",
                 label_nl="Extra kans op werk binnen 12 maanden (dynamische evaluatie)",
                 label_en="Extra probability of work within 12 months (dynamic evaluation)",
@@ -328,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             durable,
             ("ATT", 12),
             method="dynamic matching (Sianesi)",
+            method_nl="dynamische matching (Sianesi)",
             scale="probability",
             label_nl="Extra kans op duurzaam werk (geen terugkeer binnen 12 maanden)",
             label_en="Extra probability of a durable exit (no return within 12 months)",
@@ -370,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         nazorg,
         "nazorg",
         method="Cox, return to bijstand after exit to work",
+        method_nl="Cox, terugkeer in de bijstand na uitstroom naar werk",
         label_nl="Hazard ratio terugkeer in de bijstand met nazorg",
         label_en="Hazard ratio of returning to bijstand with nazorg",
         n_treated=int(jobs["nazorg"].sum()),
@@ -384,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         naive,
         "ATT_static",
         method="naive: ever versus never a participant",
+        method_nl="naïef: ooit tegenover nooit deelnemer",
         naive=True,
         scale="probability",
         label_nl="Naïeve vergelijking: ooit deelnemer versus nooit deelnemer",
@@ -511,6 +523,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 cb,
                 term,
                 method="costs and benefits (timing-of-events effect)",
+                method_nl="kosten en baten (effect uit het timing-of-events-model)",
                 scale=scale,
                 label_nl=TERM_LABELS[term][0],
                 label_en=TERM_LABELS[term][1],

@@ -66,6 +66,7 @@ def add_net_benefit(w, jc, ww) -> None:
         est,
         se,
         method="sum of the evaluations' net benefits: " + " + ".join(names),
+        method_nl="som van de netto opbrengsten van de evaluaties: " + " + ".join(names),
         scale="euro",
         label_nl="Netto opbrengst van jobcoaching"
         + (" en de aanpak WW naar bijstand" if both else "")
@@ -133,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         extra,
         se,
         method="jobcoaching ATT × participants per year",
+        method_nl="effect van jobcoaching (ATT) × deelnemers per jaar",
         scale="count",
         label_nl=f"Extra uitstroom naar werk door jobcoaching, {YEARS[0]}–{YEARS[1]}",
         label_en=f"Extra exits to work due to jobcoaching, {YEARS[0]}-{YEARS[1]}",

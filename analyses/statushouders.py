@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             res,
             "ATT",
             method="nearest-neighbour matching (Abadie-Imbens)",
+            method_nl="matching op naaste buren (Abadie-Imbens)",
             primary=h == 12,
             scale="probability",
             n_treated=n_treated,
@@ -118,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         within_att,
         "ATT",
         method=f"nearest-neighbour matching within a caliper of {CALIPER_SD:g} SD",
+        method_nl="matching op naaste buren binnen een maximale afstand van "
+        f"{str(CALIPER_SD).replace('.', ',')} sd",
         scale="probability",
         n_treated=int(within_att.n["n_treated"]),
         n_control=int(within_att.n["n_control"]),
@@ -138,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ri,
         ri.params.index[0],
         method="randomisation inference within matched sets",
+        method_nl="randomisatie-inferentie binnen de gematchte groepjes",
         scale="probability",
         n_treated=n_treated,
         n_control=n_controls,
@@ -164,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         frame.loc[t, "employed_12m"],
         y0,
         method="naive: participants versus all eligible statushouders",
+        method_nl="naïef: deelnemers tegenover alle statushouders in de bijstand",
         label_nl="Naïeve vergelijking: deelnemers tegenover alle statushouders in de bijstand",
         label_en="Naive comparison: participants versus all eligible statushouders",
     )
@@ -173,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         frame.loc[t, "employed_12m"],
         frame.loc[t, "employed_0m"],
         method="naive: participants' employment 12 months after the start versus at the start",
+        method_nl="naïef: werk van deelnemers na 12 maanden tegenover bij de start",
         label_nl="Naïeve vergelijking: deelnemers met werk na 12 maanden tegenover bij de start",
         label_en="Naive comparison: participants in work 12 months after the start versus at it",
     )

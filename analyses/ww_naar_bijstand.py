@@ -162,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             results[h],
             "ATT",
             method="DiD (TWFE, wild cluster bootstrap, municipality x half-year)",
+            method_nl="verschil-in-verschillen (TWFE, wild cluster bootstrap, gemeente × halfjaar)",
             primary=h == 6,
             scale="probability",
             n_treated=treated_records,
@@ -180,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         by_municipality,
         "ATT",
         method="DiD (TWFE, wild cluster bootstrap, municipalities; conservative)",
+        method_nl="verschil-in-verschillen (TWFE, wild cluster bootstrap, gemeenten; voorzichtig)",
         scale="probability",
         n_treated=treated_records,
         n_control=control_records,
@@ -222,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cs_simple,
         "ATT",
         method="Callaway-Sant'Anna (never treated, repeated cross sections)",
+        method_nl="Callaway-Sant'Anna (nooit behandelde gemeenten, herhaalde doorsneden)",
         scale="probability",
         n_treated=treated_records,
         n_control=control_records,
@@ -249,13 +252,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         gron.loc[post, "inflow"],
         gron.loc[~post, "inflow"],
         method="naive: before versus after in Groningen",
+        method_nl="naïef: vóór tegenover na in Groningen",
         label_nl="Naïeve vergelijking: instroom in Groningen vóór en na de start",
         label_en="Naive comparison: inflow in Groningen before and after the start",
     )
 
     # -- descriptives and trends ----------------------------------------------------------
     desc = (
-        individual.assign(after=np.where(individual["period"] >= groups.min(), "na", "voor"))
+        individual.assign(
+            after=pd.Categorical(
+                np.where(individual["period"] >= groups.min(), "na", "voor"),
+                categories=["voor", "na"],
+            )
+        )
         .groupby(["municipality", "after"], observed=True)["inflow"]
         .agg(aantal="size", instroom="mean")
         .reset_index()
@@ -354,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             cox,
             "treated",
             method="Cox DiD (Groningen × after), clustered by municipality",
+            method_nl="Cox verschil-in-verschillen (Groningen × na de start), geclusterd per "
+            "gemeente",
             label_nl="Hazard ratio van werk na einde WW (verschil-in-verschillen)",
             label_en="Hazard ratio of a job after WW ends (difference in differences)",
             n_treated=treated_records,
@@ -378,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         lower=-float(att6.conf_int().loc["ATT", "upper"]) * treated_records,
         upper=-float(att6.conf_int().loc["ATT", "lower"]) * treated_records,
         method="DiD effect × WW endings after the start",
+        method_nl="effect (verschil-in-verschillen) × WW-beëindigingen na de start",
         scale="count",
         label_nl="Voorkomen instroom (personen)",
         label_en="Prevented inflow (persons)",
@@ -388,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             cb,
             term,
             method="costs and benefits (DiD effect)",
+            method_nl="kosten en baten (effect uit verschil-in-verschillen)",
             scale="euro",
             label_nl=TERM_LABELS[term][0],
             label_en=TERM_LABELS[term][1],

@@ -44,6 +44,7 @@ def test_statushouders_results_are_byte_identical_on_rerun(small_extract, tmp_pa
     assert primary["primary"] and primary["lower"] < primary["estimate"] < primary["upper"]
     assert res.estimate("pilot.att_employed_12m", naive=True) is not None
     assert all(step["reason_nl"] for step in res["flow"])  # a Dutch reason for every step
+    assert all(e.get("method_nl") for e in res["estimates"])  # and a Dutch method name
     text = (first / "statushouders" / "results.json").read_text()
     assert str(tmp_path) not in text  # no machine paths in results files
 
@@ -55,6 +56,7 @@ def test_ww_results_hold_primary_and_naive_and_no_person_rows(small_extract, tmp
     assert primary["method"].startswith("DiD") and primary["primary"]
     assert res.estimate("ww.att_inflow_6m", naive=True)["method"].startswith("naive")
     assert all(step["reason_nl"] for step in res["flow"])  # a Dutch reason for every step
+    assert all(e.get("method_nl") for e in res["estimates"])  # and a Dutch method name
     for name in res["tables"]:
         table = res.table(name)
         assert "person_id" not in table.columns and "ww_id" not in table.columns
@@ -109,6 +111,7 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
         res = read_results(tmp_path / "results" / name)
         for table in res["tables"]:
             assert len(res.table(table)) > 0, (name, table)
+        assert all(e.get("method_nl") for e in res["estimates"]), name
     from werkeffect.reports import REPORTS, render_reports
 
     out = tmp_path / "reports"

@@ -80,7 +80,8 @@ def results(tmp_path):
         estimate=0.142,
         lower=0.118,
         upper=0.166,
-        method="Naïef",
+        method="naive: ever versus never",
+        method_nl="naïef: ooit tegenover nooit",
         naive=True,
         scale="probability",
         label_nl="Extra uitstroom",
@@ -108,6 +109,10 @@ def test_report_reads_and_degrades_gracefully(results):
     # the primary and the naive estimate of one estimand sit next to each other
     rows = [r for r in table.splitlines() if r.startswith("| Extra")]
     assert "primair" in rows[0] and "naïeve" in rows[1]
+    # the method in the report's language where the results name it so, else as stored
+    assert "naïef: ooit tegenover nooit" in rows[1] and "ToE" in rows[0]
+    english = Report(results, "proef", "en").estimates_table()
+    assert "naive: ever versus never" in english and "naïef" not in english
     missing = Report(results, "ontbreekt")
     assert "ontbreken" in missing.missing_results()
     assert missing.fmt("x") == "niet beschikbaar"
@@ -227,3 +232,58 @@ def test_a_break_even_beyond_the_period_followed_is_said_in_words(tmp_path):
     en = Report(tmp_path, "kosten", "en")
     assert en.interval("kosten.nooit") == "not within the period followed"
     assert en.interval("kosten.misschien") == "14.0 months or later"
+
+
+def test_covariates_are_named_in_words(tmp_path):
+    """Balance and PH tables store the analyses' column names; reports show words."""
+    from werkeffect.reports.labels import covariate_label
+
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    balance = pd.DataFrame(
+        {
+            "covariate": ["x_barrier_health", "household_paar_kinderen", "age_55p", "nieuw"],
+            "type": ["binary", "binary", "binary", "continuous"],
+            "smd": [0.1, -0.05, 0.0, 0.2],
+        }
+    )
+    w.add_table("balance", balance, caption_nl="Balans", caption_en="Balance")
+    w.write()
+    nl = Report(tmp_path, "proef").table("balance")
+    assert "| gezondheidsproblemen | 0/1 |" in nl
+    assert "| huishouden: paar met kinderen | 0/1 |" in nl
+    assert "| 55 jaar of ouder |" in nl
+    assert "| nieuw | doorlopend |" in nl  # an unknown name stays as it is
+    en = Report(tmp_path, "proef", "en").table("balance")
+    assert "| health problems | binary |" in en and "| household: couple with children |" in en
+    assert covariate_label("education_laag") == "opleiding: laag"
+    assert covariate_label("sex_V", "en") == "female"
+
+
+def test_estimator_warnings_are_introduced_as_such(tmp_path):
+    import warnings
+
+    from werkeffect.analysis import note_warnings
+
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    w.add_note("De pilot begon in 2021.", "The pilot began in 2021.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn("5 treated unit(s) have no overlap", stacklevel=1)
+    note_warnings(w, caught, "matching")
+    w.write()
+    nl = Report(tmp_path, "proef").notes()
+    lines = [ln for ln in nl.splitlines() if ln]
+    assert lines[0] == "- De pilot begon in 2021."
+    assert lines[1].startswith("Meldingen van de schattingsmethoden") and "Engels" in lines[1]
+    assert lines[2] == "- matching: 5 treated unit(s) have no overlap"
+    en = Report(tmp_path, "proef", "en").notes()
+    assert "- The pilot began in 2021." in en and "Messages from the estimation" in en
+    assert Report(tmp_path, "ontbreekt").notes() == ""
+
+
+def test_shares_show_as_percentages_and_differences_as_points():
+    df = pd.DataFrame({"groep": ["a", "b"], "vrouw": [0.4816, 0.3], "effect": [0.05, 0.1]})
+    md = markdown_table(df, percent=["vrouw"], points=["effect"])
+    assert "| a | 48,2% | 5,0 |" in md and "| b | 30,0% | 10,0 |" in md
+    md = markdown_table(df, percent=["vrouw"], decimals={"vrouw": 0}, lang="en")
+    assert "| a | 48% |" in md

@@ -156,6 +156,7 @@ def add_ratio_estimate(
     naive: bool = False,
     n_treated: int | None = None,
     n_control: int | None = None,
+    method_nl: str = "",
 ) -> None:
     """Store exp(coefficient) — a hazard ratio — with the interval transformed as well."""
     beta = float(result.params[term])
@@ -168,6 +169,7 @@ def add_ratio_estimate(
         lower=float(np.exp(ci["lower"])),
         upper=float(np.exp(ci["upper"])),
         method=method,
+        method_nl=method_nl,
         primary=primary,
         naive=naive,
         n_treated=n_treated,
@@ -221,6 +223,7 @@ def add_naive_difference(
     label_en: str,
     scale: str = "probability",
     level: float = 0.95,
+    method_nl: str = "",
 ) -> None:
     """Store the naive comparison: difference in means with a Welch (unequal-variance) error.
 
@@ -235,6 +238,7 @@ def add_naive_difference(
         se,
         level=level,
         method=method,
+        method_nl=method_nl,
         naive=True,
         scale=scale,
         n_treated=int(len(y_treated)),

@@ -212,6 +212,20 @@ def _bound(x: Any, scale: str, lang: str) -> str:
     return fmt_value(x, scale, lang)
 
 
+def _readable_covariates(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Covariate names (and their kind) in words, in a table that lists covariates."""
+    from werkeffect.reports.labels import covariate_label, kind_label
+
+    if "covariate" not in df.columns:
+        return df
+    df = df.copy()
+    df["covariate"] = [covariate_label(str(c), lang) for c in df["covariate"]]
+    for col in ("type", "kind"):
+        if col in df.columns:
+            df[col] = [kind_label(str(k), lang) for k in df[col]]
+    return df
+
+
 def not_available(what: str, lang: str = "nl") -> str:
     """A visible line saying something is missing (Markdown)."""
     lead = {"nl": "Niet beschikbaar", "en": "Not available"}[lang]
@@ -385,12 +399,17 @@ def markdown_table(
     marker: str = "<10",
     max_rows: int = 60,
     suppressed: pd.DataFrame | None = None,
+    percent: Sequence[str] = (),
+    points: Sequence[str] = (),
 ) -> str:
     """A pipe table with Dutch number formatting.
 
     Suppressed cells (``suppressed``: a boolean frame, e.g. from :func:`suppressed_cells`)
     show ``marker`` for counts and ``x`` for statistics; other missing cells show "–". Without
-    ``suppressed``, a missing count is taken as suppressed.
+    ``suppressed``, a missing count is taken as suppressed. Shares in ``percent`` columns show
+    as percentages ("53,6%"), differences of shares in ``points`` columns as percentage points
+    (the number times 100; the column label says the unit), both with one decimal unless
+    ``decimals`` says otherwise.
     """
     if suppressed is None:
         suppressed = pd.DataFrame(False, index=df.index, columns=df.columns)
@@ -420,6 +439,10 @@ def markdown_table(
             else:
                 d = decimals
             vals = s.astype("Float64")
+            as_percent, as_points = str(c) in set(percent), str(c) in set(points)
+            if as_percent or as_points:
+                vals = vals * 100
+                d = 1 if d is None else d
             if d is None:
                 d = 0 if c in counts else _decimals(vals)
             plain = bool(_KEY_NAMES.match(str(c))) and d == 0  # years, months: no "2.019"
@@ -437,7 +460,7 @@ def markdown_table(
                 elif plain:
                     body[i].append(str(int(round(float(v)))))
                 else:
-                    body[i].append(fmt_num(float(v), d, lang))
+                    body[i].append(fmt_num(float(v), d, lang) + ("%" if as_percent else ""))
         else:
             yes_no = ("ja", "nee") if lang == "nl" else ("yes", "no")
             for i, v in enumerate(s):
@@ -739,7 +762,7 @@ class Report:
             rows.append(
                 {
                     "estimand": lab,
-                    "method": e.get("method", ""),
+                    "method": (self.lang == "nl" and e.get("method_nl")) or e.get("method", ""),
                     "estimate": est,
                     "interval": ci,
                     "groups": " / ".join(
@@ -783,8 +806,11 @@ class Report:
         labels: Mapping[str, str] | None = None,
         decimals: Mapping[str, int] | int | None = None,
         max_rows: int = 40,
+        percent: Sequence[str] = (),
+        points: Sequence[str] = (),
     ) -> str:
-        """A stored table as a labelled Markdown table, disclosure-checked once more."""
+        """A stored table as a labelled Markdown table, disclosure-checked once more
+        (``percent`` and ``points``: see :func:`markdown_table`)."""
         if self.res is None:
             return self.missing_results()
         df = self.res.table(name)
@@ -805,6 +831,7 @@ class Report:
         if columns is not None:
             keep = [c for c in columns if c in df.columns]
             df, mask = df[keep], mask[keep]
+        df = _readable_covariates(df, self.lang)
         md = markdown_table(
             df,
             lang=self.lang,
@@ -814,6 +841,8 @@ class Report:
             marker=self.policy.marker,
             max_rows=max_rows,
             suppressed=mask,
+            percent=percent,
+            points=points,
         )
         cap = caption or entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
         note = ""
@@ -874,10 +903,22 @@ class Report:
         return "\n" + "\n".join(f"- {a}" for a in items) + "\n"
 
     def notes(self) -> str:
-        items = self._texts("notes")
-        if not items:
+        """The notes for the reader; the estimators' warnings (English, as the software
+        words them) after the others, under a lead-in that says what they are."""
+        if self.res is None:
             return ""
-        return "\n" + "\n".join(f"- {a}" for a in items) + "\n"
+        plain, warned = [], []
+        for note, text in zip(self.res.get("notes", []), self._texts("notes"), strict=True):
+            (warned if str(note.get("name", "")).startswith("warning:") else plain).append(text)
+        out = "".join(f"- {a}\n" for a in plain)
+        if warned:
+            lead = self.t(
+                "Meldingen van de schattingsmethoden (technisch, zoals de software ze geeft, "
+                "in het Engels):",
+                "Messages from the estimation methods:",
+            )
+            out += ("\n" if plain else "") + lead + "\n\n" + "".join(f"- {a}\n" for a in warned)
+        return "\n" + out if out else ""
 
     # -- data flow --------------------------------------------------------------------------
     @property

@@ -272,12 +272,15 @@ class ResultsWriter:
         label_en: str = "",
         scale: str = "difference",
         p_value: float | None = None,
+        method_nl: str = "",
     ) -> dict[str, Any]:
         """Add one estimate, from a result object (``result`` and ``term``) or given numbers.
 
         ``estimand`` is the key shared with ``truth.json`` (``jobcoaching.hazard_ratio``).
         From a result, ``estimate``, ``std_error``, the interval at ``level``, ``method`` and
-        the sample sizes are taken unless given. An estimate on fewer than ``threshold``
+        the sample sizes are taken unless given. ``method`` names the method in English (it also
+        identifies the estimate), ``method_nl`` in Dutch for Dutch reports (optional). An
+        estimate on fewer than ``threshold``
         treated or control persons is suppressed (numbers missing, ``suppressed: true``,
         logged). Returns the stored record.
         """
@@ -312,7 +315,9 @@ class ResultsWriter:
             raise ValueError(f"{estimand}: give an estimate or a result")
         if method is None:
             raise ValueError(f"{estimand}: say which method produced the estimate (method=)")
-        for text, where in ((label_nl, "label_nl"), (label_en, "label_en"), (method, "method")):
+        texts = ((label_nl, "label_nl"), (label_en, "label_en"), (method, "method"),
+                 (method_nl, "method_nl"))  # fmt: skip
+        for text, where in texts:
             check_text(text, f"estimate '{estimand}' {where}")
         suppressed = check_estimate_counts(
             estimand, n_treated, n_control, policy=self.policy, log=self.log
@@ -336,6 +341,8 @@ class ResultsWriter:
             "label_en": str(label_en),
             "scale": scale,
         }
+        if method_nl:
+            rec["method_nl"] = str(method_nl)
         for old in self.estimates:
             if (old["estimand"], old["method"], old["naive"]) == (
                 rec["estimand"],
