@@ -287,3 +287,11 @@ def test_shares_show_as_percentages_and_differences_as_points():
     assert "| a | 48,2% | 5,0 |" in md and "| b | 30,0% | 10,0 |" in md
     md = markdown_table(df, percent=["vrouw"], decimals={"vrouw": 0}, lang="en")
     assert "| a | 48% |" in md
+
+
+def test_read_step_names_the_file_and_its_format():
+    from werkeffect.data.readers import ReadInfo
+
+    info = ReadInfo("/data/jobs.parquet", "parquet")
+    assert info.describe() == "jobs.parquet (Parquet)"
+    assert ReadInfo("x/p.sav", "sav").describe("nl") == "p.sav (SPSS)"

@@ -78,7 +78,8 @@ class ReadInfo:
         """File, format and how it was read (``lang="nl"``: in Dutch, for the data flow of
         the Dutch reports)."""
         nl = lang == "nl"
-        parts = [Path(self.path).name, self.format]
+        kind = FORMAT_NAMES.get(self.format, self.format)
+        parts = [f"{Path(self.path).name} ({kind})"]
         if self.encoding:
             parts.append(f"{'tekencodering' if nl else 'encoding'} {self.encoding}")
         if self.delimiter:
@@ -91,6 +92,10 @@ class ReadInfo:
     def describe_nl(self) -> str:
         """:meth:`describe` in Dutch."""
         return self.describe("nl")
+
+
+#: the file formats as a reader knows them
+FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet", "sav": "SPSS", "dta": "Stata"}
 
 
 class TableReadError(DataValidationError):
