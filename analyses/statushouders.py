@@ -226,8 +226,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     w.add_table(
         "descriptives",
         desc.reset_index(names="groep"),
-        caption_nl="Deelnemers en overige statushouders in de bijstand",
-        caption_en="Participants and other statushouders on bijstand",
+        caption_nl="Deelnemers en overige statushouders in de bijstand op een plaatsingsdatum "
+        "(aantal: personen per plaatsingsdatum)",
+        caption_en="Participants and other statushouders on bijstand on a placement date "
+        "(number: persons per placement date)",
         count_columns=["aantal"],
     )
 

@@ -42,6 +42,10 @@ def test_pilot_frame_reproduces_the_simulators_treated_outcome():
     assert len(steps) == f["cohort"].nunique()
     assert sum(s.rows_out for s in steps) == len(f)
     assert all(s.rows_in == len(ds.spells) for s in steps)
+    # and a closing step says how many rows and persons the dates make together
+    (together,) = [s for s in f.attrs["flow"] if s.step == "pilot: all placement dates"]
+    assert together.rows_in == together.rows_out == len(f)
+    assert f"of {f['person_id'].nunique():,} persons" in together.reason
     # the permit (arrival) cohort is the year of the person's residence permit
     permit = ds.persons.set_index("person_id")["permit_date"].reindex(f["person_id"])
     expected = permit.dt.year.astype("Int64").astype(str).where(permit.notna(), "onbekend")

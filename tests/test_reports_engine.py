@@ -236,6 +236,9 @@ def test_unsupported_quarto_features_are_refused(source, match):
         ("format: docx", "docx"),
         ("format:\n  html:\n    code-fold: true", "code-fold"),
         ("execute:\n  cache: true", "cache"),
+        ("werkeffect:\n  de:\n    title: x", "'de' is not an option"),
+        ("werkeffect:\n  en:\n    date: 2024-01-01", "only title"),
+        ("werkeffect:\n  languages: [fr]", "languages must be"),
     ],
 )
 def test_unsupported_front_matter_is_refused(front, match):

@@ -87,6 +87,17 @@ def results(tmp_path):
         label_nl="Extra uitstroom",
     )
     w.add_estimate(
+        "proef.voor_na",
+        estimate=0.2,
+        lower=0.1,
+        upper=0.3,
+        method="naive: before versus after",
+        naive=True,
+        scale="probability",
+        label_nl="Naïeve vergelijking: vóór en na",
+        label_en="Naive comparison: before and after",
+    )
+    w.add_estimate(
         "proef.klein", estimate=0.4, lower=0.1, upper=0.7, method="M", n_treated=4, n_control=40
     )
     w.write()
@@ -111,7 +122,10 @@ def test_report_reads_and_degrades_gracefully(results):
     assert "primair" in rows[0] and "naïeve" in rows[1]
     # the method in the report's language where the results name it so, else as stored
     assert "naïef: ooit tegenover nooit" in rows[1] and "ToE" in rows[0]
+    # a label that already says it is naive is not told so twice
+    assert "| Naïeve vergelijking: vóór en na |" in table
     english = Report(results, "proef", "en").estimates_table()
+    assert "| Naive comparison: before and after |" in english
     assert "naive: ever versus never" in english and "naïef" not in english
     missing = Report(results, "ontbreekt")
     assert "ontbreken" in missing.missing_results()
@@ -234,6 +248,24 @@ def test_a_break_even_beyond_the_period_followed_is_said_in_words(tmp_path):
     assert en.interval("kosten.misschien") == "14.0 months or later"
 
 
+def test_a_set_amount_has_no_interval(tmp_path):
+    """Programme cost is a parameter times the participants: no statistical uncertainty, so
+    no 'between 19.1 million and 19.1 million'."""
+    w = ResultsWriter("kosten", tmp_path, title="Kosten", fingerprint="ab" * 32)
+    w.add_estimate(
+        "kosten.prijs", estimate=19.1e6, lower=19.1e6, upper=19.1e6, method="M", scale="euro"
+    )
+    w.add_estimate("kosten.baat", estimate=7.3e6, lower=4.7e6, upper=1e7, method="M", scale="euro")
+    w.write()
+    R = Report(tmp_path, "kosten")
+    assert R.interval("kosten.prijs") == "vast (geen statistische onzekerheid)"
+    assert "95%" not in R.sentence("kosten.prijs")
+    row = [r for r in R.estimates_table().splitlines() if r.startswith("| kosten.prijs")]
+    assert "| vast (geen statistische onzekerheid) |" in row[0] and "tussen" not in row[0]
+    assert R.interval("kosten.baat").startswith("tussen")
+    assert Report(tmp_path, "kosten", "en").interval("kosten.prijs").startswith("fixed")
+
+
 def test_covariates_are_named_in_words(tmp_path):
     """Balance and PH tables store the analyses' column names; reports show words."""
     from werkeffect.reports.labels import covariate_label
@@ -265,7 +297,9 @@ def test_estimator_warnings_are_introduced_as_such(tmp_path):
     from werkeffect.analysis import note_warnings
 
     w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
-    w.add_note("De pilot begon in 2021.", "The pilot began in 2021.")
+    w.add_note("De pilot begon in 2021.", "The pilot began in 2021.", name="warning:start")
+    with pytest.raises(ValueError, match="kind must be"):
+        w.add_note("x", kind="melding")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.warn("5 treated unit(s) have no overlap", stacklevel=1)
@@ -273,6 +307,7 @@ def test_estimator_warnings_are_introduced_as_such(tmp_path):
     w.write()
     nl = Report(tmp_path, "proef").notes()
     lines = [ln for ln in nl.splitlines() if ln]
+    assert [n["kind"] for n in w.notes] == ["note", "warning"]  # the kind, not the name
     assert lines[0] == "- De pilot begon in 2021."
     assert lines[1].startswith("Meldingen van de schattingsmethoden") and "Engels" in lines[1]
     assert lines[2] == "- matching: 5 treated unit(s) have no overlap"
@@ -295,3 +330,20 @@ def test_read_step_names_the_file_and_its_format():
     info = ReadInfo("/data/jobs.parquet", "parquet")
     assert info.describe() == "jobs.parquet (Parquet)"
     assert ReadInfo("x/p.sav", "sav").describe("nl") == "p.sav (SPSS)"
+
+
+def test_english_tables_say_their_columns_and_values_in_english(tmp_path):
+    """English headings for the technical columns (not 'Smd un' or 'U'), and stored Dutch
+    group names shown in English where the report says how (``values=``)."""
+    df = pd.DataFrame({"smd_un": [0.1], "u": [3], "att": [0.05], "chisq": [1.0]})
+    head = markdown_table(df, lang="en").splitlines()[0]
+    assert head == "| SMD before | Elapsed duration at start (u) | Effect | Chi² |"
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    groups = pd.DataFrame({"groep": ["deelnemers", "overige"], "aantal": [40, 1570]})
+    w.add_table("descriptives", groups, count_columns=["aantal"])
+    w.write()
+    words = {"groep": {"deelnemers": "participants"}}
+    en = Report(tmp_path, "proef", "en").table("descriptives", values=words)
+    assert "| participants | 40 |" in en and "| overige | 1,570 |" in en  # unlisted: as is
+    nl = Report(tmp_path, "proef").table("descriptives")
+    assert "| deelnemers | 40 |" in nl

@@ -49,6 +49,50 @@ def test_render_reports_cli_path(tmp_path, monkeypatch, capsys):
         render_reports("bestaat_niet", to=["html"])
 
 
+def test_english_renderings_have_english_titles_and_the_council_text_stays_dutch(
+    tmp_path, monkeypatch, capsys
+):
+    """Technical reports carry their English title under ``werkeffect: en``; the council
+    information is Dutch only, so ``--lang en`` skips it (and says so) instead of writing a
+    Dutch document with an English name."""
+    from werkeffect.exceptions import UnsupportedFeatureError
+    from werkeffect.reports import render
+    from werkeffect.reports.qmd import document_languages, split_front_matter
+
+    for name in REPORTS:
+        meta = split_front_matter((ROOT / f"{name}.qmd").read_text(encoding="utf-8"))[0]
+        if name == "raadsinformatie":
+            assert document_languages(meta) == ("nl",)
+        else:
+            english = meta["werkeffect"]["en"]
+            assert english["title"] != meta["title"], name
+            assert english["subtitle"] != meta["subtitle"], name
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "_quarto.yml").write_text("project:\n  type: default\nlang: nl\n")
+    (reports / "jobcoaching.qmd").write_text(
+        "---\ntitle: Werk\nsubtitle: Kort\nwerkeffect:\n  en:\n    title: Work\n---\n\nTekst.\n"
+    )
+    (reports / "raadsinformatie.qmd").write_text(
+        "---\ntitle: Raad\nwerkeffect:\n  languages: [nl]\n---\n\nTekst.\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QUARTO_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    for name in ("jobcoaching", "raadsinformatie"):
+        assert render_reports(name, to=["html"], results="results", lang="en") == 0
+    assert "skipped, it is written in nl only" in capsys.readouterr().out
+    out = reports / "_output"
+    assert not (out / "raadsinformatie-en.html").exists()
+    english = (out / "jobcoaching-en.html").read_text()
+    assert "<title>Work" in english and "Kort" in english  # no English subtitle: the Dutch one
+    assert render_reports("jobcoaching", to=["html"], results="results") == 0
+    assert "<title>Werk" in (out / "jobcoaching.html").read_text()
+    with pytest.raises(UnsupportedFeatureError, match="written in nl only"):
+        render(reports / "raadsinformatie.qmd", to="html", lang="en", out_dir=out)
+
+
 @pytest.mark.slow
 def test_all_reports_render_on_synthetic_results(tmp_path):
     from werkeffect.reports.demo import write_demo_results
@@ -83,10 +127,13 @@ def test_quarto_cli_is_used_when_available(tmp_path, monkeypatch):
     )
     fake.chmod(0o755)
     qmd = tmp_path / "doc.qmd"
-    qmd.write_text("---\ntitle: x\n---\n\nTekst.\n")
+    qmd.write_text("---\ntitle: x\nwerkeffect:\n  en:\n    title: y z\n---\n\nTekst.\n")
     monkeypatch.setenv("QUARTO_PATH", str(fake))
     written = render(qmd, to=["html", "pdf"], params={"results": "r"}, out_dir=tmp_path / "o")
     calls = log.read_text().splitlines()
     assert calls[0].startswith("render") and "--to html" in calls[0]
     assert "--to typst" in calls[1] and "-P results:r" in calls[1]
     assert written["pdf"] == tmp_path / "o" / "doc.pdf"
+    assert "-M" not in calls[0]  # Dutch: the front matter's own title
+    render(qmd, to=["html"], params={"results": "r"}, out_dir=tmp_path / "o", lang="en")
+    assert "-M title:y z" in log.read_text().splitlines()[2]

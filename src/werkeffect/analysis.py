@@ -140,7 +140,7 @@ def note_warnings(writer: ResultsWriter, caught: Iterable[warnings.WarningMessag
         if text in seen:
             continue
         seen.add(text)
-        writer.add_note(f"{step}: {text}", f"{step}: {text}", name=f"warning:{step}")
+        writer.add_note(f"{step}: {text}", f"{step}: {text}", name=step, kind="warning")
 
 
 def add_ratio_estimate(

@@ -139,6 +139,20 @@ def pilot_frame(
                 frame[c] = ps[c].to_numpy()
         rows.append(frame)
     out = pd.concat(rows, ignore_index=True)
+    n_persons = int(out["person_id"].nunique())
+    if len(rows) > 1:
+        flow.add(
+            "pilot: all placement dates",
+            "spells",
+            len(out),
+            len(out),
+            f"one row per person and placement date: {len(out):,} rows of {n_persons:,} "
+            "persons (someone on bijstand on several placement dates is a possible comparison "
+            "on each)",
+            f"één rij per persoon en plaatsingsdatum: {nl_int(len(out))} rijen van "
+            f"{nl_int(n_persons)} personen (wie op meer plaatsingsdata in de bijstand zat, kan "
+            "op elk daarvan vergelijkingspersoon zijn)",
+        )
     missing = set(pil["person_id"]) - set(out.loc[out["treated"] == 1, "person_id"])
     if missing:
         raise DataValidationError(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from werkeffect.exceptions import DisclosureError, RenderError, UnsupportedFeatureError
+from werkeffect.reports.qmd import TRANSLATABLE, document_languages, translated_meta
 
 __all__ = [
     "REPORTS",
@@ -60,6 +61,7 @@ def _render_quarto(
     params: Mapping[str, Any],
     out_dir: Path,
     suffix: str,
+    titles: Mapping[str, str],
 ) -> dict[str, Path]:
     written = {}
     for fmt in to:
@@ -67,6 +69,8 @@ def _render_quarto(
         cmd = [quarto, "render", qmd.name, "--to", qfmt, "--output-dir", str(out_dir.resolve())]
         for k, v in params.items():
             cmd += ["-P", f"{k}:{v}"]
+        for k, v in titles.items():
+            cmd += ["-M", f"{k}:{v}"]
         if suffix:
             cmd += ["--output", f"{qmd.stem}{suffix}.{fmt}"]
         proc = subprocess.run(cmd, cwd=qmd.parent, capture_output=True, text=True, check=False)
@@ -75,6 +79,12 @@ def _render_quarto(
             raise RenderError(f"quarto render {qmd.name} --to {qfmt} failed: {' '.join(msg[-5:])}")
         written[fmt] = out_dir / f"{qmd.stem}{suffix}.{fmt}"
     return written
+
+
+def _front_matter(qmd: Path) -> dict[str, Any]:
+    from werkeffect.reports.qmd import split_front_matter
+
+    return split_front_matter(qmd.read_text(encoding="utf-8"), qmd)[0]
 
 
 def render(
@@ -97,12 +107,21 @@ def render(
     if engine == "quarto" and quarto is None:
         raise RenderError("engine='quarto' but no quarto on PATH and no QUARTO_PATH")
     if quarto:
+        meta = _front_matter(qmd)
+        code = lang or str(meta.get("lang") or "nl")[:2]
+        if code not in document_languages(meta):
+            raise UnsupportedFeatureError(
+                f"{qmd.name} is written in {', '.join(document_languages(meta))} only "
+                f"(werkeffect: languages in its front matter); it has no '{code}' version"
+            )
+        own = translated_meta(meta, code)
+        titles = {k: str(own[k]) for k in TRANSLATABLE if k in own and own[k] != meta.get(k)}
         out = Path(out_dir) if out_dir is not None else qmd.parent / "_output"
         out.mkdir(parents=True, exist_ok=True)
         p = dict(params or {})
         if lang:
             p.setdefault("lang", lang)
-        return _render_quarto(quarto, qmd, formats, p, out, suffix)
+        return _render_quarto(quarto, qmd, formats, p, out, suffix, titles)
     return builtin.render(qmd, to=formats, params=params, out_dir=out_dir, lang=lang, suffix=suffix)
 
 
@@ -131,6 +150,14 @@ def render_reports(
             known = sorted(p.stem for p in folder.glob("*.qmd"))
             raise FileNotFoundError(f"No report '{n}' in {folder}; available: {known}")
         params = {"results": str(results_dir), "lang": lang}
+        written_in = document_languages(_front_matter(qmd))
+        if lang not in written_in:
+            print(
+                f"== werkeffect report {n}: skipped, it is written in "
+                f"{', '.join(written_in)} only (no '{lang}' version)",
+                flush=True,
+            )
+            continue
         print(f"== werkeffect report {n} ({', '.join(formats)})", flush=True)
         try:
             written = render(qmd, to=formats, params=params, out_dir=out_dir, lang=lang)

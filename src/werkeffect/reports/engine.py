@@ -28,7 +28,16 @@ import yaml
 from werkeffect.exceptions import RenderError, UnsupportedFeatureError
 from werkeffect.reports.execute import Executed, execute
 from werkeffect.reports.filters import LUA_FILTER
-from werkeffect.reports.qmd import Chunk, Document, Markdown, check_meta, parse, substitute_inline
+from werkeffect.reports.qmd import (
+    Chunk,
+    Document,
+    Markdown,
+    check_meta,
+    document_languages,
+    parse,
+    substitute_inline,
+    translated_meta,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 FIXED_TIMESTAMP = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -352,6 +361,12 @@ def render(
     lang = lang or str(meta.get("lang") or "nl")[:2]
     if lang not in ("nl", "en"):
         raise UnsupportedFeatureError(f"{qmd.name}: lang '{lang}' (supported: nl, en)")
+    if lang not in document_languages(meta):
+        raise UnsupportedFeatureError(
+            f"{qmd.name} is written in {', '.join(document_languages(meta))} only "
+            f"(werkeffect: languages in its front matter); it has no '{lang}' version"
+        )
+    meta = translated_meta(meta, lang)
     defaults = {"echo": False, "warning": False, **(meta.get("execute") or {})}
     if out_dir is None:
         out_dir = qmd.parent / ((project.get("project") or {}).get("output-dir") or "_output")

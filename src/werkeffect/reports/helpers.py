@@ -188,6 +188,13 @@ INTERVAL_UNITS = {
 }
 
 
+#: the interval of a quantity without statistical uncertainty (lower = upper)
+FIXED_AMOUNT = {
+    "nl": "vast (geen statistische onzekerheid)",
+    "en": "fixed (no statistical uncertainty)",
+}
+
+
 def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = False) -> str:
     """An interval by its scale: ``"tussen 1,2 en 3,4"`` (with the unit when ``unit``). A
     duration whose upper end lies beyond the period followed (+inf) is said in words."""
@@ -199,6 +206,9 @@ def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = F
             "nl": f"{fmt_num(lo, 1, 'nl')} maanden of later",
             "en": f"{fmt_num(lo, 1, 'en')} months or later",
         }[lang]
+    lo, hi = _as_float(lower), _as_float(upper)
+    if lo is not None and lo == hi:  # a set amount (a cost parameter), not an estimate
+        return FIXED_AMOUNT[lang]
     text = fmt_interval(lower, upper, _bound_fmt(scale), lang)
     return text + (INTERVAL_UNITS.get(scale, {}).get(lang, "") if unit else "")
 
@@ -305,6 +315,31 @@ COLUMN_LABELS = {
         "interval": "95% interval",
         "start_half_year": "Start (half-year)",
         "half_year": "Half-year",
+        "smd": "SMD",
+        "smd_before": "SMD before",
+        "smd_after": "SMD after",
+        "smd_un": "SMD before",
+        "variance_ratio_un": "Variance ratio before",
+        "mean_treated_un": "Mean participants (before)",
+        "mean_control_un": "Mean comparison (before)",
+        "mean_treated": "Mean participants",
+        "mean_control": "Mean comparison",
+        "u": "Elapsed duration at start (u)",
+        "horizon": "Horizon (months)",
+        "att": "Effect",
+        "post": "After the start",
+        "event_time": "Time relative to start",
+        "event": "Time relative to start",
+        "chisq": "Chi²",
+        "df": "Degrees of freedom",
+        "p": "p-value",
+        "gamma": "Γ",
+        "p_upper": "p (upper bound)",
+        "p_lower": "p (lower bound)",
+        "statistic": "Test statistic",
+        "n_informative": "Informative pairs",
+        "kind": "Kind",
+        "type": "Kind",
     },
 }
 
@@ -335,6 +370,7 @@ FLOW_STEP_LABELS_NL = {
     "programme offered": "traject aangeboden",
     "programme available": "traject beschikbaar",
     "timing-of-events job spells": "timing-of-events: werkperioden",
+    "pilot: all placement dates": "pilot: alle plaatsingsdata",
 }
 #: step names that end in a value (a date): the Dutch for the part before it
 FLOW_STEP_PREFIXES_NL = {"pilot: placement date ": "pilot: plaatsingsdatum "}
@@ -696,7 +732,10 @@ class Report:
         level = fmt_num(100 * float(rec.get("level") or 0.95), 0, self.lang)
         lab = self.t(f"{level}%-interval", f"{level}% interval")
         fmt = self.fmt(key, naive, method=method)
-        return f"{fmt} ({lab}: {self.interval(key, naive, method=method)})"
+        interval = self.interval(key, naive, method=method)
+        if interval == FIXED_AMOUNT[self.lang]:
+            return f"{fmt} ({interval})"
+        return f"{fmt} ({lab}: {interval})"
 
     # -- conclusions in words (see werkeffect.reports.wording) ----------------------------
     def side(self, key: str, naive: bool = False) -> str:
@@ -751,7 +790,8 @@ class Report:
             lab = e.get("label_nl") if self.lang == "nl" else (e.get("label_en") or "")
             lab = lab or e["estimand"]
             if e.get("naive"):
-                lab += self.t(" (naïeve vergelijking)", " (naive comparison)")
+                if not any(w in lab.lower() for w in ("naïef", "naïeve", "naive")):
+                    lab += self.t(" (naïeve vergelijking)", " (naive comparison)")
             elif e.get("primary"):
                 lab += self.t(" (primair)", " (primary)")
             if e.get("suppressed") or _missing(e.get("estimate")):
@@ -808,9 +848,12 @@ class Report:
         max_rows: int = 40,
         percent: Sequence[str] = (),
         points: Sequence[str] = (),
+        values: Mapping[str, Mapping[str, str]] | None = None,
     ) -> str:
         """A stored table as a labelled Markdown table, disclosure-checked once more
-        (``percent`` and ``points``: see :func:`markdown_table`)."""
+        (``percent`` and ``points``: see :func:`markdown_table`). ``values`` shows a
+        column's stored values in other words, e.g. the group names in English:
+        ``{"groep": {"deelnemers": "participants"}}``; a value it does not list stays."""
         if self.res is None:
             return self.missing_results()
         df = self.res.table(name)
@@ -832,6 +875,9 @@ class Report:
             keep = [c for c in columns if c in df.columns]
             df, mask = df[keep], mask[keep]
         df = _readable_covariates(df, self.lang)
+        for col, words in (values or {}).items():
+            if col in df.columns:
+                df = df.assign(**{col: [words.get(str(v), v) for v in df[col]]})
         md = markdown_table(
             df,
             lang=self.lang,
@@ -909,7 +955,7 @@ class Report:
             return ""
         plain, warned = [], []
         for note, text in zip(self.res.get("notes", []), self._texts("notes"), strict=True):
-            (warned if str(note.get("name", "")).startswith("warning:") else plain).append(text)
+            (warned if note.get("kind") == "warning" else plain).append(text)
         out = "".join(f"- {a}\n" for a in plain)
         if warned:
             lead = self.t(

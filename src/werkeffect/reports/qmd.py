@@ -9,6 +9,7 @@ feature is never silently dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,49 @@ def split_front_matter(text: str, path: Path | str = "<qmd>") -> tuple[dict[str,
     raise UnsupportedFeatureError(f"{path}: the front matter has no closing '---'")
 
 
+#: front-matter keys a document can give per language under ``werkeffect: {en: {...}}``
+TRANSLATABLE = ("title", "subtitle", "author", "abstract", "description")
+LANGUAGES = ("nl", "en")
+
+
+def document_languages(meta: Mapping[str, Any]) -> tuple[str, ...]:
+    """The languages a document is written for: ``werkeffect: {languages: [nl]}`` in its
+    front matter (the council information is Dutch only); default Dutch and English."""
+    own = meta.get("werkeffect") or {}
+    return tuple(own.get("languages") or LANGUAGES)
+
+
+def translated_meta(meta: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """The title, subtitle, author, ... in ``lang``: the front matter's own values, with
+    those under ``werkeffect: {<lang>: {...}}`` in their place (``nl`` is the default)."""
+    own = (meta.get("werkeffect") or {}).get(lang) or {}
+    return {**meta, **{k: v for k, v in own.items() if k in TRANSLATABLE}}
+
+
+def _check_own_meta(own: Any, path: Path | str) -> None:
+    """The ``werkeffect`` front-matter key: ``languages`` and per-language titles."""
+    if not isinstance(own, dict):
+        raise UnsupportedFeatureError(f"{path}: 'werkeffect' must be a mapping")
+    for key, value in own.items():
+        if key == "languages":
+            bad = [x for x in (value or []) if x not in LANGUAGES]
+            if not isinstance(value, list) or not value or bad:
+                raise UnsupportedFeatureError(
+                    f"{path}: werkeffect: languages must be a list of {', '.join(LANGUAGES)}"
+                )
+        elif key in LANGUAGES:
+            unknown = sorted(set(value or {}) - set(TRANSLATABLE))
+            if not isinstance(value, dict) or unknown:
+                raise UnsupportedFeatureError(
+                    f"{path}: werkeffect: {key}: only {', '.join(TRANSLATABLE)} can be given "
+                    f"per language (got {', '.join(unknown) or type(value).__name__})"
+                )
+        else:
+            raise UnsupportedFeatureError(
+                f"{path}: werkeffect: '{key}' is not an option (languages, nl, en)"
+            )
+
+
 def check_meta(meta: dict[str, Any], path: Path | str, source: str = "front matter") -> None:
     """Refuse front-matter keys, formats and options the engine does not implement."""
     for key in meta:
@@ -121,6 +165,8 @@ def check_meta(meta: dict[str, Any], path: Path | str, source: str = "front matt
                 f"{path}: {source} key '{key}' is not supported by werkeffect's built-in Quarto "
                 f"engine (supported: {', '.join(sorted(FRONT_MATTER))})"
             )
+    if "werkeffect" in meta:
+        _check_own_meta(meta["werkeffect"], path)
     fmt = meta.get("format")
     if fmt is not None:
         items = {fmt: {}} if isinstance(fmt, str) else fmt

@@ -499,11 +499,16 @@ class ResultsWriter:
         check_text(text_en, "assumption")
         self.assumptions.append({"name": str(name), "text_nl": text_nl, "text_en": text_en})
 
-    def add_note(self, text_nl: str, text_en: str = "", *, name: str = "") -> None:
-        """A note for the reader (a warning from an estimator, a choice made)."""
+    def add_note(
+        self, text_nl: str, text_en: str = "", *, name: str = "", kind: str = "note"
+    ) -> None:
+        """A note for the reader: a choice made (``kind="note"``) or an estimator's warning
+        (``kind="warning"``, which reports list apart, as the software words it)."""
+        if kind not in ("note", "warning"):
+            raise ValueError(f"note {name!r}: kind must be 'note' or 'warning', not {kind!r}")
         check_text(text_nl, "note")
         check_text(text_en, "note")
-        self.notes.append({"name": str(name), "text_nl": text_nl, "text_en": text_en})
+        self.notes.append({"name": str(name), "kind": kind, "text_nl": text_nl, "text_en": text_en})
 
     # -- output ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
