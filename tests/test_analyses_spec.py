@@ -46,7 +46,9 @@ def test_model_settings_are_the_montecarlo_ones(jobcoaching, world):
     assert jobcoaching.WINDOW_START == mc.WINDOW_START
 
 
-def test_population_is_the_montecarlo_one(jobcoaching, world):
+def test_jobcoaching_population_is_groningen_without_pilot_and_censored_at_aow(jobcoaching, world):
+    """The script's spells: the package's population with the Monte Carlo's window (so both
+    estimate on the same people), checked against its definition, and counted in the flow."""
     ours = jobcoaching.groningen_episodes(SimpleNamespace(dataset=world))
     theirs = jobcoaching_spells(world, window_start=mc.WINDOW_START)  # as the Monte Carlo
     np.testing.assert_array_equal(ours["spell_id"].to_numpy(), theirs["spell_id"].to_numpy())

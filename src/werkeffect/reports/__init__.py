@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from werkeffect.exceptions import DisclosureError, RenderError, UnsupportedFeatureError
-from werkeffect.reports.qmd import TRANSLATABLE, document_languages, translated_meta
+from werkeffect.reports.qmd import (
+    TRANSLATABLE,
+    check_language,
+    document_languages,
+    translated_meta,
+)
 
 __all__ = [
     "REPORTS",
@@ -109,11 +114,7 @@ def render(
     if quarto:
         meta = _front_matter(qmd)
         code = lang or str(meta.get("lang") or "nl")[:2]
-        if code not in document_languages(meta):
-            raise UnsupportedFeatureError(
-                f"{qmd.name} is written in {', '.join(document_languages(meta))} only "
-                f"(werkeffect: languages in its front matter); it has no '{code}' version"
-            )
+        check_language(meta, code, qmd.name)
         own = translated_meta(meta, code)
         titles = {k: str(own[k]) for k in TRANSLATABLE if k in own and own[k] != meta.get(k)}
         out = Path(out_dir) if out_dir is not None else qmd.parent / "_output"

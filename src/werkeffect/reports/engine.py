@@ -32,8 +32,8 @@ from werkeffect.reports.qmd import (
     Chunk,
     Document,
     Markdown,
+    check_language,
     check_meta,
-    document_languages,
     parse,
     substitute_inline,
     translated_meta,
@@ -361,11 +361,7 @@ def render(
     lang = lang or str(meta.get("lang") or "nl")[:2]
     if lang not in ("nl", "en"):
         raise UnsupportedFeatureError(f"{qmd.name}: lang '{lang}' (supported: nl, en)")
-    if lang not in document_languages(meta):
-        raise UnsupportedFeatureError(
-            f"{qmd.name} is written in {', '.join(document_languages(meta))} only "
-            f"(werkeffect: languages in its front matter); it has no '{lang}' version"
-        )
+    check_language(meta, lang, qmd.name)
     meta = translated_meta(meta, lang)
     defaults = {"echo": False, "warning": False, **(meta.get("execute") or {})}
     if out_dir is None:

@@ -126,6 +126,16 @@ def document_languages(meta: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(own.get("languages") or LANGUAGES)
 
 
+def check_language(meta: Mapping[str, Any], lang: str, name: str) -> None:
+    """Refuse to render a document in a language it is not written for."""
+    written_in = document_languages(meta)
+    if lang not in written_in:
+        raise UnsupportedFeatureError(
+            f"{name} is written in {', '.join(written_in)} only (werkeffect: languages in its "
+            f"front matter); it has no '{lang}' version"
+        )
+
+
 def translated_meta(meta: Mapping[str, Any], lang: str) -> dict[str, Any]:
     """The title, subtitle, author, ... in ``lang``: the front matter's own values, with
     those under ``werkeffect: {<lang>: {...}}`` in their place (``nl`` is the default)."""
