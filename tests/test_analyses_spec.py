@@ -71,3 +71,16 @@ def test_jobcoaching_population_is_groningen_without_pilot_and_censored_at_aow(j
     # and each says it in Dutch too, in Dutch numbers
     assert all(s.reason_nl for s in steps.values())
     assert aow.reason_nl.split()[0] == f"{n_aow:,}".replace(",", ".")
+
+
+def test_evalue_of_the_cox_ratio_is_the_point_and_the_bound_not_the_ratio(jobcoaching):
+    """The script once stored the hazard ratio itself as its E-value (the first entry of
+    ``evalue``'s result is the converted ratio). The E-value of the point is the larger one,
+    the bound's is nearer 1, and exit to work is treated as a common outcome."""
+    from werkeffect.matching import evalue
+
+    point, bound = jobcoaching.cox_evalue(1.73, 1.64, 1.83)
+    expected = evalue(1.73, 1.64, 1.83, scale="HR", rare=False)
+    assert (point, bound) == (expected["point"], expected["ci"])
+    assert point > bound > 1 and point != pytest.approx(expected["rr"])
+    assert jobcoaching.cox_evalue(1.2, 0.9, 1.6)[1] == 1.0  # the interval holds no effect

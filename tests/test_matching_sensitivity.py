@@ -82,6 +82,23 @@ def test_evalue_protective_and_null_interval():
     assert evalue(1.3, 0.9, 1.8)["ci"] == 1.0
 
 
+def test_evalue_common_outcome_hazard_ratio():
+    """A hazard ratio of a common outcome goes to the risk-ratio scale as in VanderWeele
+    (2020, Biometrics 76(3)), which R's EValue package uses in ``toRR.HR``:
+    RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)). The package's own example,
+    ``evalues.HR(0.56, 0.46, 0.69, rare = FALSE)``, then gives RR 0.670 and E-values 2.35
+    (point) and 1.91 (upper limit, the one nearer 1): worked out by hand from that formula
+    (R's EValue is not on this machine's package mirrors)."""
+    e = evalue(0.56, 0.46, 0.69, scale="HR", rare=False)
+    assert e["rr"] == pytest.approx(0.6701, abs=5e-4)
+    assert e["point"] == pytest.approx(2.35, abs=0.005)
+    assert e["ci"] == pytest.approx(1.91, abs=0.005)
+    # the conversion is symmetric on the log scale and shrinks a ratio towards 1
+    assert evalue(1 / 0.56, scale="HR", rare=False)["rr"] == pytest.approx(1 / e["rr"])
+    assert 1 < evalue(1.73, scale="HR", rare=False)["rr"] < 1.73
+    assert evalue(1.73, scale="HR", rare=True)["rr"] == 1.73
+
+
 def test_evalue_risk_difference():
     e = evalue(0.1, scale="RD", baseline_risk=0.2)  # RR = 0.3 / 0.2
     assert e["rr"] == pytest.approx(1.5)

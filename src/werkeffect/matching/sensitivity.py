@@ -137,8 +137,10 @@ def evalue(
     explain away the estimate (``point``) or to move the confidence limit closest to the
     null to the null (``ci``; 1 if the interval already contains the null).
 
-    ``scale``: ``"RR"`` (risk ratio); ``"OR"``/``"HR"`` (converted with the square root when
-    the outcome is common, ``rare=False``); ``"RD"`` (risk difference, needs
+    ``scale``: ``"RR"`` (risk ratio); ``"OR"`` (converted with the square root when the
+    outcome is common, ``rare=False``); ``"HR"`` (for a common outcome converted as
+    VanderWeele 2020, Biometrics 76(3): RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)), as
+    R's EValue package does); ``"RD"``  (risk difference, needs
     ``baseline_risk`` = risk without treatment; RR = (p0 + RD) / p0); ``"SMD"`` or
     ``"difference"`` (standardised mean difference d, or a raw difference divided by ``sd``;
     RR ≈ exp(0.91 d)).
@@ -149,8 +151,12 @@ def evalue(
             return None
         if scale == "RR":
             return x
-        if scale in ("OR", "HR"):
+        if scale == "OR":
             return x if rare else float(np.sqrt(x))
+        if scale == "HR":
+            if rare:
+                return x
+            return float((1 - 0.5 ** np.sqrt(x)) / (1 - 0.5 ** np.sqrt(1 / x)))
         if scale == "RD":
             if baseline_risk is None or not 0 < baseline_risk < 1:
                 raise ValueError("scale='RD' needs baseline_risk in (0, 1)")
