@@ -1,6 +1,7 @@
 """Dutch formatting and the report helpers (no kernel needed)."""
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -190,6 +191,25 @@ def test_english_flow_table_shows_the_english_reason(flow_results):
     assert "spells ended before window_start 2015-01-01 dropped" in table
     assert "ingelezen" not in table and "uitkeringsperioden" not in table
     assert "Reason nl" not in table and "reason_nl" not in table
+
+
+def test_flow_figure_has_its_caption_in_the_reports_language(flow_results):
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    nl = Report(flow_results, "proef").flow_figure()
+    en = Report(flow_results, "proef", "en").flow_figure()
+    assert nl.strip().startswith("![Datastroom van extract") and nl.strip().endswith(
+        "{#fig-dataflow}"
+    )
+    assert en.strip().startswith("![Data flow from extract to analysis]")
+    paths = [re.search(r"\]\((.*?\.svg)\)", x).group(1) for x in (nl, en)]
+    assert all(Path(p).is_file() for p in paths) and paths[0] != paths[1]  # other words
+    # the same flow gives the same file: a re-render reads the same image
+    assert Report(flow_results, "proef").flow_figure() == nl
+    assert "Niet beschikbaar" in Report(flow_results, "ontbreekt").flow_figure()
 
 
 def test_flow_diagram_speaks_the_reports_language(flow_results):

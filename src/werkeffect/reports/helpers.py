@@ -997,6 +997,33 @@ class Report:
             return None
         return flow_diagram(self.res.flow, lang=self.lang, marker=self.policy.marker)
 
+    def flow_figure(self, label: str = "fig-dataflow") -> str:
+        """The data-flow diagram as a labelled Markdown figure with its caption in the
+        report's language (an ``output: asis`` chunk prints it; a chunk's ``fig-cap`` is one
+        fixed text). The SVG goes to a content-named file in the temporary folder, so the
+        same flow gives the same file and the rendered report stays byte-identical."""
+        import hashlib
+        import tempfile
+
+        import matplotlib.pyplot as plt
+
+        from werkeffect.results.files import figure_svg
+
+        fig = self.flow_diagram()
+        if fig is None:
+            return self.na(self.t("datastroom", "data flow"))
+        svg = figure_svg(fig)
+        plt.close(fig)
+        folder = Path(tempfile.gettempdir()) / "werkeffect-report-figures"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{hashlib.sha256(svg).hexdigest()[:32]}.svg"
+        if not path.exists():
+            path.write_bytes(svg)
+        cap = self.t(
+            "Datastroom van extract tot analysebestand", "Data flow from extract to analysis"
+        )
+        return f"\n![{cap}]({path.as_posix()}){{#{label}}}\n"
+
     # -- reproducibility ----------------------------------------------------------------------
     def reproducibility(self, label: str | None = "tbl-reproduceerbaarheid") -> str:
         if self.res is None:
