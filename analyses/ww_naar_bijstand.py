@@ -406,7 +406,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             label_en=TERM_LABELS[term][1],
         )
     w.add_note(
-        f"Besparing: voorkomen instroom × {months_per_inflow:.1f} maanden (gemiddelde duur "
+        f"Besparing: voorkomen instroom × {f'{months_per_inflow:.1f}'.replace('.', ',')} "
+        "maanden (gemiddelde duur "
         "binnen 24 maanden van bijstandsperioden van WW'ers) × de maandelijkse uitkering; "
         f"kosten € {COST_PER_CONTACT:.0f} per benaderde WW'er (aanname).",
         f"Savings: prevented inflow × {months_per_inflow:.1f} months (restricted mean within "

@@ -305,6 +305,8 @@ COLUMN_LABELS = {
         "n_informative": "Informatieve paren",
         "effect": "Effect",
         "power": "Power",
+        "lower_set": "Verzameling: ondergrens",
+        "upper_set": "Verzameling: bovengrens",
     },
     "en": {
         "std_error": "Std. error",
@@ -340,6 +342,8 @@ COLUMN_LABELS = {
         "n_informative": "Informative pairs",
         "kind": "Kind",
         "type": "Kind",
+        "lower_set": "Identified set: lower",
+        "upper_set": "Identified set: upper",
     },
 }
 
