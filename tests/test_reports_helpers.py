@@ -283,6 +283,9 @@ def test_a_set_amount_has_no_interval(tmp_path):
     row = [r for r in R.estimates_table().splitlines() if r.startswith("| kosten.prijs")]
     assert "| vast (geen statistische onzekerheid) |" in row[0] and "tussen" not in row[0]
     assert R.interval("kosten.baat").startswith("tussen")
+    # no naive comparison among these estimates, so the caption does not promise one
+    assert "Schattingen met 95%-interval" in R.estimates_table()
+    assert "naïeve" not in R.estimates_table()
     assert Report(tmp_path, "kosten", "en").interval("kosten.prijs").startswith("fixed")
 
 

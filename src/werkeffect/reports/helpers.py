@@ -814,6 +814,7 @@ class Report:
                         for k in ("n_treated", "n_control")
                     ),
                     "_key": e["estimand"],
+                    "_naive": bool(e.get("naive")),
                     "_order": (bool(e.get("naive")), not e.get("primary")),
                 }
             )
@@ -828,15 +829,20 @@ class Report:
             rank = {k: (0 if k in prim else 1, i) for i, k in enumerate(seen)}
         frame["_rank"] = frame["_key"].map(rank)
         frame = frame.sort_values(["_rank", "_order"], kind="stable")
-        frame = frame.drop(columns=["_order", "_rank", "_key"])
+        has_naive = bool(frame["_naive"].any())
+        frame = frame.drop(columns=["_order", "_rank", "_key", "_naive"])
         md = markdown_table(
             frame,
             lang=self.lang,
             labels={"groups": self.t("n (deeln. / vergel.)", "n (treated / comparison)")},
         )
-        cap = caption or self.t(
-            "Schattingen met 95%-interval; de naïeve vergelijking staat ernaast",
-            "Estimates with 95% intervals; the naive comparison beside them",
+        cap = caption or (
+            self.t(
+                "Schattingen met 95%-interval; de naïeve vergelijking staat ernaast",
+                "Estimates with 95% intervals; the naive comparison beside them",
+            )
+            if has_naive
+            else self.t("Schattingen met 95%-interval", "Estimates with 95% intervals")
         )
         return _labelled_table(md, label, cap)
 
