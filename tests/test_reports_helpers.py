@@ -370,3 +370,14 @@ def test_english_tables_say_their_columns_and_values_in_english(tmp_path):
     assert "| participants | 40 |" in en and "| overige | 1,570 |" in en  # unlisted: as is
     nl = Report(tmp_path, "proef").table("descriptives")
     assert "| deelnemers | 40 |" in nl
+
+
+def test_estimates_follow_the_numbers_in_their_names(tmp_path):
+    """Elapsed durations 3, 6, 12, 24 in that order, not as text (12, 24, 3, 6)."""
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    for u in (12, 24, 3, 6):
+        w.add_estimate(f"proef.att_u12.u{u}", estimate=0.01 * u, lower=0.0, upper=0.5,
+                       method="M", label_nl=f"start na {u} maanden")  # fmt: skip
+    w.write()
+    rows = [r for r in Report(tmp_path, "proef").estimates_table().splitlines() if "start na" in r]
+    assert [int(r.split("start na ")[1].split()[0]) for r in rows] == [3, 6, 12, 24]

@@ -222,6 +222,13 @@ def _bound(x: Any, scale: str, lang: str) -> str:
     return fmt_value(x, scale, lang)
 
 
+def _natural_key(name: str) -> list:
+    """Sort key that puts 'u3' before 'u12' ('att_u12.u3', 'att_u12.u6', 'att_u12.u12')."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)
+    ]
+
+
 def _readable_covariates(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Covariate names (and their kind) in words, in a table that lists covariates."""
     from werkeffect.reports.labels import covariate_label, kind_label
@@ -823,9 +830,9 @@ class Report:
         frame = pd.DataFrame(rows)
         if keys is not None:
             rank = {k: i for i, k in enumerate(keys)}
-        else:  # estimands with a primary estimate first, then in stored order
+        else:  # estimands with a primary estimate first, then by name, numbers as numbers
             prim = {e["estimand"] for e in self.res.get("estimates", []) if e.get("primary")}
-            seen = list(dict.fromkeys(frame["_key"]))
+            seen = sorted(dict.fromkeys(frame["_key"]), key=_natural_key)
             rank = {k: (0 if k in prim else 1, i) for i, k in enumerate(seen)}
         frame["_rank"] = frame["_key"].map(rank)
         frame = frame.sort_values(["_rank", "_order"], kind="stable")
