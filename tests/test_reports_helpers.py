@@ -381,3 +381,27 @@ def test_estimates_follow_the_numbers_in_their_names(tmp_path):
     w.write()
     rows = [r for r in Report(tmp_path, "proef").estimates_table().splitlines() if "start na" in r]
     assert [int(r.split("start na ")[1].split()[0]) for r in rows] == [3, 6, 12, 24]
+
+
+def test_output_check_log_speaks_the_reports_language(tmp_path):
+    """The log names outputs, rules and actions in words (not 'flow', 'small_count'), names
+    a table by its caption, and says why every count of the data flow is rounded."""
+    from werkeffect.data.flow import DataFlow
+
+    flow = DataFlow()
+    flow.add("read", "spells", 9931, 9931, "read spells.parquet", "ingelezen: spells.parquet")
+    flow.add("population", "spells", 9931, 9928, "three left out", "drie weggelaten")
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32, flow=flow)
+    wijken = pd.DataFrame({"wijk": ["a", "b", "c"], "n": [40, 4, 55]})
+    w.add_table("wijken", wijken, caption_nl="Deelnemers per wijk",
+                caption_en="Participants by district", count_columns=["n"])  # fmt: skip
+    w.write()
+    nl = Report(tmp_path, "proef").disclosure_log()
+    assert "| datastroom | Verwijderd | populatie (uitkeringsperioden) |" in nl
+    assert "| minder dan 10 personen | onderdrukt |" in nl
+    assert "| tabel: Deelnemers per wijk | Aantal |" in nl
+    assert "afgerond op veelvouden van 10" in nl
+    assert "small_count" not in nl and "| flow |" not in nl
+    en = Report(tmp_path, "proef", "en").disclosure_log()
+    assert "| data flow | dropped | population (spells) | fewer than 10 persons |" in en
+    assert "table: Participants by district" in en and "rounded to multiples of 10" in en

@@ -418,6 +418,12 @@ def flow_table_label(table: str, lang: str = "nl") -> str:
     return FLOW_TABLE_LABELS_NL.get(table, table) if lang == "nl" else table
 
 
+def log_column_label(column: str, lang: str = "nl") -> str:
+    """The column(s) an output-check log entry names, in the report's words."""
+    words = COLUMN_LABELS["nl" if lang == "nl" else "en"]
+    return ", ".join(words.get(p, p.replace("_", " ")) for p in column.split(",") if p)
+
+
 def flow_for_report(flow: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
     """The data-flow record in the report's language, without a ``reason_nl`` column.
 
@@ -1098,20 +1104,79 @@ class Report:
                 "\nDe outputcontrole hoefde niets te onderdrukken of af te ronden.\n",
                 "\nThe output check suppressed or rounded nothing.\n",
             )
-        frame = pd.DataFrame(log)[["output", "column", "row", "rule", "action"]]
+        t = self.policy.threshold
+        i = 0 if self.lang == "nl" else 1
+        rules = {
+            "small_count": (f"minder dan {t} personen", f"fewer than {t} persons"),
+            "secondary": (
+                "tweede cel, anders terug te rekenen uit een totaal",
+                "second cell, else recoverable from a total",
+            ),
+            "small_group": (f"groep kleiner dan {t} personen", f"group under {t} persons"),
+            "risk_set": (f"risicoset kleiner dan {t} personen", f"risk set under {t} persons"),
+            "rounding": ("afronding van aantallen", "rounding of counts"),
+        }
+        actions = {
+            "suppressed": ("onderdrukt", "suppressed"),
+            "cut": ("afgekapt", "cut"),
+            "rounded": ("afgerond", "rounded"),
+        }
+        rows = []
+        for e in log:
+            output, row = str(e.get("output", "")), str(e.get("row", ""))
+            kind, _, name = output.partition(":")
+            if output == "flow":
+                where = self.t("datastroom", "data flow")
+                step, _, table = row.rpartition(" (")
+                if step and table.endswith(")"):
+                    row = (
+                        f"{flow_step_label(step, self.lang)} "
+                        f"({flow_table_label(table[:-1], self.lang)})"
+                    )
+            elif kind == "table":
+                entry = (self.res.get("tables") or {}).get(name) or {}
+                where = entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
+                where = self.t("tabel: ", "table: ") + where
+            elif kind == "estimate":
+                where = self.t("schatting: ", "estimate: ") + name
+            else:
+                where = output
+            rule, action = str(e.get("rule", "")), str(e.get("action", ""))
+            rows.append(
+                {
+                    "output": where,
+                    "column": log_column_label(str(e.get("column", "")), self.lang),
+                    "row": row,
+                    "rule": rules.get(rule, (rule, rule))[i],
+                    "action": actions.get(action, (action, action))[i],
+                }
+            )
         md = markdown_table(
-            frame,
+            pd.DataFrame(rows),
             lang=self.lang,
             labels={
                 "output": self.t("Uitvoer", "Output"),
                 "column": self.t("Kolom", "Column"),
                 "row": self.t("Rij", "Row"),
-                "rule": self.t("Regel", "Rule"),
+                "rule": self.t("Reden", "Reason"),
                 "action": self.t("Actie", "Action"),
             },
         )
+        note = ""
+        if any(e.get("output") == "flow" for e in log):
+            note = self.t(
+                f"Een stap in de datastroom verwijderde minder dan {t} rijen. Dat aantal staat "
+                f"er niet, en alle aantallen in de datastroom zijn afgerond op veelvouden van "
+                f"{t}, zodat het niet uit de verschillen terug te rekenen is.",
+                f"A step of the data flow removed fewer than {t} rows. That number is not shown, "
+                f"and all counts of the data flow are rounded to multiples of {t}, so it cannot "
+                "be recovered from the differences.",
+            )
         return _labelled_table(
-            md, label, self.t("Logboek outputcontrole (onthullingscontrole)", "Output-check log")
+            md,
+            label,
+            self.t("Logboek outputcontrole (onthullingscontrole)", "Output-check log"),
+            note,
         )
 
 
