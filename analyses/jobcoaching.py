@@ -41,10 +41,12 @@ from werkeffect.dynamic import (
     static_comparison,
 )
 from werkeffect.matching import balance, evalue, love_plot
+from werkeffect.reports.labels import covariate_label
 from werkeffect.survival import AalenJohansen, CoxPH, KaplanMeier, TimingOfEvents
 
 WINDOW_START = "2015-01-01"
 PLOT_MONTHS = 120
+RISK_TABLE_MONTHS = (0, 24, 48, 72, 96, 120)  # the risk table under the curves
 MUNICIPALITY = "Groningen"
 #: the timing-of-events model may use up to this many mass points; the AIC chooses (the
 #: specification of the Monte Carlo in tests/test_toe_montecarlo.py)
@@ -434,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         risk_set_columns=["at_risk"],
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    km.plot(ax=ax)
+    km.plot(ax=ax, risk_times=RISK_TABLE_MONTHS)
     ax.set_xlim(0, PLOT_MONTHS)
     ax.set_xlabel("maanden sinds start uitkering")
     ax.set_ylabel("nog in de bijstand")
@@ -448,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     plt.close(fig)
     aj = AalenJohansen(spells, duration="duration", cause="cause", entry="entry").fit()
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    aj.plot(ax=ax)
+    aj.plot(ax=ax, risk_times=RISK_TABLE_MONTHS)
     ax.set_xlim(0, PLOT_MONTHS)
     w.add_figure(
         "cif_exit",
@@ -475,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_en="Differences in characteristics, participants versus others (SMD)",
     )
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
-    love_plot(bal, ax=ax)
+    love_plot(bal, ax=ax, labels=covariate_label, lang="nl")  # Dutch, as the other figures
     w.add_figure(
         "love_plot",
         fig,

@@ -34,6 +34,7 @@ from werkeffect.matching import (
     rosenbaum_bounds,
 )
 from werkeffect.matching.pilot import pilot_frame
+from werkeffect.reports.labels import covariate_label
 
 COVARIATES = [
     "age",
@@ -194,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_en="Balance of characteristics before and after matching (SMD)",
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    love_plot(bal, ax=ax)
+    love_plot(bal, ax=ax, labels=covariate_label, lang="nl")  # Dutch, as the other figures
     w.add_figure("love_plot", fig, caption_nl="Gestandaardiseerde verschillen vóór en na matching",
                  caption_en="Standardised differences before and after matching")  # fmt: skip
     plt.close(fig)

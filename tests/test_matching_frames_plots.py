@@ -64,6 +64,14 @@ def test_plots_render():
     assert ax.get_xlabel() == "propensity score"
     ax = love_plot(res.balance(), threshold=0.05, absolute=False)
     assert ax.get_title() == "Covariate balance"
+    # covariates in words and the plot's words in Dutch, for a Dutch report
+    ax = love_plot(res.balance(), labels={"x1": "leeftijd"}, lang="nl")
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert "leeftijd" in ticks and "x2" in ticks and "x1" not in ticks
+    assert ax.get_xlabel() == "absoluut gestandaardiseerd verschil"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["vóór", "na"]
+    ax = love_plot(res.balance(), labels=str.upper)
+    assert "X1" in [t.get_text() for t in ax.get_yticklabels()]
     r = res.att("y")
     assert r.plot() is not None
     assert "ATT" in r.summary()

@@ -146,3 +146,27 @@ def test_kaplan_meier_error_is_undefined_not_a_warning_once_everyone_has_left():
     last = curve.iloc[-1]
     assert last["estimate"] == 0.0 and np.isnan(last["std_error"])
     assert np.isfinite(curve.iloc[0]["std_error"])
+
+
+def test_risk_table_beyond_the_shown_axis_does_not_shrink_the_figure():
+    """The jobcoaching figures once showed as thumbnails: the risk table's counts at times
+    past a later ``set_xlim`` stretched the saved figure's tight bounding box."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from werkeffect.survival import KaplanMeier
+
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"t": rng.exponential(40, 500), "e": 1})
+    km = KaplanMeier(d, duration="t", event="e").fit()
+    widths = []
+    for times in ((0, 20, 40), (0, 20, 40, 200, 400)):
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        km.plot(ax=ax, risk_times=times)
+        ax.set_xlim(0, 40)
+        fig.canvas.draw()
+        widths.append(fig.get_tightbbox(fig.canvas.get_renderer()).width)
+        plt.close(fig)
+    assert widths[1] == pytest.approx(widths[0], rel=0.02)

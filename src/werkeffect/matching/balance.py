@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -163,10 +163,32 @@ def balance(
     return out
 
 
-def love_plot(table: pd.DataFrame, ax=None, threshold: float = 0.1, absolute: bool = True):
-    """Love plot: (absolute) SMD per covariate before and after adjustment."""
+#: the love plot's words: axis (absolute, signed), legend (before, after), title
+LOVE_PLOT_WORDS = {
+    "en": ("absolute standardised mean difference", "standardised mean difference", "before",
+           "after", "Covariate balance"),
+    "nl": ("absoluut gestandaardiseerd verschil", "gestandaardiseerd verschil", "vóór",
+           "na", "Balans van kenmerken"),
+}  # fmt: skip
+
+
+def love_plot(
+    table: pd.DataFrame,
+    ax=None,
+    threshold: float = 0.1,
+    absolute: bool = True,
+    labels: Mapping[str, str] | Callable[[str], str] | None = None,
+    lang: str = "en",
+):
+    """Love plot: (absolute) SMD per covariate before and after adjustment.
+
+    ``labels`` names the covariates in words (a mapping or a function of the column name;
+    names it does not cover stay as they are); ``lang`` (``en``/``nl``) the axis, legend and
+    title.
+    """
     import matplotlib.pyplot as plt
 
+    axis_abs, axis_signed, before_word, after_word, title = LOVE_PLOT_WORDS[lang]
     tab = table.drop(index="distance", errors="ignore")
     before = tab["smd_un"].abs() if absolute else tab["smd_un"]
     after = tab["smd"].abs() if absolute else tab["smd"]
@@ -180,20 +202,23 @@ def love_plot(table: pd.DataFrame, ax=None, threshold: float = 0.1, absolute: bo
         marker="o",
         facecolors="none",
         edgecolors="#b2182b",
-        label="before",
+        label=before_word,
     )
     if table.attrs.get("adjusted", True):
-        ax.scatter(after.to_numpy()[order], y, marker="o", color="#00468b", label="after")
+        ax.scatter(after.to_numpy()[order], y, marker="o", color="#00468b", label=after_word)
     ax.axvline(threshold, color="grey", ls="--", lw=0.8)
     if not absolute:
         ax.axvline(-threshold, color="grey", ls="--", lw=0.8)
     ax.axvline(0, color="black", lw=0.5)
-    ax.set_yticks(y, list(tab.index[order]))
-    ax.set_xlabel(
-        "absolute standardised mean difference" if absolute else "standardised mean difference"
-    )
+    names = [str(c) for c in tab.index[order]]
+    if callable(labels):
+        names = [labels(c) for c in names]
+    elif labels is not None:
+        names = [labels.get(c, c) for c in names]
+    ax.set_yticks(y, names)
+    ax.set_xlabel(axis_abs if absolute else axis_signed)
     ax.legend(loc="lower right")
-    ax.set_title("Covariate balance")
+    ax.set_title(title)
     return ax
 
 

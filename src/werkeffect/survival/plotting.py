@@ -67,7 +67,8 @@ def plot_curves(
     for i, (lab, row) in enumerate(tab.iterrows()):
         yy = len(tab) - 1 - i
         for t, v in zip(tab.columns, row, strict=True):
-            axt.text(t, yy, f"{int(v):,}", ha="center", va="center", fontsize=8)
+            # clipped: a count beyond a later set_xlim neither shows nor widens the figure
+            axt.text(t, yy, f"{int(v):,}", ha="center", va="center", fontsize=8, clip_on=True)
         axt.text(
             -0.02,
             yy,
