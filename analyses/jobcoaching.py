@@ -47,6 +47,10 @@ from werkeffect.survival import AalenJohansen, CoxPH, KaplanMeier, TimingOfEvent
 WINDOW_START = "2015-01-01"
 PLOT_MONTHS = 120
 RISK_TABLE_MONTHS = (0, 24, 48, 72, 96, 120)  # the risk table under the curves
+#: the curves' words in Dutch, as the other figures (the exit causes of data.frames.CAUSES)
+CURVE_WORDS = {"xlabel": "maanden sinds start uitkering", "title": "",
+               "risk_title": "aantal nog in de bijstand"}  # fmt: skip
+CAUSE_NAMES_NL = {1: "werk", 2: "scholing", 3: "overig"}
 MUNICIPALITY = "Groningen"
 #: the timing-of-events model may use up to this many mass points; the AIC chooses (the
 #: specification of the Monte Carlo in tests/test_toe_montecarlo.py)
@@ -366,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_en="Effect by elapsed duration at start (u) and horizon (h)",
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    vdbv.plot(ax=ax, horizon=12)
+    vdbv.plot(ax=ax, horizon=12, lang="nl")
     w.add_figure(
         "dynamic_att",
         fig,
@@ -436,10 +440,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         risk_set_columns=["at_risk"],
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    km.plot(ax=ax, risk_times=RISK_TABLE_MONTHS)
-    ax.set_xlim(0, PLOT_MONTHS)
-    ax.set_xlabel("maanden sinds start uitkering")
-    ax.set_ylabel("nog in de bijstand")
+    km.plot(ax=ax, risk_times=RISK_TABLE_MONTHS, xlim=(0, PLOT_MONTHS), **CURVE_WORDS,
+            ylabel="nog in de bijstand")  # fmt: skip
     w.add_figure(
         "km_exit",
         fig,
@@ -450,8 +452,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     plt.close(fig)
     aj = AalenJohansen(spells, duration="duration", cause="cause", entry="entry").fit()
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    aj.plot(ax=ax, risk_times=RISK_TABLE_MONTHS)
-    ax.set_xlim(0, PLOT_MONTHS)
+    aj.plot(ax=ax, risk_times=RISK_TABLE_MONTHS, xlim=(0, PLOT_MONTHS), **CURVE_WORDS,
+            ylabel="cumulatieve uitstroom", labels=CAUSE_NAMES_NL)  # fmt: skip
     w.add_figure(
         "cif_exit",
         fig,
@@ -541,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 label_en=TERM_LABELS[term][1],
             )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    cb.plot(ax=ax)
+    cb.plot(ax=ax, lang="nl")
     w.add_figure(
         "break_even",
         fig,

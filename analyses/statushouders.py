@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         label_en="Extra probability of work at 12 months (randomisation interval)",
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.4))
-    ri.plot(ax=ax)
+    ri.plot(ax=ax, lang="nl")
     w.add_figure(
         "ri_distribution",
         fig,
@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     plt.close(fig)
     if match.ps is not None:
         fig, ax = plt.subplots(figsize=(6.2, 3.4))
-        overlap_plot(match.ps.to_numpy(), frame["treated"].to_numpy(), ax=ax)
+        overlap_plot(match.ps.to_numpy(), frame["treated"].to_numpy(), ax=ax, lang="nl")
         w.add_figure(
             "overlap",
             fig,

@@ -319,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_en="Effect by half-year before and after the start (event study)",
     )
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    event_study_plot(es, ax=ax)
+    event_study_plot(es, ax=ax, lang="nl", title="")
     ax.set_xlabel("halfjaren ten opzichte van de start")
     w.add_figure(
         "event_study",

@@ -55,6 +55,12 @@ def test_break_even_horizon_and_its_interval():
     assert lo == 12  # 1.2 + 1.96*0.2 = 1.59 months -> €1,590 >= €1,500
     assert hi == 24  # 1.8 - 1.96*0.2 = 1.41 -> not yet at 18
     assert res.plot() is not None
+    ax = res.plot(lang="nl")
+    assert ax.get_xlabel() == "maanden na de start van het programma"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "bespaarde uitkering",
+        "kosten van het programma",
+    ]
 
 
 def test_bad_input_is_refused():

@@ -47,6 +47,17 @@ def test_event_study_truth_and_pretrend():
     assert abs(res.params[0] - 1) < 4 * res.std_errors[0]
     assert abs(res.params[-2]) < 4 * res.std_errors[-2]
     assert res.pretrend["p_value"] > 0.001
+    # with many clusters the plot has its simultaneous band, wider than each interval
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = res.plot()
+    (band,) = [c for c in ax.collections if "band" in (c.get_label() or "")]
+    xy = band.get_paths()[0].vertices
+    ci = res.conf_int().loc[[i for i in res.params.index if isinstance(i, int | np.integer)]]
+    for t, row in ci.iterrows():
+        at = xy[np.isclose(xy[:, 0], float(t)), 1]
+        assert at.max() - at.min() >= row["upper"] - row["lower"] - 1e-12, t
     # broken parallel trends: a cohort-specific pre-trend is detected
     df2 = df.copy()
     df2["y"] += 0.3 * (df2["group"] == 4) * df2["time"]
@@ -122,6 +133,17 @@ def test_event_study_few_clusters_uses_wild():
         assert row["p_value"] == pytest.approx(r.p_value)
         if abs(r.p_value - 0.05) > 0.02:
             assert (r.p_value < 0.05) == (not row["lower"] <= 0 <= row["upper"]), term
+    # the method says where its intervals come from, and the plot draws no simultaneous band
+    # from the CR1 covariance it does not trust (the WW report once showed such a band
+    # narrower than the bootstrap intervals it should contain)
+    assert "wild cluster bootstrap" in res.method
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = res.plot(lang="nl")
+    assert not ax.collections or all("band" not in (c.get_label() or "") for c in ax.collections)
+    assert "simultane" not in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert ax.get_xlabel() == "perioden ten opzichte van de start"
 
 
 def test_within_ols_memory_path_balanced_equals_unbalanced_algorithm():

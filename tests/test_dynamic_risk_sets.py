@@ -141,6 +141,9 @@ def test_plots(small_fit):
     _, res = small_fit
     ax = res.plot()
     assert ax.get_xlabel().startswith("elapsed")
+    ax = res.plot(lang="nl", horizon=res.horizons[0])
+    assert ax.get_xlabel() == "uitkeringsduur bij de start, u (maanden)"
+    assert ax.get_legend().get_texts()[0].get_text().startswith(f"h = {res.horizons[0]} maanden")
     ax2 = res.plot_curves(4)
     assert len(ax2.lines) >= 2
     ax3 = res.plot(kind="curves")

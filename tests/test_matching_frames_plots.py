@@ -13,7 +13,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from werkeffect.matching import NearestNeighborMatch, love_plot
+from werkeffect.matching import NearestNeighborMatch, love_plot, overlap_plot
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _matching_dgp import confounded
@@ -62,6 +62,12 @@ def test_plots_render():
     assert len(ax.collections) >= 2
     ax = res.overlap_plot()
     assert ax.get_xlabel() == "propensity score"
+    ax = overlap_plot(res.ps, res.d, lang="nl")
+    assert ax.get_title() == "Overlap van de propensity scores"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "deelnemers",
+        "vergelijkingsgroep",
+    ]
     ax = love_plot(res.balance(), threshold=0.05, absolute=False)
     assert ax.get_title() == "Covariate balance"
     # covariates in words and the plot's words in Dutch, for a Dutch report

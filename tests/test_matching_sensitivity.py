@@ -118,6 +118,26 @@ def test_exact_randomization_small_example():
     assert greater.pvalues["effect"] == pytest.approx(1 / 70)
 
 
+def test_randomization_plot_shows_the_null_distribution_and_the_tail():
+    """The figure is the randomisation distribution with the observed difference, the
+    assignments at least as extreme (which make the p-value) in their own colour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = pd.DataFrame({"y": np.arange(1.0, 9.0), "d": [0, 0, 0, 0, 1, 1, 1, 1]})
+    res = randomization_test(df, "y", "d")
+    ax = res.plot(lang="nl")
+    tail = ax.containers[1]  # the second histogram: at least as extreme as observed
+    assert sum(b.get_height() for b in tail) == 2  # this one and its mirror (p = 2/70)
+    assert sum(b.get_height() for c in ax.containers for b in c) == 70
+    assert ax.lines[0].get_xdata()[0] == 4.0
+    assert ax.get_title() == "Randomisatietoets: p = 0,029 over 70 toewijzingen"
+    assert res.plot().get_xlabel() == "difference (treated minus control)"
+    plt.close("all")
+
+
 def test_stratified_exact_equals_enumeration():
     rng = np.random.default_rng(2)
     strata = np.repeat([0, 1, 2], [5, 4, 6])

@@ -164,9 +164,29 @@ def test_risk_table_beyond_the_shown_axis_does_not_shrink_the_figure():
     widths = []
     for times in ((0, 20, 40), (0, 20, 40, 200, 400)):
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        km.plot(ax=ax, risk_times=times)
-        ax.set_xlim(0, 40)
+        km.plot(ax=ax, risk_times=times, xlim=(0, 40), title="", risk_title="nog in bijstand")
         fig.canvas.draw()
         widths.append(fig.get_tightbbox(fig.canvas.get_renderer()).width)
+        counts = [t.get_text() for t in ax.risk_table_ax.texts if t.get_text()[:1].isdigit()]
+        assert len(counts) == 3  # the times on the axis only
+        assert ax.get_title() == "" and ax.risk_table_ax.get_title(loc="left") == "nog in bijstand"
         plt.close(fig)
     assert widths[1] == pytest.approx(widths[0], rel=0.02)
+
+
+def test_curves_are_named_in_the_legend():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from werkeffect.survival import AalenJohansen
+
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame({"t": rng.exponential(30, 400), "c": rng.integers(1, 3, 400)})
+    aj = AalenJohansen(d, duration="t", cause="c").fit()
+    fig, ax = plt.subplots()
+    aj.plot(ax=ax, labels={1: "werk", 2: "scholing"})
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["werk", "scholing"]
+    assert ax.get_title().startswith("Aalen")  # the method's name unless told otherwise
+    plt.close(fig)

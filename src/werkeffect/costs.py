@@ -101,22 +101,33 @@ class CostBenefitResult(EstimationResult):
 
     break_even: pd.DataFrame | None = None
 
-    def plot(self, ax=None, level: float = 0.95):
-        """Savings per participant by horizon against the programme cost (if a curve is given)."""
+    def plot(self, ax=None, level: float = 0.95, lang: str = "en"):
+        """Savings per participant by horizon against the programme cost (if a curve is
+        given); ``lang`` (``en``/``nl``) for the words."""
         import matplotlib.pyplot as plt
 
         if self.break_even is None:
             return super().plot(ax=ax, level=level)
+        saved, cost, xlabel, ylabel = BREAK_EVEN_WORDS[lang]
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         be = self.break_even
-        ax.plot(be["horizon"], be["savings"], color="#00468b", label="benefit saved")
+        ax.plot(be["horizon"], be["savings"], color="#00468b", label=saved)
         ax.fill_between(be["horizon"], be["savings_lower"], be["savings_upper"], alpha=0.2)
-        ax.axhline(be["cost"].iloc[0], color="#c0392b", ls="--", label="programme cost")
-        ax.set_xlabel("horizon (months after programme start)")
-        ax.set_ylabel("euros per participant")
+        ax.axhline(be["cost"].iloc[0], color="#c0392b", ls="--", label=cost)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
         ax.legend(frameon=False)
         return ax
+
+
+#: the break-even plot's words: savings, cost, x axis, y axis
+BREAK_EVEN_WORDS = {
+    "en": ("benefit saved", "programme cost", "horizon (months after programme start)",
+           "euros per participant"),
+    "nl": ("bespaarde uitkering", "kosten van het programma",
+           "maanden na de start van het programma", "euro per deelnemer"),
+}  # fmt: skip
 
 
 #: Report labels of the cost_benefit terms (Dutch, English).

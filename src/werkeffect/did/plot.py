@@ -21,17 +21,37 @@ def sup_t_critical(
     return float(np.quantile(np.abs(z).max(axis=1), level))
 
 
+#: the event-study plot's words: before, after, interval, band, reference, x axis, y axis
+EVENT_STUDY_WORDS = {
+    "en": ("before treatment", "after treatment", "{level} interval", "uniform {level} band",
+           "reference period", "periods relative to first treatment", "effect estimate"),
+    "nl": ("vóór de start", "na de start", "{level}-interval", "simultane {level}-band",
+           "referentieperiode", "perioden ten opzichte van de start", "geschat effect"),
+}  # fmt: skip
+
+
 def event_study_plot(
-    result, ax=None, level: float = 0.95, uniform: bool = True, title: str | None = None
+    result,
+    ax=None,
+    level: float = 0.95,
+    uniform: bool = True,
+    title: str | None = None,
+    lang: str = "en",
 ):
     """Plot event-time estimates with pointwise intervals (bars) and a uniform band (shade).
 
     Works for :class:`EventStudyResult`, the dynamic aggregation of
     :class:`CallawaySantAnna` and :class:`SunAbraham` results. The uniform band uses the
     bootstrap sup-t value when the result has one, else the Gaussian sup-t value from the
-    covariance matrix.
+    covariance matrix. When the pointwise intervals come from a wild cluster bootstrap (few
+    clusters) the covariance is not trusted, so no band is drawn: one from it would be
+    narrower than the intervals it should contain. ``lang`` (``en``/``nl``) for the words;
+    ``title`` replaces the method's name ("" for none).
     """
     import matplotlib.pyplot as plt
+
+    w_pre, w_post, w_interval, w_band, w_ref, w_x, w_y = EVENT_STUDY_WORDS[lang]
+    pct = f"{level:.0%}"
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
@@ -49,8 +69,8 @@ def event_study_plot(
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
     for mask, colour, lab in (
-        (pre, "#b2182b", "before treatment"),
-        (~pre, "#00468b", "after treatment"),
+        (pre, "#b2182b", w_pre),
+        (~pre, "#00468b", w_post),
     ):
         if mask.any():
             ax.errorbar(
@@ -60,8 +80,14 @@ def event_study_plot(
                 fmt="o",
                 color=colour,
                 capsize=3,
-                label=f"{lab} ({level:.0%} interval)",
+                label=f"{lab} ({w_interval.format(level=pct)})",
             )
+    if (
+        uniform
+        and getattr(result, "wild", None)
+        and getattr(result, "critical_value", None) is None
+    ):
+        uniform = False  # intervals from the wild bootstrap: no trustworthy joint band
     if uniform:
         crit = getattr(result, "critical_value", None)
         vcov = getattr(result, "vcov", None)
@@ -77,12 +103,12 @@ def event_study_plot(
                 color="#00468b",
                 alpha=0.12,
                 step=None,
-                label=f"uniform {level:.0%} band",
+                label=w_band.format(level=pct),
             )
     if ref is not None:
-        ax.plot([ref], [0.0], marker="o", mfc="white", color="grey", label="reference period")
-    ax.set_xlabel("periods relative to first treatment")
-    ax.set_ylabel("effect estimate")
-    ax.set_title(title or result.method)
+        ax.plot([ref], [0.0], marker="o", mfc="white", color="grey", label=w_ref)
+    ax.set_xlabel(w_x)
+    ax.set_ylabel(w_y)
+    ax.set_title(result.method if title is None else title)
     ax.legend(fontsize=8)
     return ax

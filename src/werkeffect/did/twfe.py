@@ -161,10 +161,13 @@ class EventStudyResult(EstimationResult):
     critical_value: float | None = None
     reference: int = -1
 
-    def plot(self, ax=None, level: float = 0.95, uniform: bool = True):
+    def plot(
+        self, ax=None, level: float = 0.95, uniform: bool = True, lang: str = "en", title=None
+    ):
+        """Event-time estimates with intervals (see :func:`werkeffect.did.event_study_plot`)."""
         from werkeffect.did.plot import event_study_plot
 
-        return event_study_plot(self, ax=ax, level=level, uniform=uniform)
+        return event_study_plot(self, ax=ax, level=level, uniform=uniform, lang=lang, title=title)
 
 
 class EventStudy:
@@ -386,7 +389,8 @@ class EventStudy:
         return EventStudyResult(
             params=params,
             std_errors=std,
-            method="TWFE event study (within estimator, cluster-robust CR1)",
+            method="TWFE event study (within estimator, "
+            + ("wild cluster bootstrap intervals)" if wild else "cluster-robust CR1)"),
             estimand="event-time coefficients relative to the period before treatment",
             n={"n": fit.n_obs, "n_units": int(uid.max()) + 1, "n_clusters": g},
             assumptions=(

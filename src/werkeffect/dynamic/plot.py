@@ -8,10 +8,24 @@ BLUE = "#00468b"
 RED = "#ed0000"
 
 
-def plot_att(res, ax=None, level: float = 0.95, horizon: int | None = None):
-    """ATT(u, h) against elapsed month u with intervals; one series per horizon."""
+#: plot_att's words: legend, x axis, y axis (durable, other), title
+ATT_PLOT_WORDS = {
+    "en": ("h = {h} months (average {avg})",
+           "elapsed benefit duration at programme start, u (months)",
+           "ATT(u, h): durable exit to work within h months",
+           "ATT(u, h): exit to work within h months", "{method} ({level}% intervals)"),
+    "nl": ("h = {h} maanden (gemiddeld {avg})", "uitkeringsduur bij de start, u (maanden)",
+           "extra kans op duurzaam werk binnen h maanden", "extra kans op werk binnen h maanden",
+           "{method} ({level}%-intervallen)"),
+}  # fmt: skip
+
+
+def plot_att(res, ax=None, level: float = 0.95, horizon: int | None = None, lang: str = "en"):
+    """ATT(u, h) against elapsed month u with intervals; one series per horizon; ``lang``
+    (``en``/``nl``) for the words."""
     import matplotlib.pyplot as plt
 
+    legend, xlabel, y_durable, y_exit, title = ATT_PLOT_WORDS[lang]
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     ci = res.conf_int(level)
@@ -33,16 +47,20 @@ def plot_att(res, ax=None, level: float = 0.95, horizon: int | None = None):
             ms=4,
             capsize=2,
             color=c,
-            label=f"h = {h} months (average {res.params[('ATT', h)]:+.3f})",
+            label=legend.format(h=h, avg=_signed(res.params[("ATT", h)], lang)),
         )
         ax.axhline(res.params[("ATT", h)], color=c, lw=0.8, ls=":")
     ax.axhline(0, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("elapsed benefit duration at programme start, u (months)")
-    what = "durable exit to work" if res.outcome == "durable" else "exit to work"
-    ax.set_ylabel(f"ATT(u, h): {what} within h months")
-    ax.set_title(f"{res.method} ({level * 100:g}% intervals)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(y_durable if res.outcome == "durable" else y_exit)
+    ax.set_title(title.format(method=res.method, level=f"{level * 100:g}"))
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+def _signed(x: float, lang: str) -> str:
+    text = f"{x:+.3f}"
+    return text.replace(".", ",").replace("-", "−") if lang == "nl" else text
 
 
 def plot_curves(res, u: int | None = None, ax=None, what: str = "survival"):

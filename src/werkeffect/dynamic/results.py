@@ -81,13 +81,21 @@ class DynamicResult(EstimationResult):
         }
 
     # -- plots -------------------------------------------------------------------------------
-    def plot(self, ax=None, level: float = 0.95, horizon: int | None = None, kind: str = "att"):
-        """ATT(u, h) by u with intervals (``kind="att"``), or the curves (``kind="curves"``)."""
+    def plot(
+        self,
+        ax=None,
+        level: float = 0.95,
+        horizon: int | None = None,
+        kind: str = "att",
+        lang: str = "en",
+    ):
+        """ATT(u, h) by u with intervals (``kind="att"``; ``lang`` ``en``/``nl`` for its
+        words), or the curves (``kind="curves"``)."""
         from werkeffect.dynamic.plot import plot_att, plot_curves
 
         if kind == "curves":
             return plot_curves(self, ax=ax)
-        return plot_att(self, ax=ax, level=level, horizon=horizon)
+        return plot_att(self, ax=ax, level=level, horizon=horizon, lang=lang)
 
     def plot_curves(self, u: int | None = None, ax=None, what: str = "survival"):
         """Survival (still on benefit) or cumulative incidence after u, treated vs controls."""

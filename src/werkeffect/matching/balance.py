@@ -222,9 +222,22 @@ def love_plot(
     return ax
 
 
-def overlap_plot(ps, treatment, ax=None, bins: int = 30, weights=None):
-    """Histograms of the propensity score by group (mirrored), optionally weighted."""
+#: the overlap plot's words: treated, control, weighted control, x axis, y axis, title
+OVERLAP_PLOT_WORDS = {
+    "en": ("treated", "control", "control (weighted)", "propensity score",
+           "density (controls below the axis)", "Overlap of propensity scores"),
+    "nl": ("deelnemers", "vergelijkingsgroep", "vergelijkingsgroep (gewogen)",
+           "propensity score (kans op deelname)", "dichtheid (vergelijkingsgroep onder de as)",
+           "Overlap van de propensity scores"),
+}  # fmt: skip
+
+
+def overlap_plot(ps, treatment, ax=None, bins: int = 30, weights=None, lang: str = "en"):
+    """Histograms of the propensity score by group (mirrored), optionally weighted;
+    ``lang`` (``en``/``nl``) for the words."""
     import matplotlib.pyplot as plt
+
+    treated_w, control_w, weighted_w, xlabel, ylabel, title = OVERLAP_PLOT_WORDS[lang]
 
     p = np.asarray(ps, dtype=float)
     d = np.asarray(treatment).astype(int)
@@ -235,15 +248,15 @@ def overlap_plot(ps, treatment, ax=None, bins: int = 30, weights=None):
     h0, _ = np.histogram(p[d == 0], bins=edges, density=True)
     mids = (edges[:-1] + edges[1:]) / 2
     width = edges[1] - edges[0]
-    ax.bar(mids, h1, width=width, color="#00468b", alpha=0.7, label="treated")
-    ax.bar(mids, -h0, width=width, color="#b2182b", alpha=0.7, label="control")
+    ax.bar(mids, h1, width=width, color="#00468b", alpha=0.7, label=treated_w)
+    ax.bar(mids, -h0, width=width, color="#b2182b", alpha=0.7, label=control_w)
     if weights is not None:
         w = np.asarray(weights, dtype=float)
         h0w, _ = np.histogram(p[d == 0], bins=edges, weights=w[d == 0], density=True)
-        ax.step(mids, -h0w, where="mid", color="black", lw=1, label="control (weighted)")
+        ax.step(mids, -h0w, where="mid", color="black", lw=1, label=weighted_w)
     ax.axhline(0, color="black", lw=0.5)
-    ax.set_xlabel("propensity score")
-    ax.set_ylabel("density (controls below the axis)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend()
-    ax.set_title("Overlap of propensity scores")
+    ax.set_title(title)
     return ax

@@ -26,6 +26,47 @@ class RandomizationResult(EstimationResult):
     def pvalues(self) -> pd.Series:
         return pd.Series(self.extra["p_value"], index=self.params.index, name="p_value")
 
+    def plot(self, ax=None, level: float | None = None, lang: str = "en", bins: int = 40):
+        """The randomisation distribution under the sharp null (histogram) with the observed
+        difference; the assignments at least as extreme shaded (they make the p-value).
+        ``lang`` (``en``/``nl``) for the words; ``level`` is unused (the p-value speaks)."""
+        import matplotlib.pyplot as plt
+
+        words = RI_PLOT_WORDS[lang]
+        null = np.asarray(self.extra["null_distribution"], dtype=float)
+        obs = float(self.params.iloc[0])
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.2, 3.4))
+        edges = np.histogram_bin_edges(np.append(null, obs), bins=bins)
+        alt = self.extra.get("alternative", "two-sided")
+        far = {
+            "two-sided": np.abs(null) >= abs(obs),
+            "greater": null >= obs,
+            "less": null <= obs,
+        }[alt]
+        ax.hist(null[~far], bins=edges, color="#b9c4d0", label=words[0])
+        ax.hist(null[far], bins=edges, color="#b2182b", label=words[1])
+        ax.axvline(obs, color="#00468b", lw=2, label=words[2])
+        ax.set_xlabel(words[3])
+        ax.set_ylabel(words[4])
+        ax.legend(frameon=False, fontsize=8)
+        p_text, n_text = f"{self.extra['p_value']:.3f}", f"{self.extra['n_assignments']:,}"
+        if lang == "nl":  # decimal comma, thousands point
+            p_text, n_text = p_text.replace(".", ","), n_text.replace(",", ".")
+        ax.set_title(words[5].format(p=p_text, n=n_text))
+        return ax
+
+
+#: words of the randomisation plot: null, as extreme, observed, x axis, y axis, title
+RI_PLOT_WORDS = {
+    "en": ("assignments under no effect", "at least as extreme", "observed difference",
+           "difference (treated minus control)", "number of assignments",
+           "Randomisation test: p = {p} over {n} assignments"),
+    "nl": ("toewijzingen zonder effect", "minstens zo extreem", "waargenomen verschil",
+           "verschil (deelnemers min vergelijking)", "aantal toewijzingen",
+           "Randomisatietoets: p = {p} over {n} toewijzingen"),
+}  # fmt: skip
+
 
 def _assignments_exact(strata: np.ndarray, n_treat: np.ndarray, n: int) -> np.ndarray:
     """All within-stratum assignments, as a (n_assignments, n) 0/1 matrix."""

@@ -6,7 +6,7 @@ duration) and right censoring; risk sets are ``entry < t <= duration``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -291,8 +291,14 @@ class SurvivalCurveResult(EstimationResult):
         xlabel: str = "months on benefit",
         ylabel: str | None = None,
         colors: Sequence[str] | None = None,
+        xlim: tuple[float, float] | None = None,
+        labels: Mapping | None = None,
+        title: str | None = None,
+        risk_title: str = "number at risk",
     ):
-        """Step curves with confidence bands and a risk table underneath."""
+        """Step curves with confidence bands and a risk table underneath; ``xlim``,
+        ``labels``, ``title`` and ``risk_title`` as in
+        :func:`werkeffect.survival.plotting.plot_curves`."""
         from werkeffect.survival.plotting import plot_curves
 
         return plot_curves(
@@ -303,6 +309,10 @@ class SurvivalCurveResult(EstimationResult):
             xlabel=xlabel,
             ylabel=ylabel or self.extra.get("ylabel", ""),
             colors=colors,
+            xlim=xlim,
+            labels=labels,
+            title=title,
+            risk_title=risk_title,
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -17,11 +17,19 @@ def plot_curves(
     xlabel: str = "months on benefit",
     ylabel: str = "",
     colors: Sequence[str] | None = None,
+    xlim: tuple[float, float] | None = None,
+    labels: Mapping | None = None,
+    title: str | None = None,
+    risk_title: str = "number at risk",
 ):
     """Draw step curves of a :class:`SurvivalCurveResult` with bands and a risk table.
 
-    Bands are the pointwise intervals computed at ``fit(level=...)``. Returns the curve Axes;
-    the risk-table Axes is ``ax.risk_table_ax``.
+    Bands are the pointwise intervals computed at ``fit(level=...)``. ``xlim`` limits the
+    time axis and the risk table to it (set it here rather than with ``ax.set_xlim`` after:
+    the table's counts past the axis would stretch the saved figure). ``labels`` names the
+    curves in the legend (by cause or group value, e.g. ``{1: "work"}``); ``title`` replaces
+    the method's name ("" for none); ``risk_title`` heads the risk table. Returns the curve
+    Axes; the risk-table Axes is ``ax.risk_table_ax``.
     """
     import matplotlib.pyplot as plt
 
@@ -43,10 +51,11 @@ def plot_curves(
         key = key if isinstance(key, tuple) else (key,)
         gname = res.extra.get("group_name") or "group"
         label = ", ".join(
-            f"{gname if k == 'group' else k}={v}"
+            str(labels[v]) if labels is not None and v in labels
+            else f"{gname if k == 'group' else k}={v}"
             for k, v in zip(keys, key, strict=True)
             if not (k == "group" and v == "all")
-        )
+        )  # fmt: skip
         col = colors[i % len(colors)]
         t = np.concatenate(([0.0], c["time"].to_numpy(), [tmax]))
         y = np.concatenate(([start], c["estimate"].to_numpy(), [c["estimate"].iloc[-1]]))
@@ -60,19 +69,22 @@ def plot_curves(
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False)
-    ax.set_title(f"{res.method} ({level * 100:g}% bands)")
+    ax.set_title(f"{res.method} ({level * 100:g}% bands)" if title is None else title)
+    lo_t, hi_t = xlim if xlim is not None else (0.0, tmax)
+    if xlim is not None:
+        ax.set_xlim(*xlim)
     if risk_times is None:
-        risk_times = np.linspace(0, tmax, 6).round(0)
+        risk_times = np.linspace(lo_t, hi_t, 6).round(0)
+    risk_times = [t for t in risk_times if lo_t <= t <= hi_t]
     tab = res.risk_table(risk_times)
     for i, (lab, row) in enumerate(tab.iterrows()):
         yy = len(tab) - 1 - i
         for t, v in zip(tab.columns, row, strict=True):
-            # clipped: a count beyond a later set_xlim neither shows nor widens the figure
-            axt.text(t, yy, f"{int(v):,}", ha="center", va="center", fontsize=8, clip_on=True)
+            axt.text(t, yy, f"{int(v):,}", ha="center", va="center", fontsize=8)
         axt.text(
             -0.02,
             yy,
-            str(lab),
+            "" if str(lab) == "all" else str(labels.get(lab, lab) if labels else lab),
             ha="right",
             va="center",
             fontsize=8,
@@ -80,7 +92,7 @@ def plot_curves(
         )
     axt.set_ylim(-0.6, len(tab) - 0.4)
     axt.set_yticks([])
-    axt.set_title("number at risk", fontsize=8, loc="left")
+    axt.set_title(risk_title, fontsize=8, loc="left")
     for side in ("top", "right", "left"):
         axt.spines[side].set_visible(False)
     axt.set_xlabel(xlabel)
