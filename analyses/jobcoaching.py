@@ -46,10 +46,11 @@ from werkeffect.survival import AalenJohansen, CoxPH, KaplanMeier, TimingOfEvent
 
 WINDOW_START = "2015-01-01"
 PLOT_MONTHS = 120
-RISK_TABLE_MONTHS = (0, 24, 48, 72, 96, 120)  # the risk table under the curves
+RISK_TABLE_MONTHS = (1, 24, 48, 72, 96, 120)  # the risk table under the curves (month 1:
+# at month 0 nobody is at risk yet, everyone enters at the start of the month)
 #: the curves' words in Dutch, as the other figures (the exit causes of data.frames.CAUSES)
 CURVE_WORDS = {"xlabel": "maanden sinds start uitkering", "title": "",
-               "risk_title": "aantal nog in de bijstand"}  # fmt: skip
+               "risk_title": "aantal nog in de bijstand", "thousands": "."}  # fmt: skip
 CAUSE_NAMES_NL = {1: "werk", 2: "scholing", 3: "overig"}
 MUNICIPALITY = "Groningen"
 #: the timing-of-events model may use up to this many mass points; the AIC chooses (the

@@ -521,9 +521,11 @@ def markdown_table(
                     body[i].append(yes_no[0] if v else yes_no[1])
                 else:
                     body[i].append("" if _missing(v) else _md_escape(str(v)))
-    # the dashes set relative column widths when pandoc wraps a wide table
+    # the dashes set relative column widths when pandoc wraps a wide table; two more for the
+    # cell padding, so a narrow column of numbers does not run into its neighbour in the PDF
     widths = [
-        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 28) for r in body]) for j in range(len(cols))
+        max([len(heads[j]) // 2, 3] + [min(len(r[j]), 28) + 2 for r in body])
+        for j in range(len(cols))
     ]
     align = [
         (":" + "-" * w if a.startswith(":") else "-" * w + ":")

@@ -295,9 +295,10 @@ class SurvivalCurveResult(EstimationResult):
         labels: Mapping | None = None,
         title: str | None = None,
         risk_title: str = "number at risk",
+        thousands: str = ",",
     ):
         """Step curves with confidence bands and a risk table underneath; ``xlim``,
-        ``labels``, ``title`` and ``risk_title`` as in
+        ``labels``, ``title``, ``risk_title`` and ``thousands`` as in
         :func:`werkeffect.survival.plotting.plot_curves`."""
         from werkeffect.survival.plotting import plot_curves
 
@@ -313,6 +314,7 @@ class SurvivalCurveResult(EstimationResult):
             labels=labels,
             title=title,
             risk_title=risk_title,
+            thousands=thousands,
         )
 
 
