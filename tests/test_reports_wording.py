@@ -195,3 +195,21 @@ def test_proportional_hazards_sentence_follows_the_test(demo_results, tmp_path):
     text = _report_text(results, "jobcoaching", tmp_path / "out2")
     assert "Voor jobcoaching wijst de toets erop dat het effect met de duur verandert" in text
     assert "(p = 0,004)" in text and "wijst daar niet tegen" not in text
+
+
+def test_parallel_trends_breakdown_follows_the_table():
+    from werkeffect.reports.wording import parallel_trends_breakdown
+
+    def table(lowers, uppers):
+        return pd.DataFrame({"M": [0.0, 0.5, 1.0], "lower": lowers, "upper": uppers})
+
+    breaks = table([-0.06, -0.13, -0.24], [-0.02, 0.09, 0.19])
+    assert parallel_trends_breakdown(breaks).startswith("Bij M = 0,5 bevat het interval nul al")
+    assert "At M = 0.5 the interval already" in parallel_trends_breakdown(breaks, "en")
+    holds = table([-0.06, -0.05, -0.04], [-0.02, -0.01, -0.005])
+    assert parallel_trends_breakdown(holds).startswith(
+        "Ook bij M = 1,0 bevat het interval nul niet"
+    )
+    at_zero = table([-0.06, -0.13, -0.24], [0.02, 0.09, 0.19])
+    assert "M = 0" in parallel_trends_breakdown(at_zero)
+    assert parallel_trends_breakdown(None) == ""

@@ -83,3 +83,44 @@ def net_result(lower: object, upper: object, lang: str = "nl") -> str:
         if nl
         else f"has a net result {between}: both a gain and a loss are possible"
     )
+
+
+def parallel_trends_breakdown(table, lang: str = "nl") -> str:
+    """What the sensitivity to parallel trends (Rambachan & Roth; columns ``M``, ``lower``,
+    ``upper``) says, as a sentence: the smallest M whose robust interval holds no effect,
+    or that none of the M's in the table reaches it."""
+    nl = lang == "nl"
+    if table is None or not {"M", "lower", "upper"} <= set(table.columns) or table.empty:
+        return ""
+    rows = table.sort_values("M")
+    spans = [
+        interval_side(lo, hi) == "spans"
+        for lo, hi in zip(rows["lower"], rows["upper"], strict=True)
+    ]
+    ms = rows["M"].to_list()
+    if not any(spans):
+        top = fmt_num(ms[-1], 1, lang)
+        return (
+            f"Ook bij M = {top} bevat het interval nul niet: de conclusie houdt stand bij "
+            "afwijkingen van de parallelle trends tot die grootte."
+            if nl
+            else f"Even at M = {top} the interval excludes zero: the conclusion holds for "
+            "deviations from parallel trends up to that size."
+        )
+    first = ms[spans.index(True)]
+    if first == 0:
+        return (
+            "Al zonder afwijking (M = 0) bevat het interval nul."
+            if nl
+            else "Even without a deviation (M = 0) the interval contains zero."
+        )
+    m = fmt_num(first, 1, lang)
+    return (
+        f"Bij M = {m} bevat het interval nul al: een afwijking van de trends na de start van "
+        f"hooguit {m} keer de grootste vóór de start is genoeg om het effect niet meer van nul "
+        "te onderscheiden."
+        if nl
+        else f"At M = {m} the interval already contains zero: a post-start deviation of at "
+        f"most {m} times the largest one before the start is enough to make the effect "
+        "indistinguishable from zero."
+    )
