@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 import werkeffect
 from werkeffect.analysis import (
     Evaluation,
+    add_drawn_figure,
     add_ratio_estimate,
     dummies,
     open_evaluation,
@@ -48,10 +48,17 @@ WINDOW_START = "2015-01-01"
 PLOT_MONTHS = 120
 RISK_TABLE_MONTHS = (1, 24, 48, 72, 96, 120)  # the risk table under the curves (month 1:
 # at month 0 nobody is at risk yet, everyone enters at the start of the month)
-#: the curves' words in Dutch, as the other figures (the exit causes of data.frames.CAUSES)
-CURVE_WORDS = {"xlabel": "maanden sinds start uitkering", "title": "",
-               "risk_title": "aantal nog in de bijstand", "thousands": "."}  # fmt: skip
-CAUSE_NAMES_NL = {1: "werk", 2: "scholing", 3: "overig"}
+#: the curves' words (the exit causes are those of data.frames.CAUSES)
+CURVE_WORDS = {
+    "nl": {"xlabel": "maanden sinds start uitkering", "title": "",
+           "risk_title": "aantal nog in de bijstand", "thousands": "."},
+    "en": {"xlabel": "months since the benefit started", "title": "",
+           "risk_title": "number still on benefit", "thousands": ","},
+}  # fmt: skip
+CAUSE_NAMES = {"nl": {1: "werk", 2: "scholing", 3: "overig"},
+               "en": {1: "work", 2: "education", 3: "other"}}  # fmt: skip
+STILL_ON_BENEFIT = {"nl": "nog in de bijstand", "en": "still on benefit"}
+CUMULATIVE_EXIT = {"nl": "cumulatieve uitstroom", "en": "cumulative exit"}
 MUNICIPALITY = "Groningen"
 #: the timing-of-events model may use up to this many mass points; the AIC chooses (the
 #: specification of the Monte Carlo in tests/test_toe_montecarlo.py)
@@ -370,16 +377,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="Effect naar uitkeringsduur bij de start (u) en horizon (h)",
         caption_en="Effect by elapsed duration at start (u) and horizon (h)",
     )
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    vdbv.plot(ax=ax, horizon=12, lang="nl")
-    w.add_figure(
+    add_drawn_figure(
+        w,
         "dynamic_att",
-        fig,
+        lambda ax, lang: vdbv.plot(ax=ax, horizon=12, lang=lang),
         caption_nl="Extra kans op werk binnen 12 maanden naar uitkeringsduur bij de start",
         caption_en="Extra probability of work within 12 months by elapsed duration at start",
         min_count=int(vdbv.cohorts["n_treated"].min()),
     )
-    plt.close(fig)
 
     # -- nazorg: does support after starting work prevent a return to bijstand? ----------
     # the job spells of the timing-of-events model: one definition of a return
@@ -440,29 +445,36 @@ def main(argv: Sequence[str] | None = None) -> None:
         "duration",
         risk_set_columns=["at_risk"],
     )
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    km.plot(ax=ax, risk_times=RISK_TABLE_MONTHS, xlim=(0, PLOT_MONTHS), **CURVE_WORDS,
-            ylabel="nog in de bijstand")  # fmt: skip
-    w.add_figure(
+    add_drawn_figure(
+        w,
         "km_exit",
-        fig,
+        lambda ax, lang: km.plot(
+            ax=ax,
+            risk_times=RISK_TABLE_MONTHS,
+            xlim=(0, PLOT_MONTHS),
+            **CURVE_WORDS[lang],
+            ylabel=STILL_ON_BENEFIT[lang],
+        ),
         caption_nl="Aandeel nog in de bijstand naar uitkeringsduur (Kaplan–Meier)",
         caption_en="Share still on benefit by elapsed duration (Kaplan–Meier)",
         min_count=smallest_risk_set(km, PLOT_MONTHS),
     )
-    plt.close(fig)
     aj = AalenJohansen(spells, duration="duration", cause="cause", entry="entry").fit()
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    aj.plot(ax=ax, risk_times=RISK_TABLE_MONTHS, xlim=(0, PLOT_MONTHS), **CURVE_WORDS,
-            ylabel="cumulatieve uitstroom", labels=CAUSE_NAMES_NL)  # fmt: skip
-    w.add_figure(
+    add_drawn_figure(
+        w,
         "cif_exit",
-        fig,
+        lambda ax, lang: aj.plot(
+            ax=ax,
+            risk_times=RISK_TABLE_MONTHS,
+            xlim=(0, PLOT_MONTHS),
+            **CURVE_WORDS[lang],
+            ylabel=CUMULATIVE_EXIT[lang],
+            labels=CAUSE_NAMES[lang],
+        ),
         caption_nl="Cumulatieve uitstroom naar werk, scholing en overig (Aalen–Johansen)",
         caption_en="Cumulative incidence of exit to work, education and other",
         min_count=smallest_risk_set(aj, PLOT_MONTHS),
     )
-    plt.close(fig)
 
     # -- balance of participants and others at spell start --------------------------------
     spells["participant"] = spells["programme_start"].notna().astype(int)
@@ -479,15 +491,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="Verschillen in kenmerken tussen deelnemers en overige uitkeringen (SMD)",
         caption_en="Differences in characteristics, participants versus others (SMD)",
     )
-    fig, ax = plt.subplots(figsize=(6.2, 4.2))
-    love_plot(bal, ax=ax, labels=covariate_label, lang="nl")  # Dutch, as the other figures
-    w.add_figure(
+    add_drawn_figure(
+        w,
         "love_plot",
-        fig,
+        lambda ax, lang: love_plot(
+            bal, ax=ax, labels=lambda c: covariate_label(c, lang), lang=lang
+        ),
+        figsize=(6.2, 4.2),
         caption_nl="Gestandaardiseerde verschillen tussen deelnemers en overige uitkeringen",
         caption_en="Standardised differences, participants versus others",
     )
-    plt.close(fig)
 
     # -- sensitivity: E-value of the Cox hazard ratio ------------------------------------
     hr = float(np.exp(cox.params["treated"]))
@@ -543,15 +556,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 label_nl=TERM_LABELS[term][0],
                 label_en=TERM_LABELS[term][1],
             )
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    cb.plot(ax=ax, lang="nl")
-    w.add_figure(
+    add_drawn_figure(
+        w,
         "break_even",
-        fig,
+        lambda ax, lang: cb.plot(ax=ax, lang=lang),
         caption_nl="Besparing op uitkeringen per deelnemer tegenover de kosten van jobcoaching",
         caption_en="Benefit savings per participant against the cost of jobcoaching",
     )
-    plt.close(fig)
 
     w.add_assumption(
         "Geen anticipatie: de kans op werk verandert niet al vóór de start van jobcoaching.",

@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from werkeffect.analysis import add_wald_estimate, open_evaluation, run_main
+from werkeffect.analysis import add_drawn_figure, add_wald_estimate, open_evaluation, run_main
 from werkeffect.monitor import (
     EXITS_TO_WORK_ACHIEVED,
     EXITS_TO_WORK_TARGET,
@@ -155,27 +154,34 @@ def main(argv: Sequence[str] | None = None) -> None:
         name="independent_errors",
     )
 
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    years = table["year"].astype(int).astype(str)
-    ax.bar(years, table["exits_work"], color="#9db7d5", label="uitstroom naar werk")
-    ax.bar(years, table["extra_exits"], color="#00468b", label="waarvan extra door jobcoaching")
-    has_target = table["target"].notna()
-    ax.plot(years[has_target], table.loc[has_target, "target"], "D", color="#c0392b",
-            label="doelstelling")  # fmt: skip
-    has_rep = table["reported"].notna()
-    ax.plot(years[has_rep], table.loc[has_rep, "reported"], "o", color="#333333",
-            label="gerapporteerd")  # fmt: skip
-    ax.set_ylabel("personen")
-    ax.legend(frameon=False, fontsize=8)
-    w.add_figure(
+    def draw(ax, lang: str) -> None:
+        words = {
+            "nl": ("uitstroom naar werk", "waarvan extra door jobcoaching", "doelstelling",
+                   "gerapporteerd", "personen"),
+            "en": ("exits to work", "of which extra due to jobcoaching", "target", "reported",
+                   "persons"),
+        }[lang]  # fmt: skip
+        years = table["year"].astype(int).astype(str)
+        ax.bar(years, table["exits_work"], color="#9db7d5", label=words[0])
+        ax.bar(years, table["extra_exits"], color="#00468b", label=words[1])
+        has_target = table["target"].notna()
+        ax.plot(years[has_target], table.loc[has_target, "target"], "D", color="#c0392b",
+                label=words[2])  # fmt: skip
+        has_rep = table["reported"].notna()
+        ax.plot(years[has_rep], table.loc[has_rep, "reported"], "o", color="#333333",
+                label=words[3])  # fmt: skip
+        ax.set_ylabel(words[4])
+        ax.legend(frameon=False, fontsize=8)
+
+    add_drawn_figure(
+        w,
         "exits_vs_targets",
-        fig,
+        draw,
         caption_nl="Uitstroom naar werk per jaar tegenover de doelstellingen",
         caption_en="Exits to work per year against the targets",
         data=table[["year", "exits_work"]],
         count_columns=["exits_work"],
     )
-    plt.close(fig)
     w.add_note(
         "De extra uitstroom telt een deelnemer mee in het jaar waarin jobcoaching begon; de "
         "rest van de uitstroom was er ook zonder het programma gekomen.",

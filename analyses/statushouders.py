@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from werkeffect.analysis import add_naive_difference, open_evaluation, run_main
+from werkeffect.analysis import add_drawn_figure, add_naive_difference, open_evaluation, run_main
 from werkeffect.matching import (
     NearestNeighborMatch,
     love_plot,
@@ -149,16 +148,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         label_nl="Extra kans op werk na 12 maanden (randomisatie-interval)",
         label_en="Extra probability of work at 12 months (randomisation interval)",
     )
-    fig, ax = plt.subplots(figsize=(6.2, 3.4))
-    ri.plot(ax=ax, lang="nl")
-    w.add_figure(
+    add_drawn_figure(
+        w,
         "ri_distribution",
-        fig,
+        lambda ax, lang: ri.plot(ax=ax, lang=lang),
+        figsize=(6.2, 3.4),
         caption_nl="Randomisatietoets: geschat effect tegenover toevallige toewijzingen",
         caption_en="Randomisation test: estimated effect against random assignments",
         min_count=n_treated,
     )
-    plt.close(fig)
 
     # -- naive comparison ------------------------------------------------------------------
     t = frame["treated"] == 1
@@ -194,22 +192,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="Balans van kenmerken vóór en na matching (SMD)",
         caption_en="Balance of characteristics before and after matching (SMD)",
     )
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    love_plot(bal, ax=ax, labels=covariate_label, lang="nl")  # Dutch, as the other figures
-    w.add_figure("love_plot", fig, caption_nl="Gestandaardiseerde verschillen vóór en na matching",
-                 caption_en="Standardised differences before and after matching")  # fmt: skip
-    plt.close(fig)
+    add_drawn_figure(
+        w,
+        "love_plot",
+        lambda ax, lang: love_plot(
+            bal, ax=ax, labels=lambda c: covariate_label(c, lang), lang=lang
+        ),
+        caption_nl="Gestandaardiseerde verschillen vóór en na matching",
+        caption_en="Standardised differences before and after matching",
+    )
     if match.ps is not None:
-        fig, ax = plt.subplots(figsize=(6.2, 3.4))
-        overlap_plot(match.ps.to_numpy(), frame["treated"].to_numpy(), ax=ax, lang="nl")
-        w.add_figure(
+        add_drawn_figure(
+            w,
             "overlap",
-            fig,
+            lambda ax, lang: overlap_plot(
+                match.ps.to_numpy(), frame["treated"].to_numpy(), ax=ax, lang=lang
+            ),
+            figsize=(6.2, 3.4),
             caption_nl="Overlap van de propensity scores",
             caption_en="Overlap of the propensity scores",
             min_count=n_treated,
         )
-        plt.close(fig)
     desc = (
         frame.groupby("treated")[["age", "female", "startkwalificatie", "employed_12m"]]
         .mean()
@@ -283,14 +286,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="Kans om een effect van deze omvang aan te tonen (power) bij deze pilot",
         caption_en="Probability of detecting an effect of this size (power) in this pilot",
     )
-    fig, ax = plt.subplots(figsize=(6.2, 3.4))
-    ax.plot(curve["effect"], curve["power"], marker="o", color="#00468b")
-    ax.axhline(0.8, color="grey", ls="--", lw=0.8)
-    ax.set_xlabel("werkelijk effect (kans op werk, absoluut)")
-    ax.set_ylabel("power")
-    w.add_figure("power_curve", fig, caption_nl="Power van de pilot naar effectgrootte",
-                 caption_en="Power of the pilot by effect size")  # fmt: skip
-    plt.close(fig)
+
+    def draw_power(ax, lang: str) -> None:
+        ax.plot(curve["effect"], curve["power"], marker="o", color="#00468b")
+        ax.axhline(0.8, color="grey", ls="--", lw=0.8)
+        ax.set_xlabel({"nl": "werkelijk effect (kans op werk, absoluut)",
+                       "en": "true effect (probability of work, absolute)"}[lang])  # fmt: skip
+        ax.set_ylabel("power")
+
+    add_drawn_figure(w, "power_curve", draw_power, figsize=(6.2, 3.4),
+                     caption_nl="Power van de pilot naar effectgrootte",
+                     caption_en="Power of the pilot by effect size")  # fmt: skip
 
     w.add_assumption(
         "Deelnemers en gematchte vergelijkingspersonen verschillen alleen in geregistreerde "

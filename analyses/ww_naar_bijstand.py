@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from werkeffect.analysis import (
     Evaluation,
+    add_drawn_figure,
     add_naive_difference,
     add_ratio_estimate,
     open_evaluation,
@@ -282,22 +282,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     trend = trend.groupby(["groep", "period"], observed=True)[["weighted", "n"]].sum()
     trend["instroom"] = trend["weighted"] / trend["n"]
     trend = trend.reset_index()
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    for name, sub in trend.groupby("groep"):
-        ax.plot(sub["period"], sub["instroom"], marker="o", label=name)
-    ax.axvline(groups.min() - 0.5, color="grey", ls="--", lw=0.8)
-    ax.set_xlabel("halfjaar van einde WW (1 = 2017-H1)")
-    ax.set_ylabel("instroom binnen 6 maanden")
-    ax.legend(frameon=False)
-    w.add_figure(
+
+    def draw_trends(ax, lang: str) -> None:
+        others = {"nl": "vergelijkingsgemeenten", "en": "comparison municipalities"}[lang]
+        for name, sub in trend.groupby("groep"):
+            ax.plot(sub["period"], sub["instroom"], marker="o",
+                    label=others if name == "vergelijkingsgemeenten" else name)  # fmt: skip
+        ax.axvline(groups.min() - 0.5, color="grey", ls="--", lw=0.8)
+        ax.set_xlabel({"nl": "halfjaar van einde WW (1 = 2017-H1)",
+                       "en": "half-year WW ended (1 = 2017-H1)"}[lang])  # fmt: skip
+        ax.set_ylabel({"nl": "instroom binnen 6 maanden", "en": "inflow within 6 months"}[lang])
+        ax.legend(frameon=False)
+
+    add_drawn_figure(
+        w,
         "inflow_trends",
-        fig,
+        draw_trends,
         caption_nl="Instroom in de bijstand binnen 6 maanden na einde WW, per halfjaar",
         caption_en="Inflow into bijstand within 6 months after WW ends, by half-year",
         data=trend[["groep", "period", "n"]].rename(columns={"n": "aantal"}),
         count_columns=["aantal"],
     )
-    plt.close(fig)
 
     # -- event study, pre-trends, sensitivity ---------------------------------------------
     with ev.step("event study", warnings_note="event study"):
@@ -318,36 +323,43 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="Effect per halfjaar vóór en na de start (event study)",
         caption_en="Effect by half-year before and after the start (event study)",
     )
-    fig, ax = plt.subplots(figsize=(6.2, 3.6))
-    event_study_plot(es, ax=ax, lang="nl", title="")
-    ax.set_xlabel("halfjaren ten opzichte van de start")
-    w.add_figure(
+
+    def draw_event_study(ax, lang: str) -> None:
+        event_study_plot(es, ax=ax, lang=lang, title="")
+        ax.set_xlabel({"nl": "halfjaren ten opzichte van de start",
+                       "en": "half-years relative to the start"}[lang])  # fmt: skip
+
+    add_drawn_figure(
+        w,
         "event_study",
-        fig,
+        draw_event_study,
         caption_nl="Event study: effect op de instroom per halfjaar ten opzichte van de start",
         caption_en="Event study: effect on inflow by half-year relative to the start",
         min_count=int(individual.groupby("period").size().min()),
     )
-    plt.close(fig)
     w.add_table(
         "honestdid",
         honest.to_frame(),
         caption_nl="Gevoeligheid voor schending van parallelle trends (Rambachan & Roth)",
         caption_en="Sensitivity to violations of parallel trends (Rambachan & Roth)",
     )
-    fig, ax = plt.subplots(figsize=(6.2, 3.4))
     ht = honest.to_frame()
-    ax.vlines(ht["M"], ht["lower"], ht["upper"], color="#00468b", lw=3)
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel("M (toegestane schending, relatief)")
-    ax.set_ylabel("effect op instroom")
-    w.add_figure(
+
+    def draw_honest(ax, lang: str) -> None:
+        ax.vlines(ht["M"], ht["lower"], ht["upper"], color="#00468b", lw=3)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xlabel({"nl": "M (toegestane schending, relatief)",
+                       "en": "M (allowed violation, relative)"}[lang])  # fmt: skip
+        ax.set_ylabel({"nl": "effect op instroom", "en": "effect on inflow"}[lang])
+
+    add_drawn_figure(
+        w,
         "honestdid",
-        fig,
+        draw_honest,
+        figsize=(6.2, 3.4),
         caption_nl="Robuuste intervallen bij toenemende schending van parallelle trends",
         caption_en="Robust intervals as violations of parallel trends grow",
     )
-    plt.close(fig)
 
     # -- time to a job after WW ends ------------------------------------------------------
     jobs = time_to_job(ev, individual)

@@ -254,3 +254,31 @@ def test_an_old_flow_record_without_reason_nl_loads(tmp_path):
     res = read_results(path, validate=True)
     assert list(res.flow["reason_nl"]) == [""]
     assert list(res.flow["reason"]) == ["read spells.parquet"]
+
+
+def test_a_figure_drawn_in_both_languages_is_stored_twice(tmp_path):
+    """add_drawn_figure draws Dutch and English words; Dutch reports read the first, English
+    reports the second; a figure with one drawing serves both."""
+    from werkeffect.analysis import add_drawn_figure
+    from werkeffect.reports.helpers import Report
+
+    w = make_writer(tmp_path)
+
+    def draw(ax, lang):
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel({"nl": "maanden", "en": "months"}[lang])
+
+    open_before = set(plt.get_fignums())
+    add_drawn_figure(w, "lijn", draw, caption_nl="Een lijn", caption_en="A line")
+    assert set(plt.get_fignums()) == open_before  # both drawings were closed
+    path = w.write()
+    data = json.loads(path.read_text())
+    jsonschema.validate(data, SCHEMA)
+    assert data["figures"]["lijn"]["file_en"] == "figures/lijn.en.svg"
+    r = read_results(path.parent, validate=True)
+    assert r.figure_path("lijn").name == "lijn.svg"
+    assert r.figure_path("lijn", "en").name == "lijn.en.svg"
+    assert r.figure_path("lijn").read_bytes() != r.figure_path("lijn", "en").read_bytes()
+    assert r.figure_path("curve", "en").name == "curve.svg"  # one drawing: for both
+    assert "lijn.en.svg" in Report(tmp_path, "proef", "en").figure("lijn")
+    assert "lijn.svg" in Report(tmp_path, "proef").figure("lijn")

@@ -132,6 +132,31 @@ def run_main(main: Callable[[Sequence[str] | None], object], argv: Sequence[str]
     sys.exit(0)
 
 
+def add_drawn_figure(
+    writer: ResultsWriter,
+    name: str,
+    draw: Callable[[Any, str], Any],
+    *,
+    figsize: tuple[float, float] = (6.2, 3.6),
+    **kwargs: Any,
+) -> None:
+    """Draw a figure twice, with Dutch and with English words (``draw(ax, lang)``), and add
+    both (:meth:`ResultsWriter.add_figure`; ``kwargs`` are its captions and disclosure
+    arguments): Dutch reports show the first, English ones the second."""
+    import matplotlib.pyplot as plt
+
+    figs = []
+    try:
+        for lang in ("nl", "en"):
+            fig, ax = plt.subplots(figsize=figsize)
+            figs.append(fig)
+            draw(ax, lang)
+        writer.add_figure(name, figs[0], fig_en=figs[1], **kwargs)
+    finally:
+        for fig in figs:
+            plt.close(fig)
+
+
 def note_warnings(writer: ResultsWriter, caught: Iterable[warnings.WarningMessage], step: str):
     """Record the estimators' warnings as notes, so the report shows them."""
     seen: set[str] = set()

@@ -930,7 +930,7 @@ class Report:
         """A stored figure as a Markdown image with a label, or "niet beschikbaar"."""
         if self.res is None:
             return self.missing_results()
-        path = self.res.figure_path(name)
+        path = self.res.figure_path(name, self.lang)
         if path is None:
             return self.na(self.t(f"figuur '{name}' ontbreekt", f"figure '{name}' is missing"))
         entry = self.res["figures"][name]

@@ -446,8 +446,10 @@ class ResultsWriter:
         count_columns: Sequence[str] = (),
         risk_set_columns: Sequence[str] = (),
         min_count: int | None = None,
+        fig_en: Any = None,
     ) -> None:
-        """Add a matplotlib figure (or Axes), written as a reproducible SVG.
+        """Add a matplotlib figure (or Axes), written as a reproducible SVG; ``fig_en`` the
+        same figure with English words (``figures/<name>.en.svg``, which English reports show).
 
         A figure's pixels cannot be checked; pass the ``data`` it draws (checked like a
         table — a curve must already be cut where its risk set falls under the threshold)
@@ -483,15 +485,17 @@ class ResultsWriter:
                     f"{first['detail']}, column {first['column']}, {first['row']}); cut or "
                     "aggregate before drawing"
                 )
-        figure = getattr(fig, "figure", fig)
-        if not hasattr(figure, "savefig"):
-            raise TypeError(f"figure '{name}': expected a matplotlib Figure or Axes")
-        self._figure_data[name] = figure_svg(figure)
-        self.figures[name] = {
-            "file": f"figures/{name}.svg",
-            "caption_nl": caption_nl,
-            "caption_en": caption_en,
-        }
+        entry = {"file": f"figures/{name}.svg", "caption_nl": caption_nl, "caption_en": caption_en}
+        for key, drawn in ((name, fig), (f"{name}.en", fig_en)):
+            if drawn is None:
+                continue
+            figure = getattr(drawn, "figure", drawn)
+            if not hasattr(figure, "savefig"):
+                raise TypeError(f"figure '{key}': expected a matplotlib Figure or Axes")
+            self._figure_data[key] = figure_svg(figure)
+        if fig_en is not None:
+            entry["file_en"] = f"figures/{name}.en.svg"
+        self.figures[name] = entry
 
     def add_assumption(self, text_nl: str, text_en: str = "", *, name: str = "") -> None:
         """An identifying assumption in plain words (Dutch; English optional)."""
@@ -660,11 +664,14 @@ class ResultsFile:
             return None
         return pd.read_parquet(path)
 
-    def figure_path(self, name: str) -> Path | None:
+    def figure_path(self, name: str, lang: str = "nl") -> Path | None:
+        """The figure's file; for ``lang="en"`` its English drawing when there is one."""
         entry = self.data.get("figures", {}).get(name)
         if entry is None:
             return None
-        path = self.folder / entry["file"]
+        path = self.folder / (
+            entry.get("file_en") if lang == "en" and entry.get("file_en") else entry["file"]
+        )
         return path if path.is_file() else None
 
     @property
