@@ -27,6 +27,7 @@ from werkeffect.monitor import (
     EXITS_TO_WORK_TARGET,
     exits_by_year,
     monitor_table,
+    participant_exits_to_work,
     programme_starts_by_year,
 )
 from werkeffect.results.files import read_results
@@ -137,6 +138,29 @@ def main(argv: Sequence[str] | None = None) -> None:
         scale="count",
         label_nl=f"Extra uitstroom naar werk door jobcoaching, {YEARS[0]}–{YEARS[1]}",
         label_en=f"Extra exits to work due to jobcoaching, {YEARS[0]}-{YEARS[1]}",
+    )
+    # naive: every participant who found work within 12 months counted as a programme result
+    gross = participant_exits_to_work(ds, within_months=12)
+    gross = gross[gross["year"].between(*YEARS)]
+    n_part, n_exit = (
+        gross["participants"].to_numpy(float),
+        gross["exits_work_within"].to_numpy(float),
+    )
+    share = np.divide(n_exit, n_part, out=np.zeros_like(n_exit), where=n_part > 0)
+    add_wald_estimate(
+        w,
+        "programma.extra_exits_work",
+        float(n_exit.sum()),
+        float(np.sqrt(np.sum(n_part * share * (1 - share)))),
+        method="naive: every participant's exit to work within 12 months of the start counted "
+        "as a result of jobcoaching",
+        method_nl="naïef: elke uitstroom naar werk van een deelnemer binnen 12 maanden na de "
+        "start telt als resultaat van jobcoaching",
+        naive=True,
+        scale="count",
+        n_treated=int(n_part.sum()),
+        label_nl="Naïeve telling: deelnemers die binnen 12 maanden werk vonden",
+        label_en="Naive count: participants who found work within 12 months",
     )
     add_net_benefit(w, jc, _optional_results(Path(ev.args.out) / "ww_naar_bijstand"))
     w.add_assumption(

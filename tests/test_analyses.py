@@ -105,6 +105,11 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
             if rec["naive"] and name in ("jobcoaching", "ww_naar_bijstand"):
                 assert not covers, (name, key, rec["method"])
     assert checked >= 4
+    # the programme monitor's naive count (every participant who found work) is far above the
+    # extra exits the evaluation attributes to jobcoaching
+    mon = read_results(tmp_path / "results" / "programma")
+    naive = mon.estimate("programma.extra_exits_work", naive=True)
+    assert naive["lower"] > mon.estimate("programma.extra_exits_work")["upper"]
     # every stored table has rows (a disclosure cut once emptied the risk table), and the
     # reports find every table and figure they ask for
     for name in ("jobcoaching", "ww_naar_bijstand", "statushouders", "programma"):

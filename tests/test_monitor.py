@@ -58,3 +58,22 @@ def test_programme_starts_and_monitor_table():
 def test_unknown_municipality_is_an_error():
     with pytest.raises(ValueError, match="Utrecht"):
         exits_by_year(tiny_dataset(), municipality="Utrecht")
+
+
+def test_participant_exits_to_work_counts_exits_within_the_window():
+    """a starts jobcoaching 2019-01-01 in spell s1, which ends in work 2019-06-30 (within 12
+    months); b starts 2019-03-01 in s3, part-time work 2020-02-29 (within 12 months); with a
+    6-month window only a counts. c's nazorg is another programme."""
+    from werkeffect.monitor import participant_exits_to_work
+
+    ds = tiny_dataset()
+    out = participant_exits_to_work(ds)
+    assert out.to_dict("records") == [{"year": 2019, "participants": 2, "exits_work_within": 2}]
+    six = participant_exits_to_work(ds, within_months=6)
+    assert six["exits_work_within"].tolist() == [1]
+    # a participation of someone outside the municipality does not count
+    ds.programmes.loc[len(ds.programmes)] = ["p4", "d", "jobcoaching", pd.Timestamp("2019-02-01")]
+    assert participant_exits_to_work(ds)["participants"].tolist() == [2]
+    assert participant_exits_to_work(ds, municipality=None)["exits_work_within"].tolist() == [3]
+    assert programme_starts_by_year(ds).to_dict() == {2019: 2}
+    assert programme_starts_by_year(ds, municipality=None).to_dict() == {2019: 3}

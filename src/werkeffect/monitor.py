@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from werkeffect.data.dataset import Dataset
+from werkeffect.data.frames import DAYS_PER_MONTH
 
 #: Exits from bijstand to a regular paid job: achieved (2019, 2020) and targets (2021, 2022).
 EXITS_TO_WORK_ACHIEVED = {2019: 861, 2020: 937}
@@ -43,10 +44,8 @@ def exits_by_year(
     are shown as 0 within ``years`` (default: the years the spells cover).
     """
     spells = dataset.spells
-    if municipality is not None:
-        if "municipality" not in dataset.persons.columns:
-            raise ValueError("persons table lacks column 'municipality' to select on")
-        ids = dataset.persons.loc[dataset.persons["municipality"] == municipality, "person_id"]
+    ids = _residents(dataset, municipality)
+    if ids is not None:
         spells = spells[spells["person_id"].isin(ids)]
         if spells.empty:
             raise ValueError(f"no bijstand spells of persons in municipality {municipality!r}")
@@ -60,11 +59,69 @@ def exits_by_year(
     return counts.reindex(index, fill_value=0).astype(int).rename("exits")
 
 
-def programme_starts_by_year(dataset: Dataset, programme: str = "jobcoaching") -> pd.Series:
-    """Number of participations in ``programme`` starting each calendar year."""
+def _residents(dataset: Dataset, municipality: str | None) -> pd.Series | None:
+    if municipality is None:
+        return None
+    if "municipality" not in dataset.persons.columns:
+        raise ValueError("persons table lacks column 'municipality' to select on")
+    return dataset.persons.loc[dataset.persons["municipality"] == municipality, "person_id"]
+
+
+def programme_starts_by_year(
+    dataset: Dataset, programme: str = "jobcoaching", *, municipality: str | None = "Groningen"
+) -> pd.Series:
+    """Number of participations in ``programme`` starting each calendar year, of persons
+    living in ``municipality`` (None: all), as the exits are counted."""
     p = dataset.programmes
     p = p[p["programme"] == programme]
+    ids = _residents(dataset, municipality)
+    if ids is not None:
+        p = p[p["person_id"].isin(ids)]
     return p["start_date"].dt.year.value_counts().sort_index().rename("participants")
+
+
+def participant_exits_to_work(
+    dataset: Dataset,
+    programme: str = "jobcoaching",
+    *,
+    within_months: float = 12.0,
+    reasons: tuple[str, ...] = WORK_REASONS,
+    municipality: str | None = "Groningen",
+) -> pd.DataFrame:
+    """Per calendar year of the start: participations and how many of them were followed by
+    an exit to work within ``within_months`` of the start (the benefit spell the
+    participation started in ended with one of ``reasons``).
+
+    This is what a programme counts as its result when it counts every participant who
+    finds work; it is not the effect (most would have found work anyway). Columns ``year,
+    participants, exits_work_within``; a participation outside any spell counts as a
+    participant without an exit.
+    """
+    p = dataset.programmes
+    p = p.loc[p["programme"] == programme, ["person_id", "start_date"]].reset_index(drop=True)
+    ids = _residents(dataset, municipality)
+    if ids is not None:
+        p = p[p["person_id"].isin(ids)].reset_index(drop=True)
+    p["row"] = np.arange(len(p))
+    sp = dataset.spells[["person_id", "start_date", "end_date", "exit_reason"]]
+    pairs = p.merge(sp, on="person_id", suffixes=("", "_spell"))
+    inside = (pairs["start_date_spell"] <= pairs["start_date"]) & (
+        pairs["end_date"].isna() | (pairs["end_date"] >= pairs["start_date"])
+    )
+    limit = pairs["start_date"] + pd.to_timedelta(within_months * DAYS_PER_MONTH, unit="D")
+    work = (
+        inside
+        & pairs["exit_reason"].isin(reasons)
+        & pairs["end_date"].notna()
+        & (pairs["end_date"] <= limit)
+    )
+    p["exit_work"] = False
+    p.loc[pairs.loc[work, "row"].unique(), "exit_work"] = True
+    out = p.groupby(p["start_date"].dt.year).agg(
+        participants=("row", "size"), exits_work_within=("exit_work", "sum")
+    )
+    out.index.name = "year"
+    return out.reset_index().astype(int)
 
 
 def monitor_table(
