@@ -106,6 +106,16 @@ def test_all_reports_render_on_synthetic_results(tmp_path):
         html = (tmp_path / "out" / f"{name}.html").read_text(encoding="utf-8")
         assert "Niet beschikbaar" not in html, name
         assert (tmp_path / "out" / f"{name}.pdf").stat().st_size > 10_000
+    # and in English, where the council information is skipped (Dutch only)
+    code = render_reports(
+        "all", to=["html"], results=tmp_path / "results", out=tmp_path / "en", lang="en"
+    )
+    assert code == 0
+    for name in REPORTS:
+        english = tmp_path / "en" / f"{name}-en.html"
+        assert english.exists() == (name != "raadsinformatie"), name
+        if english.exists():
+            assert "Not available" not in english.read_text(encoding="utf-8"), name
 
 
 def test_quarto_cli_is_used_when_available(tmp_path, monkeypatch):
