@@ -269,13 +269,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                             baseline=baseline,
                             n_sim=2000,
                             seed=ev.seed,
-                        ).iloc[0]
+                        )["power"]
                     )  # fmt: skip
                     for e in effects
                 ],
             }
         )
-    w.add_value("mde_12m", float(mde.iloc[0]), scale="probability", count=False,
+    w.add_value("mde_12m", float(mde["mde"]), scale="probability", count=False,
                 label_nl="kleinste aantoonbare effect (80% power)")  # fmt: skip
     p10 = curve.loc[np.isclose(curve["effect"], 0.10), "power"]
     w.add_value("power_10pp", float(p10.iloc[0]), scale="probability", count=False,
