@@ -145,6 +145,7 @@ def test_council_conclusions_follow_the_numbers(demo_results, tmp_path):
     assert "die uitkomst is 3,0 keer zo groot als het effect" in text and "te hoog uit" in text
     assert "komen niet aantoonbaar minder vaak in de bijstand" in text
     assert "geen duidelijk effect laat zien" in text
+    assert "komt op 910; de meesten van hen had ook zonder jobcoaching werk gevonden" in text
 
     # the opposite: a clear effect, a naive comparison of the opposite sign, a net loss, a
     # clear pilot effect
@@ -163,6 +164,10 @@ def test_council_conclusions_follow_the_numbers(demo_results, tmp_path):
     assert "te laag uit" in text
     assert "Het verschil is dus duidelijk" in text
     assert "niet uitgesloten" not in text and "twee keer" not in text
+    # extra exits that may be more than half the participants' count: not "most"
+    _set(results, "programma", "programma.extra_exits_work", estimate=500, lower=400, upper=600)
+    text = _council_text(results, tmp_path / "out3")
+    assert "komt op 910; een deel van hen had ook zonder jobcoaching" in text
 
 
 def test_rosenbaum_sentence_when_the_bound_is_not_reached(demo_results, tmp_path):

@@ -778,6 +778,18 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
         label_en="Extra exits to work due to the programme",
     )
     w.add_estimate(
+        "programma.extra_exits_work",
+        estimate=910,
+        std_error=28,
+        lower=855,
+        upper=965,
+        method="naive: every participant's exit to work within 12 months",
+        naive=True,
+        scale="count",
+        label_nl="Naïeve telling: deelnemers die binnen 12 maanden werk vonden",
+        label_en="Naive count: participants who found work within 12 months",
+    )
+    w.add_estimate(
         "programma.net_benefit_eur",
         estimate=1_286_000,
         std_error=900_000,
