@@ -20,6 +20,7 @@ from werkeffect.reports.qmd import (
     TRANSLATABLE,
     check_language,
     document_languages,
+    split_front_matter,
     translated_meta,
 )
 
@@ -87,8 +88,6 @@ def _render_quarto(
 
 
 def _front_matter(qmd: Path) -> dict[str, Any]:
-    from werkeffect.reports.qmd import split_front_matter
-
     return split_front_matter(qmd.read_text(encoding="utf-8"), qmd)[0]
 
 
