@@ -418,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             label_en=TERM_LABELS[term][1],
         )
     w.add_note(
-        f"Besparing: voorkomen instroom × {f'{months_per_inflow:.1f}'.replace('.', ',')} "
+        f"Besparing: voorkomen instroom × {fmt_num(months_per_inflow, 1)} "
         "maanden (gemiddelde duur "
         "binnen 24 maanden van bijstandsperioden van WW'ers) × de maandelijkse uitkering; "
         f"kosten € {COST_PER_CONTACT:.0f} per benaderde WW'er (aanname).",

@@ -59,8 +59,9 @@ def plot_att(res, ax=None, level: float = 0.95, horizon: int | None = None, lang
 
 
 def _signed(x: float, lang: str) -> str:
-    text = f"{x:+.3f}"
-    return text.replace(".", ",").replace("-", "−") if lang == "nl" else text
+    from werkeffect.reports.helpers import fmt_num
+
+    return fmt_num(x, 3, lang, sign=True)
 
 
 def plot_curves(res, u: int | None = None, ax=None, what: str = "survival"):

@@ -38,22 +38,17 @@ class RandomizationResult(EstimationResult):
         if ax is None:
             _, ax = plt.subplots(figsize=(6.2, 3.4))
         edges = np.histogram_bin_edges(np.append(null, obs), bins=bins)
-        alt = self.extra.get("alternative", "two-sided")
-        far = {
-            "two-sided": np.abs(null) >= abs(obs),
-            "greater": null >= obs,
-            "less": null <= obs,
-        }[alt]
+        far = _as_extreme(null, obs, self.extra.get("alternative", "two-sided"))
         ax.hist(null[~far], bins=edges, color="#b9c4d0", label=words[0])
         ax.hist(null[far], bins=edges, color="#b2182b", label=words[1])
         ax.axvline(obs, color="#00468b", lw=2, label=words[2])
         ax.set_xlabel(words[3])
         ax.set_ylabel(words[4])
         ax.legend(frameon=False, fontsize=8)
-        p_text, n_text = f"{self.extra['p_value']:.3f}", f"{self.extra['n_assignments']:,}"
-        if lang == "nl":  # decimal comma, thousands point
-            p_text, n_text = p_text.replace(".", ","), n_text.replace(",", ".")
-        ax.set_title(words[5].format(p=p_text, n=n_text))
+        from werkeffect.reports.helpers import fmt_num
+
+        p_text = fmt_num(self.extra["p_value"], 3, lang)
+        ax.set_title(words[5].format(p=p_text, n=fmt_num(self.extra["n_assignments"], 0, lang)))
         return ax
 
 
@@ -66,6 +61,19 @@ RI_PLOT_WORDS = {
            "verschil (deelnemers min vergelijking)", "aantal toewijzingen",
            "Randomisatietoets: p = {p} over {n} toewijzingen"),
 }  # fmt: skip
+
+
+def _as_extreme(perm: np.ndarray, obs: float, alternative: str) -> np.ndarray:
+    """The assignments whose statistic is at least as extreme as the observed one (they make
+    the p-value); a relative tolerance keeps ties from rounding."""
+    tol = 1e-10 * max(1.0, abs(obs))
+    if alternative == "two-sided":
+        return np.abs(perm) >= abs(obs) - tol
+    if alternative == "greater":
+        return perm >= obs - tol
+    if alternative == "less":
+        return perm <= obs + tol
+    raise ValueError("alternative must be 'two-sided', 'greater' or 'less'")
 
 
 def _assignments_exact(strata: np.ndarray, n_treat: np.ndarray, n: int) -> np.ndarray:
@@ -180,17 +188,7 @@ def randomization_test(
     C = stat(Z, d.astype(float))  # ... on the observed treatment vector
 
     def pval(tau0: float) -> float:
-        obs = t_obs - tau0
-        perm = A - tau0 * C
-        tol = 1e-10 * max(1.0, abs(obs))
-        if alternative == "two-sided":
-            hits = np.sum(np.abs(perm) >= abs(obs) - tol)
-        elif alternative == "greater":
-            hits = np.sum(perm >= obs - tol)
-        elif alternative == "less":
-            hits = np.sum(perm <= obs + tol)
-        else:
-            raise ValueError("alternative must be 'two-sided', 'greater' or 'less'")
+        hits = np.sum(_as_extreme(A - tau0 * C, t_obs - tau0, alternative))
         return float(hits / n_assign) if exact else float((hits + 1) / (n_assign + 1))
 
     p = pval(0.0)

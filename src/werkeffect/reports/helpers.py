@@ -195,6 +195,12 @@ FIXED_AMOUNT = {
 }
 
 
+def _is_fixed(lower: Any, upper: Any) -> bool:
+    """An interval of one point: a set amount (a cost parameter), not an estimate."""
+    lo, hi = _as_float(lower), _as_float(upper)
+    return lo is not None and lo == hi
+
+
 def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = False) -> str:
     """An interval by its scale: ``"tussen 1,2 en 3,4"`` (with the unit when ``unit``). A
     duration whose upper end lies beyond the period followed (+inf) is said in words."""
@@ -206,8 +212,7 @@ def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = F
             "nl": f"{fmt_num(lo, 1, 'nl')} maanden of later",
             "en": f"{fmt_num(lo, 1, 'en')} months or later",
         }[lang]
-    lo, hi = _as_float(lower), _as_float(upper)
-    if lo is not None and lo == hi:  # a set amount (a cost parameter), not an estimate
+    if _is_fixed(lower, upper):
         return FIXED_AMOUNT[lang]
     text = fmt_interval(lower, upper, _bound_fmt(scale), lang)
     return text + (INTERVAL_UNITS.get(scale, {}).get(lang, "") if unit else "")
@@ -752,7 +757,7 @@ class Report:
         lab = self.t(f"{level}%-interval", f"{level}% interval")
         fmt = self.fmt(key, naive, method=method)
         interval = self.interval(key, naive, method=method)
-        if interval == FIXED_AMOUNT[self.lang]:
+        if _is_fixed(rec.get("lower"), rec.get("upper")):
             return f"{fmt} ({interval})"
         return f"{fmt} ({lab}: {interval})"
 
@@ -936,7 +941,7 @@ class Report:
         entry = self.res["figures"][name]
         cap = caption or entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
         ident = label if label is not None else _label("fig", name)
-        return f"\n![{cap}]({path.resolve().as_posix()}){{#{ident}}}\n"
+        return _figure_markdown(cap, path.resolve(), ident)
 
     def heading(self, level: int, nl: str, en: str | None = None) -> str:
         """A Markdown heading in the report's language (blank lines around it)."""
@@ -1047,7 +1052,7 @@ class Report:
         cap = self.t(
             "Datastroom van extract tot analysebestand", "Data flow from extract to analysis"
         )
-        return f"\n![{cap}]({path.as_posix()}){{#{label}}}\n"
+        return _figure_markdown(cap, path, label)
 
     # -- reproducibility ----------------------------------------------------------------------
     def reproducibility(self, label: str | None = "tbl-reproduceerbaarheid") -> str:
@@ -1180,6 +1185,11 @@ class Report:
             self.t("Logboek outputcontrole (onthullingscontrole)", "Output-check log"),
             note,
         )
+
+
+def _figure_markdown(caption: str, path: Path, ident: str) -> str:
+    """A labelled Markdown figure (numbered and cross-referenced by the engine)."""
+    return f"\n![{caption}]({path.as_posix()}){{#{ident}}}\n"
 
 
 def _label(kind: str, name: str) -> str:
