@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import werkeffect
 from werkeffect.data.dataset import Dataset
 from werkeffect.data.flow import DataFlow
-from werkeffect.data.frames import DAYS_PER_MONTH, episodes, person_months
+from werkeffect.data.frames import DAYS_PER_MONTH, episodes, participation_spells, person_months
 from werkeffect.data.io import load
 from werkeffect.data.validate import empty_table
 
@@ -160,6 +160,38 @@ def test_episode_splitting_conserves_time_at_risk_and_exit(ex):
     tr = ep[ep["treated"] == 1]
     assert np.allclose(tr["time_since_programme"], tr["start"] - tr["programme_start"])
     assert ep.loc[ep["treated"] == 0, "time_since_programme"].isna().all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(extracts())
+def test_participation_spells_link_each_participation_to_its_running_spell(ex):
+    """Against plain loops: the spell of the same person running on the start day (up to its
+    end or the extract date), its exit reason and the days to its end when it ended."""
+    spells, progs, persons, extract, running, _window = ex
+    ds = _dataset(spells, progs, persons, extract, running)
+    got = participation_spells(ds)
+    assert len(got) == len(progs)
+    for k, (pid, a, _b) in enumerate(progs):
+        want = -1
+        for i, (sp_pid, start, end, _reason) in enumerate(spells):
+            last = extract if running[i] else min(end, extract)
+            if sp_pid == pid and start <= a <= last:
+                want = i
+        row = got.iloc[k]
+        assert row["spell_row"] == want
+        ended = want >= 0 and not running[want] and spells[want][2] <= extract
+        if ended:
+            assert row["days_to_spell_end"] == spells[want][2] - a
+            assert row["exit_reason"] == spells[want][3]
+            assert row["spell_end_date"] == T0 + pd.Timedelta(days=spells[want][2])
+        else:
+            assert np.isnan(row["days_to_spell_end"])
+            assert row["exit_reason"] is None
+            assert pd.isna(row["spell_end_date"])
+        if want < 0:
+            assert pd.isna(row["spell_start_date"])
+        else:
+            assert row["spell_start_date"] == T0 + pd.Timedelta(days=spells[want][1])
 
 
 def test_episodes_on_fixture_by_hand():

@@ -17,14 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from werkeffect.data.dataset import Dataset
-from werkeffect.data.frames import (
-    _NAT,
-    DAYS_PER_MONTH,
-    _days,
-    _link_to_spells,
-    _person_codes,
-    _programmes_of,
-)
+from werkeffect.data.frames import DAYS_PER_MONTH, participation_spells
 
 #: Exits from bijstand to a regular paid job: achieved (2019, 2020) and targets (2021, 2022).
 EXITS_TO_WORK_ACHIEVED = {2019: 861, 2020: 937}
@@ -104,26 +97,15 @@ def participant_exits_to_work(
     participants, exits_work_within``; a participation outside any spell counts as a
     participant without an exit.
     """
-    pr = _programmes_of(dataset, programme)
+    link = participation_spells(dataset, programme)
     ids = _residents(dataset, municipality)
     if ids is not None:
-        pr = pr[pr["person_id"].isin(ids)]
-    # the spell each participation starts in, as the evaluations link them (data.frames)
-    sp = dataset.spells
-    extract_day = _days([dataset.extract_date])[0]
-    s_start, s_end = _days(sp["start_date"]), _days(sp["end_date"])
-    ended = (s_end != _NAT) & (s_end <= extract_day)
-    stop = np.where(ended, s_end, extract_day) - s_start + 1
-    s_pc, p_pc = _person_codes(sp["person_id"], pr["person_id"])
-    p_start = _days(pr["start_date"])
-    link = _link_to_spells(s_pc, s_start, stop, p_pc, p_start)
-    spell = np.clip(link, 0, None)
-    to_work = sp["exit_reason"].isin(reasons).to_numpy() & ended
-    found = (
-        (link >= 0) & to_work[spell] & (s_end[spell] - p_start <= within_months * DAYS_PER_MONTH)
+        link = link[link["person_id"].isin(ids)]
+    found = link["exit_reason"].isin(reasons) & (
+        link["days_to_spell_end"] <= within_months * DAYS_PER_MONTH
     )
     out = (
-        pd.DataFrame({"year": pr["start_date"].dt.year.to_numpy(), "found": found})
+        pd.DataFrame({"year": link["start_date"].dt.year.to_numpy(), "found": found.to_numpy()})
         .groupby("year")
         .agg(participants=("found", "size"), exits_work_within=("found", "sum"))
     )

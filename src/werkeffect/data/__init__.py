@@ -2,7 +2,7 @@
 
 from werkeffect.data.dataset import Dataset
 from werkeffect.data.flow import DataFlow, FlowStep
-from werkeffect.data.frames import episodes, job_spells, person_months
+from werkeffect.data.frames import episodes, job_spells, participation_spells, person_months
 from werkeffect.data.io import check, load
 from werkeffect.data.privacy import is_bsn, pseudonymise_folder
 from werkeffect.data.validate import DataValidationError, validate
@@ -16,6 +16,7 @@ __all__ = [
     "episodes",
     "is_bsn",
     "job_spells",
+    "participation_spells",
     "load",
     "person_months",
     "pseudonymise_folder",

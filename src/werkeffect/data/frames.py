@@ -105,6 +105,18 @@ def _link_to_spells(
     return np.where(ok, cand, -1)
 
 
+def _spell_days(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end day of every spell, whether it ended by the extract date (an end after
+    the extract is censored) and its days at risk up to that end or the extract date."""
+    sp = ds.spells
+    extract_day = _days([ds.extract_date])[0]
+    s_start = _days(sp["start_date"])
+    s_end = _days(sp["end_date"])
+    event = (s_end != _NAT) & (s_end <= extract_day)
+    last = np.where(event, np.minimum(s_end, extract_day), extract_day)
+    return s_start, s_end, event, last - s_start + 1
+
+
 def _person_codes(*ids: pd.Series) -> list[np.ndarray]:
     allids = pd.concat([pd.Series(np.asarray(i, dtype=object)) for i in ids], ignore_index=True)
     codes, _ = pd.factorize(allids)
@@ -126,6 +138,49 @@ def _covariate_frame(persons: pd.DataFrame, person_ids: pd.Series) -> pd.DataFra
         elif isinstance(s.dtype, pd.Int64Dtype):
             out[c] = s.astype(float)
     return out
+
+
+# --------------------------------------------------------------------------- linking
+
+
+def participation_spells(
+    dataset: Dataset, programme: str | Sequence[str] = "jobcoaching"
+) -> pd.DataFrame:
+    """The bijstand spell each participation in ``programme`` starts in, as the evaluations
+    link them (the person's spell running on the participation's start date).
+
+    Returns one row per participation (in the order of ``dataset.programmes``): ``person_id,
+    start_date, spell_row`` (position in ``dataset.spells``; -1 when the participation starts
+    outside every spell of the person), ``spell_start_date``, ``spell_end_date`` (NaT when
+    the spell is still running at the extract date, so censored), ``exit_reason`` (empty when
+    censored) and ``days_to_spell_end`` (from the participation's start; NaN when censored
+    or unlinked).
+    """
+    pr = _programmes_of(dataset, programme)
+    sp = dataset.spells
+    s_start, s_end, ended, stop = _spell_days(dataset)
+    s_pc, p_pc = _person_codes(sp["person_id"], pr["person_id"])
+    p_start = _days(pr["start_date"])
+    link = _link_to_spells(s_pc, s_start, stop, p_pc, p_start)
+    linked = link >= 0
+    row = np.clip(link, 0, None)
+    closed = linked & ended[row]
+    days = np.where(closed, s_end[row] - p_start, 0).astype(float)
+    reason = sp["exit_reason"].to_numpy(dtype=object)[row]
+    return pd.DataFrame(
+        {
+            "person_id": pr["person_id"].to_numpy(),
+            "start_date": pr["start_date"].to_numpy(),
+            "spell_row": link,
+            "spell_start_date": sp["start_date"].to_numpy()[row],
+            "spell_end_date": sp["end_date"].to_numpy()[row],
+            "exit_reason": np.where(closed, reason, None),
+            "days_to_spell_end": np.where(closed, days, np.nan),
+        }
+    ).assign(
+        spell_start_date=lambda f: f["spell_start_date"].where(linked),
+        spell_end_date=lambda f: f["spell_end_date"].where(closed),
+    )
 
 
 # --------------------------------------------------------------------------- episodes
@@ -163,12 +218,7 @@ def episodes(
     flow: DataFlow = dataset.flow.copy()
     sp = dataset.spells
     S0 = len(sp)
-    extract_day = _days([dataset.extract_date])[0]
-    s_start = _days(sp["start_date"])
-    s_end = _days(sp["end_date"])
-    event = (s_end != _NAT) & (s_end <= extract_day)  # an end after the extract: censored
-    last = np.where(event, np.minimum(s_end, extract_day), extract_day)
-    stop = last - s_start + 1
+    s_start, s_end, event, stop = _spell_days(dataset)
     cause = _exit_causes(sp["exit_reason"], event)
     pr = _programmes_of(dataset, programme)
     s_pc, p_pc = _person_codes(sp["person_id"], pr["person_id"])
@@ -366,10 +416,8 @@ def person_months(
     sp = dataset.spells
     persons = dataset.persons
     extract_day = _days([dataset.extract_date])[0]
-    s_start = _days(sp["start_date"])
-    s_end = _days(sp["end_date"])
-    event = (s_end != _NAT) & (s_end <= extract_day)  # an end after the extract: censored
-    last = np.where(event, np.minimum(s_end, extract_day), extract_day)
+    s_start, s_end, event, stop = _spell_days(dataset)
+    last = s_start + stop - 1
     sm, em = _month_index(s_start), _month_index(last)
     m0 = (
         _month_index(np.array([_days([start])[0]]))[0]
