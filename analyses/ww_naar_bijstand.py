@@ -42,7 +42,7 @@ from werkeffect.did import (
     ww_inflow_frame,
 )
 from werkeffect.did.ww_frame import period_label
-from werkeffect.reports.helpers import fmt_num
+from werkeffect.formatting import fmt_num
 from werkeffect.survival import CoxPH, KaplanMeier
 
 TREATED_MUNICIPALITY = "Groningen"

@@ -11,37 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-_MONTHS_NL = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+from werkeffect.formatting import nl_date, nl_int, nl_month
 
-
-def nl_int(n: int) -> str:
-    """A whole number with Dutch thousands points (9.930), for the Dutch reasons."""
-    return f"{int(n):,}".replace(",", ".")
-
-
-def nl_date(date) -> str:
-    """A date in Dutch words (1 januari 2015), for the Dutch reasons."""
-    t = pd.Timestamp(date)
-    return f"{t.day} {_MONTHS_NL[t.month - 1]} {t.year}"
-
-
-def nl_month(date) -> str:
-    """A month in Dutch words (januari 2015), for the Dutch reasons."""
-    t = pd.Timestamp(date)
-    return f"{_MONTHS_NL[t.month - 1]} {t.year}"
+__all__ = ["DataFlow", "FlowStep", "nl_date", "nl_int", "nl_month"]
 
 
 @dataclass(frozen=True)

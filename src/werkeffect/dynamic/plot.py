@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from werkeffect.formatting import fmt_num
+
 BLUE = "#00468b"
 RED = "#ed0000"
 
@@ -59,7 +61,6 @@ def plot_att(res, ax=None, level: float = 0.95, horizon: int | None = None, lang
 
 
 def _signed(x: float, lang: str) -> str:
-    from werkeffect.reports.helpers import fmt_num
 
     return fmt_num(x, 3, lang, sign=True)
 

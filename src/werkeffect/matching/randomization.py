@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.exceptions import EstimationError
+from werkeffect.formatting import fmt_num
 from werkeffect.matching._utils import check_columns, treatment_array
 from werkeffect.results.base import EstimationResult
 
@@ -45,7 +46,6 @@ class RandomizationResult(EstimationResult):
         ax.set_xlabel(words[3])
         ax.set_ylabel(words[4])
         ax.legend(frameon=False, fontsize=8)
-        from werkeffect.reports.helpers import fmt_num
 
         p_text = fmt_num(self.extra["p_value"], 3, lang)
         ax.set_title(words[5].format(p=p_text, n=fmt_num(self.extra["n_assignments"], 0, lang)))
