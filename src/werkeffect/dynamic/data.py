@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.data.flow import DataFlow, nl_date
+from werkeffect.data.frames import COVARIATES
 
 MONTH_DAYS = 365.25 / 12
 CAUSE_CODES = {"work": 1, "education": 2, "other": 3}
@@ -105,20 +106,7 @@ def spells_from_dataset(
         out["cause"].to_numpy() > 0, out["spell_id"].map(ret).to_numpy(float), np.nan
     )
     out["start_year"] = out["spell_start_date"].dt.year.astype(float)
-    for c in (
-        "age",
-        "sex",
-        "education",
-        "startkwalificatie",
-        "household",
-        "wijk",
-        "statushouder",
-        "barrier_health",
-        "barrier_language",
-        "barrier_debts",
-        "ladder_intake",
-        "previous_spells",
-    ):
+    for c in ("age", *COVARIATES, "previous_spells"):
         if c in first.columns:
             out[c] = first[c].to_numpy()
 
