@@ -289,6 +289,18 @@ def test_a_set_amount_has_no_interval(tmp_path):
     assert Report(tmp_path, "kosten", "en").interval("kosten.prijs").startswith("fixed")
 
 
+def test_an_estimate_without_spread_is_not_called_a_set_amount(tmp_path):
+    """lower = upper on a scale other than euros is an estimate without spread (e.g. every
+    outcome the same), not a cost parameter: the report says so instead of 'vast'."""
+    w = ResultsWriter("nul", tmp_path, title="Nul", fingerprint="ab" * 32)
+    w.add_estimate("nul.att", estimate=0.0, lower=0.0, upper=0.0, method="M", scale="probability")
+    w.write()
+    R = Report(tmp_path, "nul")
+    assert R.interval("nul.att") == "geen spreiding (interval van één punt)"
+    assert "vast" not in R.sentence("nul.att") and "95%" not in R.sentence("nul.att")
+    assert Report(tmp_path, "nul", "en").interval("nul.att").startswith("no spread")
+
+
 def test_covariates_are_named_in_words(tmp_path):
     """Balance and PH tables store the analyses' column names; reports show words."""
     from werkeffect.reports.labels import covariate_label

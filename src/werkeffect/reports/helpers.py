@@ -89,10 +89,16 @@ INTERVAL_UNITS = {
 }
 
 
-#: the interval of a quantity without statistical uncertainty (lower = upper)
+#: the interval of a set amount in euros (lower = upper): a cost parameter, not an estimate
 FIXED_AMOUNT = {
     "nl": "vast (geen statistische onzekerheid)",
     "en": "fixed (no statistical uncertainty)",
+}
+#: the interval of any other quantity with lower = upper: an estimate without spread, which
+#: an evaluator should look into (e.g. every outcome the same), not a set amount
+POINT_INTERVAL = {
+    "nl": "geen spreiding (interval van één punt)",
+    "en": "no spread (an interval of one point)",
 }
 
 
@@ -114,7 +120,7 @@ def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = F
             "en": f"{fmt_num(lo, 1, 'en')} months or later",
         }[lang]
     if _is_fixed(lower, upper):
-        return FIXED_AMOUNT[lang]
+        return (FIXED_AMOUNT if scale == "euro" else POINT_INTERVAL)[lang]
     text = fmt_interval(lower, upper, _bound_fmt(scale), lang)
     return text + (INTERVAL_UNITS.get(scale, {}).get(lang, "") if unit else "")
 
