@@ -52,6 +52,7 @@ Zie @fig-curve en @tbl-wijken; de ontbrekende: `{python} R.fmt("proef.ontbreekt"
 #| output: asis
 print(R.figure("curve"))
 print(R.table("wijken"))
+print(R.flow_figure("fig-stroom"))
 ```
 
 ```{python}
@@ -82,11 +83,21 @@ raise ValueError("bewust fout")
 #| eval: false
 print("mag niet draaien")
 ```
+
+```{python}
+#| include: false
+import os, pathlib
+pathlib.Path(results, "figure_dir.txt").write_text(os.environ.get("WERKEFFECT_FIGURE_DIR", ""))
+```
 """
 
 
 def _results(folder: Path) -> None:
-    w = ResultsWriter("proef", folder, title="Proef", fingerprint="ef" * 32, seed=1)
+    from werkeffect.data.flow import DataFlow
+
+    flow = DataFlow()
+    flow.add("lezen", "spells", 1500, 1400, "spells before 2015 dropped", "vóór 2015 vallen af")
+    w = ResultsWriter("proef", folder, title="Proef", fingerprint="ef" * 32, seed=1, flow=flow)
     w.add_estimate(
         "proef.att",
         estimate=0.061,
@@ -166,8 +177,9 @@ def test_html_has_dutch_numbers_and_cross_references(rendered):
     assert "€ 4.218.000" in text
     assert "Zie Figuur 1 en Tabel 1" in text
     assert "Figuur 1: Nog in bijstand" in text and "Tabel 1: Deelnemers per wijk" in text
-    assert "Kernelfiguur: Figuur 2, kerneltabel: Tabel 2" in text
-    assert "Figuur 2: Getekend in de kernel" in text
+    assert "Figuur 2: Datastroom van extract tot analysebestand" in text
+    assert "Kernelfiguur: Figuur 3, kerneltabel: Tabel 2" in text
+    assert "Figuur 3: Getekend in de kernel" in text
     assert "1.234" in text and "<10" in text  # Vinkhuizen's 3 is suppressed
     assert "niet beschikbaar" in text
     assert re.search(r"raise\s*ValueError", text)  # echo: true
@@ -199,6 +211,24 @@ def test_rerun_is_byte_identical(rendered):
     for fmt in ("html", "pdf"):
         assert first[fmt].read_bytes() == second[fmt].read_bytes(), fmt
     assert not (first["html"].parent / ".build").exists()
+
+
+def test_figures_drawn_while_rendering_go_to_the_build_folder_and_leave_with_it(rendered):
+    """The kernel gets the render's build folder as WERKEFFECT_FIGURE_DIR (where
+    Report.flow_figure writes its diagram); the folder is removed after the render, so no
+    figure is left behind in a shared temporary folder."""
+    base, _, _ = rendered
+    used = Path((base / "results" / "figure_dir.txt").read_text())
+    assert used.parent == (base / "out2" / ".build").resolve()
+    assert used.name == "proef" and not used.exists()
+
+
+def test_the_kernel_gets_the_figure_folder_only_from_the_render(monkeypatch, tmp_path):
+    from werkeffect.reports.execute import FIGURE_DIR_ENV, kernel_env
+
+    assert kernel_env(tmp_path)[FIGURE_DIR_ENV] == str(tmp_path.resolve())
+    monkeypatch.setenv(FIGURE_DIR_ENV, "/elders")
+    assert FIGURE_DIR_ENV not in kernel_env()
 
 
 def test_person_level_table_stops_the_render(tmp_path):

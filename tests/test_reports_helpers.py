@@ -212,6 +212,18 @@ def test_flow_figure_has_its_caption_in_the_reports_language(flow_results):
     assert "Niet beschikbaar" in Report(flow_results, "ontbreekt").flow_figure()
 
 
+def test_flow_figure_goes_to_the_folder_the_render_names(flow_results, tmp_path, monkeypatch):
+    import matplotlib
+
+    from werkeffect.reports.execute import FIGURE_DIR_ENV
+
+    matplotlib.use("Agg")
+    monkeypatch.setenv(FIGURE_DIR_ENV, str(tmp_path / "figuren"))
+    md = Report(flow_results, "proef").flow_figure()
+    svgs = list((tmp_path / "figuren").glob("*.svg"))
+    assert len(svgs) == 1 and f"]({svgs[0]})" in md
+
+
 def test_flow_diagram_speaks_the_reports_language(flow_results):
     import matplotlib
 

@@ -344,6 +344,10 @@ at their elapsed duration (left truncation) and spells ended before it are dropp
 `werkeffect.person_months(dataset)` gives one row per person per calendar month (on benefit,
 completed months in the spell, exit and cause, treated, employed and earnings from `jobs`,
 the last ladder step). Both carry the data-flow record in `frame.attrs["flow"]`.
+`werkeffect.data.participation_spells(dataset, programme="jobcoaching")` links each
+participation to its spell by the same rule, with the spell's end, exit reason and the days
+from the start to that end (empty when the spell is still running); the programme monitor
+counts participants who found work with it.
 """
 
 

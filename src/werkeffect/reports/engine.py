@@ -379,7 +379,12 @@ def render(
         )
         if needs_kernel:
             executed = execute(
-                doc, dict(params or {}), lang=lang, threshold=threshold, defaults=defaults
+                doc,
+                dict(params or {}),
+                lang=lang,
+                threshold=threshold,
+                defaults=defaults,
+                figure_dir=build,
             )
         else:  # no code: nothing to execute (parameters are unused)
             executed = Executed(chunks={}, inline={})

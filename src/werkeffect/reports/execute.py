@@ -73,8 +73,13 @@ def _kernel_manager(socket_dir: str | None):
     )
 
 
-def kernel_env() -> dict[str, str]:
-    """The fixed environment of the report kernel."""
+#: where a chunk writes figures it draws while rendering (the build folder, removed after)
+FIGURE_DIR_ENV = "WERKEFFECT_FIGURE_DIR"
+
+
+def kernel_env(figure_dir: str | Path | None = None) -> dict[str, str]:
+    """The fixed environment of the report kernel; ``figure_dir`` is where chunks write the
+    figures they draw (``WERKEFFECT_FIGURE_DIR``)."""
     import werkeffect
 
     src = str(Path(werkeffect.__file__).resolve().parents[1])
@@ -94,6 +99,10 @@ def kernel_env() -> dict[str, str]:
             ),
         }
     )
+    if figure_dir is not None:
+        env[FIGURE_DIR_ENV] = str(Path(figure_dir).resolve())
+    else:
+        env.pop(FIGURE_DIR_ENV, None)
     return env
 
 
@@ -168,9 +177,11 @@ def execute(
     threshold: int = 10,
     defaults: dict[str, Any] | None = None,
     timeout: int = 600,
+    figure_dir: str | Path | None = None,
 ) -> Executed:
     """Execute the document's chunks once; raise on the first error not allowed by
-    ``error: true`` (a disclosure violation raises :class:`DisclosureError`)."""
+    ``error: true`` (a disclosure violation raises :class:`DisclosureError`). Figures the
+    chunks draw go to ``figure_dir`` (default: the system's temporary folder)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -186,7 +197,7 @@ def execute(
         resources={"metadata": {"path": str(doc.path.parent.resolve())}},
     )
     try:
-        client.execute(env=kernel_env(), cleanup_kc=True)  # stop channels, shut down
+        client.execute(env=kernel_env(figure_dir), cleanup_kc=True)  # stop channels, shut down
     except CellExecutionError as exc:
         failing = None
         for cell, owner in zip(nb.cells, owners, strict=True):

@@ -937,10 +937,14 @@ class Report:
     def flow_figure(self, label: str = "fig-dataflow") -> str:
         """The data-flow diagram as a labelled Markdown figure with its caption in the
         report's language (an ``output: asis`` chunk prints it; a chunk's ``fig-cap`` is one
-        fixed text). The SVG goes to a content-named file in the temporary folder, so the
-        same flow gives the same file and the rendered report stays byte-identical."""
+        fixed text). The SVG goes to a content-named file, so the same flow gives the same
+        file and the rendered report stays byte-identical: in the render's build folder
+        (``WERKEFFECT_FIGURE_DIR``, removed after the render), else in the system's temporary
+        folder."""
         import hashlib
         import tempfile
+
+        from werkeffect.reports.execute import FIGURE_DIR_ENV
 
         import matplotlib.pyplot as plt
 
@@ -951,8 +955,9 @@ class Report:
             return self.na(self.t("datastroom", "data flow"))
         svg = figure_svg(fig)
         plt.close(fig)
-        folder = Path(tempfile.gettempdir()) / "werkeffect-report-figures"
-        folder.mkdir(exist_ok=True)
+        given = os.environ.get(FIGURE_DIR_ENV)
+        folder = Path(given) if given else Path(tempfile.gettempdir()) / "werkeffect-report-figures"
+        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{hashlib.sha256(svg).hexdigest()[:32]}.svg"
         if not path.exists():
             path.write_bytes(svg)
