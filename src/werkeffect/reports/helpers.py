@@ -944,10 +944,9 @@ class Report:
         import hashlib
         import tempfile
 
-        from werkeffect.reports.execute import FIGURE_DIR_ENV
-
         import matplotlib.pyplot as plt
 
+        from werkeffect.reports.execute import FIGURE_DIR_ENV
         from werkeffect.results.files import figure_svg
 
         fig = self.flow_diagram()
