@@ -193,12 +193,15 @@ def test_english_flow_table_shows_the_english_reason(flow_results):
     assert "Reason nl" not in table and "reason_nl" not in table
 
 
-def test_flow_figure_has_its_caption_in_the_reports_language(flow_results):
+def test_flow_figure_has_its_caption_in_the_reports_language(flow_results, monkeypatch):
     import re
 
     import matplotlib
 
+    from werkeffect.reports.execute import FIGURE_DIR_ENV
+
     matplotlib.use("Agg")
+    monkeypatch.setenv(FIGURE_DIR_ENV, str(flow_results / "figuren"))
     nl = Report(flow_results, "proef").flow_figure()
     en = Report(flow_results, "proef", "en").flow_figure()
     assert nl.strip().startswith("![Datastroom van extract") and nl.strip().endswith(
