@@ -10,6 +10,13 @@ the same command::
     python tests/run_montecarlo.py dynamic 1300 1450 out.csv DynamicIPW DynamicMatch-ipw
     python tests/run_montecarlo.py toe 0 100 out.jsonl [--criterion loglik] [--cov-type robust]
     python tests/run_montecarlo.py dynamic-summary out1.csv out2.csv ...
+    python tests/run_montecarlo.py pilot-selection 200 1,1.5,2 [--jobs 2]
+
+``pilot-selection`` asks how strong the caseworkers' choice of pilot participants must be
+before the pilot's naive comparisons miss the truth in most worlds: every selection
+coefficient (``pilot_beta`` and ``pilot_duration_coef``) times k, the demo's scenario at
+Groningen size, the matched estimate and both naive comparisons of
+``tests/test_matching_slow.py`` in each world.
 
 Set ``OMP_NUM_THREADS=1`` (and ``OPENBLAS_NUM_THREADS=1``) when running several processes
 on one machine: the fits are small and thread oversubscription makes them several times slower.
@@ -144,6 +151,64 @@ def dynamic_summary(files: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _pilot_world(k: float, seed: int) -> dict:
+    """One world of the demo scenario with the pilot's selection scaled by ``k``: the truth
+    and (estimate, lower, upper) of the matched estimate and the two naive comparisons (NaN
+    when the estimator refuses, e.g. on perfect separation)."""
+    from test_matching_slow import pilot_ai, pilot_naive_before_after, pilot_naive_eligible
+    from werkeffect import simulate
+    from werkeffect.exceptions import EstimationError
+    from werkeffect.simulate.params import SimParams
+
+    base = SimParams()
+    ds, truth = simulate(
+        "groningen",
+        seed=seed,
+        scale="groningen",
+        pilot_beta={n: v * k for n, v in base.pilot_beta.items()},
+        pilot_duration_coef=base.pilot_duration_coef * k,
+    )
+    out = {"k": k, "truth": truth.values["pilot.att_employed_12m"]}
+    for name, f in (
+        ("matched", pilot_ai),
+        ("naive_eligible", pilot_naive_eligible),
+        ("naive_before_after", pilot_naive_before_after),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out[name] = tuple(f(ds, seed))
+            except EstimationError:  # a refusal (e.g. separation) is counted
+                out[name] = (float("nan"),) * 3
+    return out
+
+
+def pilot_selection(reps: int, ks: list[float], n_jobs: int = 2) -> str:
+    """Bias (share of the mean truth), coverage and refusals per selection strength k."""
+    import numpy as np
+    from joblib import Parallel, delayed
+
+    seeds = np.random.SeedSequence(99).generate_state(reps)
+    rows = Parallel(n_jobs=n_jobs)(delayed(_pilot_world)(k, int(s)) for k in ks for s in seeds)
+    lines = [
+        "| k | estimate | bias | bias / effect | coverage | refused |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k in ks:
+        rs = [r for r in rows if r["k"] == k]
+        truth = np.array([r["truth"] for r in rs])
+        for name in ("matched", "naive_eligible", "naive_before_after"):
+            e = np.array([r[name] for r in rs], dtype=float)
+            ok = ~np.isnan(e[:, 0])
+            bias = float(np.mean(e[ok, 0] - truth[ok]))
+            cover = float(np.mean((e[ok, 1] <= truth[ok]) & (truth[ok] <= e[ok, 2])))
+            lines.append(
+                f"| {k:g} | {name} | {bias:+.3f} | {bias / truth[ok].mean():+.0%} "
+                f"| {cover:.2f} | {int((~ok).sum())} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="what", required=True)
@@ -162,11 +227,17 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--cov-type", default=None, help="hessian or robust")
     s = sub.add_parser("dynamic-summary", help="table of dynamic replications")
     s.add_argument("files", nargs="+")
+    ps = sub.add_parser("pilot-selection", help="pilot naive comparisons by selection strength")
+    ps.add_argument("reps", type=int)
+    ps.add_argument("ks", help="selection multipliers, e.g. 1,1.5,2")
+    ps.add_argument("--jobs", type=int, default=2)
     a = p.parse_args(argv)
     if a.what == "dynamic":
         run_dynamic(a.scenario, range(a.first, a.stop), a.out, a.estimators, a.n_boot)
     elif a.what == "toe":
         run_toe(range(a.first, a.stop), a.out, a.criterion, a.cov_type)
+    elif a.what == "pilot-selection":
+        print(pilot_selection(a.reps, [float(k) for k in a.ks.split(",")], a.jobs))
     else:
         print(dynamic_summary(a.files))
 
