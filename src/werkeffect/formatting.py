@@ -17,12 +17,14 @@ import pandas as pd
 
 __all__ = [
     "NA_TEXT",
+    "as_float",
     "fmt_date",
     "fmt_euro",
     "fmt_interval",
     "fmt_num",
     "fmt_p",
     "fmt_pct",
+    "is_missing",
     "nl_date",
     "nl_int",
     "nl_month",
@@ -37,7 +39,8 @@ MONTHS_EN = (
 ).split()
 
 
-def _missing(x: Any) -> bool:
+def is_missing(x: Any) -> bool:
+    """None, pd.NA or a float NaN."""
     if x is None or x is pd.NA:
         return True
     try:
@@ -46,8 +49,10 @@ def _missing(x: Any) -> bool:
         return False
 
 
-def _as_float(x: Any) -> float | None:
-    if _missing(x):
+def as_float(x: Any) -> float | None:
+    """A stored number as a float: None when missing; the strings "inf"/"-inf" (how results
+    files store an unbounded value) as infinities."""
+    if is_missing(x):
         return None
     if x == "inf":
         return math.inf
@@ -58,7 +63,7 @@ def _as_float(x: Any) -> float | None:
 
 def fmt_num(x: Any, decimals: int = 0, lang: str = "nl", sign: bool = False) -> str:
     """``1234.5`` → ``"1.234,5"`` (nl) or ``"1,234.5"`` (en); missing → "niet beschikbaar"."""
-    v = _as_float(x)
+    v = as_float(x)
     if v is None:
         return NA_TEXT.get(lang, NA_TEXT["nl"])
     if math.isinf(v):
@@ -75,7 +80,7 @@ def fmt_num(x: Any, decimals: int = 0, lang: str = "nl", sign: bool = False) -> 
 def fmt_p(p: Any, lang: str = "nl") -> str:
     """A p-value as a reader should see it: ``"0,37"``, ``"0,004"`` or ``"< 0,001"`` (never
     ``"0,00"``, which reads as certainty)."""
-    v = _as_float(p)
+    v = as_float(p)
     if v is None or math.isnan(v):
         return NA_TEXT.get(lang, NA_TEXT["nl"])
     if v < 0.001:
@@ -88,7 +93,7 @@ def fmt_pct(
 ) -> str:
     """A probability as a percentage (``0.123`` → ``"12,3%"``); ``points=True`` for a
     difference of probabilities (``"12,3 procentpunt"``)."""
-    v = _as_float(p)
+    v = as_float(p)
     if v is None:
         return NA_TEXT.get(lang, NA_TEXT["nl"])
     num = fmt_num(v * 100, decimals, lang, sign=sign)
@@ -101,7 +106,7 @@ def fmt_pct(
 def fmt_euro(x: Any, decimals: int = 0, lang: str = "nl", millions: bool = False) -> str:
     """``1234567`` → ``"€ 1.234.567"``; negative amounts ``"€ −1.234"``; with
     ``millions=True`` ``"€ 1,2 miljoen"``."""
-    v = _as_float(x)
+    v = as_float(x)
     if v is None:
         return NA_TEXT.get(lang, NA_TEXT["nl"])
     if millions and math.isfinite(v):
@@ -121,7 +126,7 @@ def fmt_interval(
     """``"tussen 1,2 en 3,4"`` (nl) / ``"between 1.2 and 3.4"`` (en), each bound formatted
     by ``fmt`` (default :func:`fmt_num`) with ``kwargs``."""
     fmt = fmt or fmt_num
-    lo, hi = _as_float(lower), _as_float(upper)
+    lo, hi = as_float(lower), as_float(upper)
     if lo is None or hi is None:
         return NA_TEXT.get(lang, NA_TEXT["nl"])
     a, b = fmt(lo, lang=lang, **kwargs), fmt(hi, lang=lang, **kwargs)
@@ -132,7 +137,7 @@ def fmt_interval(
 
 def fmt_date(d: Any, lang: str = "nl") -> str:
     """``2019-10-01`` → ``"1 oktober 2019"`` / ``"1 October 2019"``."""
-    if _missing(d) or d == "":
+    if is_missing(d) or d == "":
         return NA_TEXT.get(lang, NA_TEXT["nl"])
     ts = pd.Timestamp(d)
     months = MONTHS_NL if lang == "nl" else MONTHS_EN

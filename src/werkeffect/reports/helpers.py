@@ -23,14 +23,14 @@ import pandas as pd
 from werkeffect.disclosure import DisclosurePolicy, check_table
 from werkeffect.formatting import (
     NA_TEXT,
-    _as_float,
-    _missing,
+    as_float,
     fmt_date,
     fmt_euro,
     fmt_interval,
     fmt_num,
     fmt_p,
     fmt_pct,
+    is_missing,
 )
 from werkeffect.results.files import ResultsFile, read_results
 
@@ -67,7 +67,7 @@ def fmt_value(x: Any, scale: str = "difference", lang: str = "nl", effect: bool 
     if scale == "euro":
         return fmt_euro(x, 0, lang)
     if scale == "months":
-        v = _as_float(x)
+        v = as_float(x)
         if v is not None and math.isinf(v) and v > 0:  # e.g. a break-even not reached
             return NOT_WITHIN[lang]
         unit = {"nl": "maanden", "en": "months"}[lang]
@@ -104,15 +104,15 @@ POINT_INTERVAL = {
 
 def _is_fixed(lower: Any, upper: Any) -> bool:
     """An interval of one point: a set amount (a cost parameter), not an estimate."""
-    lo, hi = _as_float(lower), _as_float(upper)
+    lo, hi = as_float(lower), as_float(upper)
     return lo is not None and lo == hi
 
 
 def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = False) -> str:
     """An interval by its scale: ``"tussen 1,2 en 3,4"`` (with the unit when ``unit``). A
     duration whose upper end lies beyond the period followed (+inf) is said in words."""
-    if scale == "months" and _as_float(upper) == math.inf:
-        lo = _as_float(lower)
+    if scale == "months" and as_float(upper) == math.inf:
+        lo = as_float(lower)
         if lo is None or math.isinf(lo):
             return NOT_WITHIN[lang]
         return {
@@ -130,7 +130,7 @@ def _bound(x: Any, scale: str, lang: str) -> str:
     if scale == "months":
         return fmt_num(x, 1, lang)
     if scale in ("probability", "percentage_points"):
-        return fmt_num(None if _missing(x) else _as_float(x) * 100, 1, lang)
+        return fmt_num(None if is_missing(x) else as_float(x) * 100, 1, lang)
     return fmt_value(x, scale, lang)
 
 
@@ -432,7 +432,7 @@ def markdown_table(
                 if isinstance(v, bool | np.bool_):
                     body[i].append(yes_no[0] if v else yes_no[1])
                 else:
-                    body[i].append("" if _missing(v) else _md_escape(str(v)))
+                    body[i].append("" if is_missing(v) else _md_escape(str(v)))
     # the dashes set relative column widths when pandoc wraps a wide table; two more for the
     # cell padding, so a narrow column of numbers does not run into its neighbour in the PDF
     widths = [
@@ -590,7 +590,7 @@ class Report:
         if self.res is None:
             return None
         rec = self.res.estimate(key, naive=naive, method=method)
-        if rec is None or rec.get("suppressed") or _missing(rec.get("estimate")):
+        if rec is None or rec.get("suppressed") or is_missing(rec.get("estimate")):
             return None if rec is None or not rec.get("suppressed") else rec
         return rec
 
@@ -603,9 +603,9 @@ class Report:
         if self.res is None:
             return default
         entry = (self.res.get("values") or {}).get(key)
-        if entry is None or _missing(entry.get("value")):
+        if entry is None or is_missing(entry.get("value")):
             return default
-        return _as_float(entry["value"]) if not isinstance(entry["value"], str) else entry["value"]
+        return as_float(entry["value"]) if not isinstance(entry["value"], str) else entry["value"]
 
     def num(self, key: str, part: str = "estimate", naive: bool = False) -> float | None:
         """One number of an estimate (``estimate``, ``lower``, ``upper``, ``std_error``,
@@ -613,7 +613,7 @@ class Report:
         rec = self.est(key, naive=naive)
         if rec is None or rec.get("suppressed"):
             return None
-        return _as_float(rec.get(part))
+        return as_float(rec.get(part))
 
     def _why_missing(self, key: str, naive: bool = False) -> str:
         rec = None if self.res is None else self.res.estimate(key, naive=naive)
@@ -725,7 +725,7 @@ class Report:
                     lab += self.t(" (naïeve vergelijking)", " (naive comparison)")
             elif e.get("primary"):
                 lab += self.t(" (primair)", " (primary)")
-            if e.get("suppressed") or _missing(e.get("estimate")):
+            if e.get("suppressed") or is_missing(e.get("estimate")):
                 est = ci = self.t("onderdrukt", "suppressed")
             else:
                 est = fmt_value(e.get("estimate"), scale, self.lang)
@@ -737,7 +737,7 @@ class Report:
                     "estimate": est,
                     "interval": ci,
                     "groups": " / ".join(
-                        fmt_num(e.get(k), 0, self.lang) if not _missing(e.get(k)) else "–"
+                        fmt_num(e.get(k), 0, self.lang) if not is_missing(e.get(k)) else "–"
                         for k in ("n_treated", "n_control")
                     ),
                     "_key": e["estimand"],
@@ -1128,7 +1128,7 @@ def flow_diagram(flow: pd.DataFrame, lang: str = "nl", marker: str = "<10"):
     blue, grey = "#00468b", "#6b7785"
     for i, r in enumerate(flow.itertuples(index=False)):
         y = -i
-        rows_out = fmt_num(r.rows_out, 0, lang) if not _missing(r.rows_out) else marker
+        rows_out = fmt_num(r.rows_out, 0, lang) if not is_missing(r.rows_out) else marker
         text = f"{r.step} ({r.table})\n{rows_out} " + ("rijen" if lang == "nl" else "rows")
         ax.add_patch(
             FancyBboxPatch(
@@ -1137,8 +1137,8 @@ def flow_diagram(flow: pd.DataFrame, lang: str = "nl", marker: str = "<10"):
         )
         ax.text(2.8, y, text, ha="center", va="center", fontsize=8.5, color="#1a1a1a")
         dropped = r.dropped
-        if _missing(dropped) or dropped != 0:
-            d = marker if _missing(dropped) else fmt_num(dropped, 0, lang)
+        if is_missing(dropped) or dropped != 0:
+            d = marker if is_missing(dropped) else fmt_num(dropped, 0, lang)
             lab = ("verwijderd: " if lang == "nl" else "removed: ") + d
             reason = str(r.reason)
             if len(reason) > 42:

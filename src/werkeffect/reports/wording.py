@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from werkeffect.reports.helpers import _as_float, fmt_euro, fmt_interval, fmt_num
+from werkeffect.formatting import as_float, fmt_euro, fmt_interval, fmt_num
 
 Side = Literal["above", "below", "spans", "unknown"]
 
@@ -23,7 +23,7 @@ def interval_side(lower: object, upper: object, null: float = 0.0) -> Side:
     """Where an interval lies against ``null`` (0 for differences, 1 for ratios):
     ``"above"`` (lower bound above it), ``"below"``, ``"spans"`` (contains it) or
     ``"unknown"`` (a bound is missing)."""
-    lo, hi = _as_float(lower), _as_float(upper)
+    lo, hi = as_float(lower), as_float(upper)
     if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
         return "unknown"
     if lo > null:
@@ -40,7 +40,7 @@ def naive_versus_causal(
     zo groot als het effect"``, ``"is kleiner dan ..."``, ``"is ongeveer even groot als ..."``
     or ``"heeft het omgekeerde teken van ..."``; ``than`` names the causal estimate (default
     "het effect" / "the effect"). ``""`` when either is missing or the effect is zero."""
-    n, c = _as_float(naive), _as_float(causal)
+    n, c = as_float(naive), as_float(causal)
     if n is None or c is None or c == 0 or math.isnan(n) or math.isnan(c):
         return ""
     nl = lang == "nl"
@@ -67,7 +67,7 @@ def net_result(lower: object, upper: object, lang: str = "nl") -> str:
     side = interval_side(lower, upper)
     if side == "unknown":
         return "heeft een onbekend netto resultaat" if nl else "has an unknown net result"
-    lo, hi = _as_float(lower), _as_float(upper)
+    lo, hi = as_float(lower), as_float(upper)
     if side == "below":
         between = fmt_interval(-hi, -lo, fmt_euro, lang, millions=True)
         return (
