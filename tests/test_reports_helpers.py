@@ -366,6 +366,56 @@ def test_estimator_warnings_are_introduced_as_such(tmp_path):
     assert Report(tmp_path, "ontbreekt").notes() == ""
 
 
+def test_an_estimators_dutch_warning_reaches_the_dutch_report(tmp_path):
+    """A warning with a Dutch text (EstimationWarning.nl) is shown in Dutch, and the lead-in
+    no longer says 'in English'; the English report keeps the English text."""
+    import warnings
+
+    from werkeffect.analysis import note_warnings
+    from werkeffect.did._checks import warn_few_clusters
+
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_few_clusters(7, "wild", stacklevel=1)
+    note_warnings(w, caught, "DiD")
+    w.write()
+    nl = [ln for ln in Report(tmp_path, "proef").notes().splitlines() if ln]
+    assert nl[0] == "Meldingen van de schattingsmethoden (technisch):"
+    assert nl[1] == (
+        "- DiD: slechts 7 clusters: clustergecorrigeerde standaardfouten zijn onbetrouwbaar "
+        "bij minder dan 30; daarom wordt de wild cluster bootstrap gebruikt"
+    )
+    en = Report(tmp_path, "proef", "en").notes()
+    assert "- DiD: only 7 clusters: cluster-robust standard errors are unreliable" in en
+
+
+def test_matching_warnings_carry_dutch_text():
+    """The overlap and unmatched warnings of nearest-neighbour matching say it in Dutch too,
+    with Dutch numbers; pickling (joblib workers) keeps the Dutch text."""
+    import pickle
+    import warnings
+
+    import numpy as np
+
+    from werkeffect.exceptions import EstimationWarning
+    from werkeffect.matching import NearestNeighborMatch
+
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.normal(2.5, 1, 30), rng.normal(0, 1, 300)]
+    df = pd.DataFrame({"d": np.r_[np.ones(30), np.zeros(300)].astype(int), "x": x})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        NearestNeighborMatch(df, "d", ["x"], replace=True).fit()  # overlap
+        NearestNeighborMatch(df, "d", ["x"], caliper=0.05).fit()  # unmatched
+    ours = [c.message for c in caught if isinstance(c.message, EstimationWarning)]
+    texts = [m.nl for m in ours]
+    assert any("buiten het bereik van de vergelijkingsgroep (0," in t for t in texts), texts
+    assert any("zonder match (geen vergelijkingspersoon binnen de caliper" in t for t in texts)
+    again = pickle.loads(pickle.dumps(ours[0]))
+    assert again.nl == ours[0].nl and str(again) == str(ours[0])
+
+
 def test_shares_show_as_percentages_and_differences_as_points():
     df = pd.DataFrame({"groep": ["a", "b"], "vrouw": [0.4816, 0.3], "effect": [0.05, 0.1]})
     md = markdown_table(df, percent=["vrouw"], points=["effect"])

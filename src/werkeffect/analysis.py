@@ -158,14 +158,17 @@ def add_drawn_figure(
 
 
 def note_warnings(writer: ResultsWriter, caught: Iterable[warnings.WarningMessage], step: str):
-    """Record the estimators' warnings as notes, so the report shows them."""
+    """Record the estimators' warnings as notes, so the report shows them: in Dutch where the
+    warning carries a Dutch text (:class:`~werkeffect.exceptions.EstimationWarning` ``nl``),
+    else as the software words it, in English."""
     seen: set[str] = set()
     for w in caught:
         text = str(w.message)
         if text in seen:
             continue
         seen.add(text)
-        writer.add_note(f"{step}: {text}", f"{step}: {text}", name=step, kind="warning")
+        nl = getattr(w.message, "nl", "") or text
+        writer.add_note(f"{step}: {nl}", f"{step}: {text}", name=step, kind="warning")
 
 
 def add_ratio_estimate(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 
 class WerkeffectError(Exception):
     """Base class of every error werkeffect raises on purpose."""
@@ -23,7 +25,23 @@ class EstimationError(WerkeffectError, ValueError):
 
 
 class EstimationWarning(UserWarning):
-    """An estimate exists but needs care (few clusters, weak overlap, ...)."""
+    """An estimate exists but needs care (few clusters, weak overlap, ...).
+
+    ``nl`` says the same in Dutch, for the Dutch reports (empty where only English exists).
+    """
+
+    def __init__(self, message: str = "", nl: str = "") -> None:
+        super().__init__(message)
+        self.nl = nl
+
+    def __reduce__(self):  # keep the Dutch text when a worker process sends the warning
+        return (type(self), (str(self), self.nl))
+
+
+def warn_estimation(message: str, nl: str = "", stacklevel: int = 2) -> None:
+    """Issue an :class:`EstimationWarning` in English and Dutch; ``stacklevel`` as
+    ``warnings.warn`` would take it in the calling function."""
+    warnings.warn(EstimationWarning(message, nl), stacklevel=stacklevel + 1)
 
 
 class DisclosureError(WerkeffectError):
@@ -49,4 +67,5 @@ __all__ = [
     "RenderError",
     "UnsupportedFeatureError",
     "WerkeffectError",
+    "warn_estimation",
 ]

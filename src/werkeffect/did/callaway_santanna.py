@@ -17,7 +17,6 @@ cells compare t with t-1, post-treatment cells compare t with g - 1 - anticipati
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ from werkeffect.did._checks import (
 )
 from werkeffect.did._influence import CompactInfluence, DenseInfluence, bootstrap_inference
 from werkeffect.did.aggregate import plan
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
 from werkeffect.results.base import EstimationResult
 
 ASSUMPTIONS = (
@@ -330,11 +329,11 @@ class CallawaySantAnna:
 
         balanced = self.panel and is_balanced(df, self.unit, self.time)
         if self.panel and not balanced:
-            warnings.warn(
+            warn_estimation(
                 "unbalanced panel: using the repeated-cross-section estimators with "
                 "unit-level influence functions (as R did's allow_unbalanced_panel)",
-                EstimationWarning,
-                stacklevel=2,
+                "ongebalanceerd panel: de schatters voor herhaalde doorsneden worden gebruikt, "
+                "met influence functions per eenheid (zoals allow_unbalanced_panel in R's did)",
             )
             notes.append("Unbalanced panel: repeated-cross-section estimators per cell.")
 

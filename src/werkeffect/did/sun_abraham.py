@@ -14,14 +14,18 @@ estimates equal the Callaway-Sant'Anna dynamic aggregation (a useful cross-check
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from werkeffect.did._checks import group_codes, numeric_column, require_columns
-from werkeffect.did.twfe import FEW_CLUSTERS_WARN, EventStudyResult, within_ols
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.did._checks import (
+    FEW_CLUSTERS_WARN,
+    group_codes,
+    numeric_column,
+    require_columns,
+    warn_few_clusters,
+)
+from werkeffect.did.twfe import EventStudyResult, within_ols
+from werkeffect.exceptions import EstimationError
 
 
 class SunAbraham:
@@ -86,11 +90,7 @@ class SunAbraham:
         cl = uid if self.cluster is None else pd.factorize(sub[self.cluster], sort=True)[0]
         fit = within_ols(y, x, uid, tpos.astype(np.int64), cl, overwrite=True)
         if fit.n_clusters < FEW_CLUSTERS_WARN:
-            warnings.warn(
-                f"only {fit.n_clusters} clusters: cluster-robust errors are unreliable",
-                EstimationWarning,
-                stacklevel=2,
-            )
+            warn_few_clusters(fit.n_clusters)
         cnt = pd.Series(1, index=pd.MultiIndex.from_arrays([key_e[treated], rel[treated]]))
         cnt = cnt.groupby(level=[0, 1]).sum()
         ls = sorted({l_ for (_, l_) in cols})

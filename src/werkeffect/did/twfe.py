@@ -20,7 +20,6 @@ Abraham 2021); compare with :class:`CallawaySantAnna` / :class:`SunAbraham`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,13 +27,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from werkeffect.did._checks import group_codes, numeric_column, require_columns
+from werkeffect.did._checks import (
+    FEW_CLUSTERS_WARN,
+    FEW_CLUSTERS_WILD,
+    group_codes,
+    numeric_column,
+    require_columns,
+    warn_few_clusters,
+)
 from werkeffect.did.wild_bootstrap import fe_leverage, wild_cluster_bootstrap, wild_wald_test
-from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
+from werkeffect.exceptions import DataValidationError, EstimationError
 from werkeffect.results.base import EstimationResult
-
-FEW_CLUSTERS_WARN = 30
-FEW_CLUSTERS_WILD = 12
 
 
 def demean_two_way(
@@ -289,16 +292,8 @@ class EventStudy:
         g = fit.n_clusters
         notes = []
         if g < FEW_CLUSTERS_WARN:
-            warnings.warn(
-                f"only {g} clusters: cluster-robust standard errors are unreliable with fewer "
-                f"than {FEW_CLUSTERS_WARN}; "
-                + (
-                    "using the wild cluster bootstrap"
-                    if g < FEW_CLUSTERS_WILD and inference == "auto"
-                    else "consider inference='wild'"
-                ),
-                EstimationWarning,
-                stacklevel=2,
+            warn_few_clusters(
+                g, "wild" if g < FEW_CLUSTERS_WILD and inference == "auto" else "suggest"
             )
         use_wild = inference == "wild" or (inference == "auto" and g < FEW_CLUSTERS_WILD)
         se = np.sqrt(np.diag(fit.vcov))
@@ -464,12 +459,7 @@ class TWFE:
         fit = within_ols(y, x, uid, tid, cl, weights=ow)
         g = fit.n_clusters
         if g < FEW_CLUSTERS_WARN:
-            warnings.warn(
-                f"only {g} clusters: cluster-robust errors are unreliable below "
-                f"{FEW_CLUSTERS_WARN}",
-                EstimationWarning,
-                stacklevel=2,
-            )
+            warn_few_clusters(g)
         names = ["ATT", *self.covariates]
         intervals, notes, wild = None, [], None
         if inference == "wild" or (inference == "auto" and g < FEW_CLUSTERS_WILD):

@@ -18,7 +18,6 @@ bootstrap of the cluster sums of the influence function, both with Webb weights 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,11 +25,16 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.did import _kernels
-from werkeffect.did._checks import numeric_column, require_columns
+from werkeffect.did._checks import (
+    FEW_CLUSTERS_WARN,
+    FEW_CLUSTERS_WILD,
+    numeric_column,
+    require_columns,
+    warn_few_clusters,
+)
 from werkeffect.did._influence import multipliers
-from werkeffect.did.twfe import FEW_CLUSTERS_WARN, FEW_CLUSTERS_WILD
 from werkeffect.did.wild_bootstrap import wild_cluster_bootstrap
-from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
+from werkeffect.exceptions import DataValidationError, EstimationError
 from werkeffect.results.base import EstimationResult
 
 
@@ -154,13 +158,7 @@ class DiD:
         intervals, wild = None, None
         dist, df_resid = "normal", None
         if cl is not None and n_cl < FEW_CLUSTERS_WARN:
-            warnings.warn(
-                f"only {n_cl} clusters: cluster-robust errors are unreliable below "
-                f"{FEW_CLUSTERS_WARN}"
-                + ("; using the wild cluster bootstrap" if n_cl < FEW_CLUSTERS_WILD else ""),
-                EstimationWarning,
-                stacklevel=2,
-            )
+            warn_few_clusters(n_cl, "wild" if n_cl < FEW_CLUSTERS_WILD else "")
             dist, df_resid = "t", n_cl - 1
         if inference == "wild" and cl is None:
             raise ValueError("inference='wild' needs cluster=")

@@ -22,7 +22,8 @@ from werkeffect.dynamic.risk_sets import (
     prepare_spells,
     time_varying_arrays,
 )
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, EstimationWarning, warn_estimation
+from werkeffect.formatting import fmt_num, nl_int
 
 OUTCOMES = ("work", "durable")
 #: warn when a comparison spell's inverse probability of censoring weight exceeds this
@@ -295,40 +296,49 @@ class DynamicEstimator:
             )
         bad_u = uv[np.isnan(one.att).any(axis=1)]
         if len(bad_u):
-            warnings.warn(
+            warn_estimation(
                 f"ATT(u, h) is not identified for u in {bad_u.tolist()} at some horizons (no "
                 "one left at risk within the horizon: follow-up ends at the extract date); "
                 "the averages use the other u",
-                EstimationWarning,
+                f"ATT(u, h) is voor u = {', '.join(str(int(x)) for x in bad_u)} bij sommige "
+                "horizonten niet te schatten (niemand meer in de risicoset binnen de horizon: "
+                "de follow-up eindigt op de peildatum); de gemiddelden gebruiken de andere u",
                 stacklevel=2,
             )
         n_un = one.counts["n_treated_all"] - one.counts["n_treated"]
         if n_un.sum() > 0:
-            warnings.warn(
+            warn_estimation(
                 f"{int(n_un.sum())} programme starter(s) found no comparison spell within the "
                 f"caliper and are left out (ATT on the matched starters)",
-                EstimationWarning,
+                f"{nl_int(n_un.sum())} deelnemer(s) vonden geen vergelijkingsuitkering binnen de "
+                "caliper en vallen af (ATT op de gematchte deelnemers)",
                 stacklevel=2,
             )
         small = uv[(one.counts["n_treated"] > 0) & (one.counts["n_treated"] < 10)]
         if len(small):
-            warnings.warn(
+            warn_estimation(
                 f"fewer than 10 programme starters at u in {small.tolist()}: do not publish "
                 "these cells (disclosure control) and read them with care",
-                EstimationWarning,
+                f"minder dan 10 deelnemers starten bij u = {', '.join(str(int(x)) for x in small)}"
+                ": publiceer deze cellen niet (onthullingscontrole) en lees ze met zorg",
                 stacklevel=2,
             )
         ipc = one.counts["max_ipc_weight"]
         heavy = np.isfinite(ipc) & (ipc > MAX_IPC_WEIGHT)
         if heavy.any():
             k = int(np.nanargmax(np.where(heavy, ipc, np.nan)))
-            warnings.warn(
+            warn_estimation(
                 f"inverse probability of censoring weights reach {ipc[k]:.0f} (u = {uv[k]}; "
                 f"above {MAX_IPC_WEIGHT:g} at u in {uv[heavy].tolist()}): some comparison "
                 "spells are unlikely to stay untreated over the horizon, so the comparison "
                 "curve at long horizons rests on the few that do; read those horizons with "
                 "care or shorten them (res.cohorts['max_ipc_weight'])",
-                EstimationWarning,
+                f"de censoreringsgewichten (IPCW) lopen op tot {fmt_num(ipc[k], 0)} (u = "
+                f"{uv[k]}; boven {fmt_num(MAX_IPC_WEIGHT, 0)} bij u = "
+                f"{', '.join(str(int(x)) for x in uv[heavy])}): weinig vergelijkingsuitkeringen "
+                "blijven over de hele horizon zonder traject, dus de vergelijkingscurve rust bij "
+                "lange horizonten op die enkelen; lees die horizonten met zorg of kort ze in "
+                "(res.cohorts['max_ipc_weight'])",
                 stacklevel=2,
             )
         if resampling == "fixed":

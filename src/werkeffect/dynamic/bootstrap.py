@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from joblib import Parallel, delayed
 
-from werkeffect.exceptions import EstimationWarning
+from werkeffect.exceptions import warn_estimation
 
 #: CPU seconds (summed over workers) and wall seconds of the last resampling run
 LAST_RUN: dict = {}
@@ -87,9 +87,10 @@ def bootstrap(
     if n_boot <= 0:
         return np.empty((0, n_stats))
     if n_clusters < 30:
-        warnings.warn(
+        warn_estimation(
             f"the bootstrap resamples only {n_clusters} clusters; intervals may be too narrow",
-            EstimationWarning,
+            f"de bootstrap trekt uit slechts {n_clusters} clusters; de intervallen kunnen te "
+            "smal zijn",
             stacklevel=3,
         )
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -129,9 +130,9 @@ def bootstrap(
     out = np.vstack(results)
     failed = int(np.all(np.isnan(out), axis=1).sum())
     if failed:
-        warnings.warn(
+        warn_estimation(
             f"{failed} of {n_boot} bootstrap replications failed and were left out",
-            EstimationWarning,
+            f"{failed} van {n_boot} bootstraptrekkingen mislukten en zijn weggelaten",
             stacklevel=3,
         )
     return out

@@ -7,13 +7,12 @@ estimators; Abadie & Imbens (2011, JBES 29(1)) for the bias correction; Abadie &
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
 from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d, stable_argsort
 from werkeffect.matching.effects import MatchingEffectResult
 
@@ -247,10 +246,11 @@ def matching_att(
                     "Abadie-Imbens (2016) correction for the estimated propensity score applied"
                 )
             else:
-                warnings.warn(
+                warn_estimation(
                     "the Abadie-Imbens (2016) correction would make the variance negative; "
                     "reporting the uncorrected Abadie-Imbens standard error",
-                    EstimationWarning,
+                    "de correctie van Abadie en Imbens (2016) zou de variantie negatief maken; "
+                    "de standaardfout is daarom die van Abadie-Imbens zonder correctie",
                     stacklevel=3,
                 )
         elif estimated_ps and not res.replace:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
+from werkeffect.formatting import nl_int
 from werkeffect.matching._utils import (
     _is_categorical,
     check_columns,
@@ -109,11 +109,13 @@ class CEM:
             "n_control_dropped": int(((~m) & (d == 0)).sum()),
         }
         if info["n_treated_dropped"]:
-            warnings.warn(
+            warn_estimation(
                 f"CEM: {info['n_treated_dropped']:,} of {int(d.sum()):,} treated unit(s) are in "
                 "strata without controls and are dropped; the estimand is the effect on the "
                 "matched treated",
-                EstimationWarning,
+                f"CEM: {nl_int(info['n_treated_dropped'])} van {nl_int(d.sum())} deelnemer(s) "
+                "zitten in groepen zonder vergelijkingspersonen en vallen af; de schatting gaat "
+                "over de gematchte deelnemers",
                 stacklevel=2,
             )
         return (

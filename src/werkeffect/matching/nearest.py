@@ -6,7 +6,6 @@ estimated afterwards with :meth:`MatchResult.att`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
+from werkeffect.formatting import fmt_num, nl_int
 from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d, treatment_array
 from werkeffect.matching.propensity import PropensityScore, PropensityScoreResult, common_support
 
@@ -268,11 +268,14 @@ class NearestNeighborMatch:
             p0 = p[d == 0]
             outside = int(np.sum((d == 1) & ((p < p0.min()) | (p > p0.max()))))
             if outside:
-                warnings.warn(
+                warn_estimation(
                     f"{outside:,} treated unit(s) have a propensity score outside the range of "
                     f"the controls ({p0.min():.4f}..{p0.max():.4f}): no overlap for them; "
                     "their matches are extrapolations (use discard='treated' or a caliper)",
-                    EstimationWarning,
+                    f"{outside:,} deelnemer(s) hebben een propensity score buiten het bereik van "
+                    f"de vergelijkingsgroep ({fmt_num(p0.min(), 4)} tot {fmt_num(p0.max(), 4)}): "
+                    "voor hen is er geen overlap en is hun vergelijking een extrapolatie "
+                    "(gebruik discard='treated' of een caliper)",
                     stacklevel=2,
                 )
                 notes.append(f"{outside} treated outside the controls' propensity range")
@@ -297,15 +300,23 @@ class NearestNeighborMatch:
                 f"{len(ci):,} controls for {len(ti):,} treated units (needs "
                 f"{self.ratio * len(ti):,})"
             )
+            msg_nl = (
+                f"te weinig vergelijkingspersonen voor {self.ratio}:1-matching zonder "
+                f"teruglegging: {nl_int(len(ci))} voor {nl_int(len(ti))} deelnemers (nodig: "
+                f"{nl_int(self.ratio * len(ti))})"
+            )
             if len(ci) < len(ti):
-                warnings.warn(
-                    msg + f"; at least {len(ti) - len(ci):,} treated unit(s) stay unmatched",
-                    EstimationWarning,
+                left = len(ti) - len(ci)
+                warn_estimation(
+                    msg + f"; at least {left:,} treated unit(s) stay unmatched",
+                    msg_nl + f"; minstens {nl_int(left)} deelnemer(s) blijven zonder match",
                     stacklevel=2,
                 )
             else:
-                warnings.warn(
-                    msg + "; some treated units get fewer matches", EstimationWarning, stacklevel=2
+                warn_estimation(
+                    msg + "; some treated units get fewer matches",
+                    msg_nl + "; sommige deelnemers krijgen minder matches",
+                    stacklevel=2,
                 )
         groups = _exact_groups(df, self.exact)
         mm = np.full((len(ti), self.ratio), -1, dtype=np.int64)  # positions into ci
@@ -325,18 +336,23 @@ class NearestNeighborMatch:
             mm[tsel] = np.where(sub >= 0, csel[np.maximum(sub, 0)], -1)
         n_unmatched = int((mm[:, 0] < 0).sum()) if len(ti) else 0
         if n_unmatched:
-            reason = []
+            reason, reason_nl = [], []
             if cal is not None:
                 reason.append("no control inside the caliper")
+                reason_nl.append("geen vergelijkingspersoon binnen de caliper")
             if self.exact:
                 reason.append("no control in the same exact stratum")
+                reason_nl.append("geen vergelijkingspersoon in dezelfde exacte groep")
             if not self.replace:
                 reason.append("controls used up")
-            warnings.warn(
+                reason_nl.append("vergelijkingspersonen opgebruikt")
+            warn_estimation(
                 f"{n_unmatched:,} of {len(ti):,} treated unit(s) left unmatched "
                 f"({' or '.join(reason) or 'no control available'}); the estimand becomes the "
                 "effect on the matched treated only",
-                EstimationWarning,
+                f"{nl_int(n_unmatched)} van {nl_int(len(ti))} deelnemer(s) zonder match "
+                f"({' of '.join(reason_nl) or 'geen vergelijkingspersoon beschikbaar'}); de "
+                "schatting gaat dan alleen over de gematchte deelnemers",
                 stacklevel=2,
             )
             notes.append(f"{n_unmatched} treated unit(s) unmatched")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
+from werkeffect.formatting import nl_int
 from werkeffect.matching._utils import check_columns, covariate_matrix, treatment_array
 from werkeffect.results.base import EstimationResult
 
@@ -161,17 +162,20 @@ class PropensityScore:
                 "coarsen the covariates"
             )
         if extreme.any() or sep_msgs:
-            warnings.warn(
+            warn_estimation(
                 f"quasi-separation in the propensity model: {int(extreme.sum()):,} unit(s) "
                 "have a score within 1e-8 of 0 or 1 (e.g. a category without treated "
                 "units); they cannot be compared and overlap is poor for them",
-                EstimationWarning,
+                f"bijna-separatie in het propensity-model: {nl_int(extreme.sum())} eenheid/"
+                "eenheden hebben een score vrijwel gelijk aan 0 of 1 (bijvoorbeeld een "
+                "categorie zonder deelnemers); zij zijn niet te vergelijken en de overlap is "
+                "voor hen slecht",
                 stacklevel=2,
             )
         if not converged:
-            warnings.warn(
+            warn_estimation(
                 "the propensity model did not converge; check for separation or collinearity",
-                EstimationWarning,
+                "het propensity-model convergeerde niet; controleer op separatie of collineariteit",
                 stacklevel=2,
             )
         idx = self.df.index

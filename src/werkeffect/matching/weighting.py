@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
+from werkeffect.formatting import fmt_num, nl_int
 from werkeffect.matching._utils import (
     check_columns,
     covariate_matrix,
@@ -115,10 +115,12 @@ class _PSWeighting:
             lim = 0.01 if self.estimand == "ATE" else None
             extreme = (p > 0.99) & (d == 0) if lim is None else (p < lim) | (p > 1 - lim)
             if extreme.any():
-                warnings.warn(
+                warn_estimation(
                     f"{int(extreme.sum()):,} unit(s) have propensity scores beyond 0.01/0.99: "
                     "overlap is poor and weights are extreme; consider trim='crump'",
-                    EstimationWarning,
+                    f"{nl_int(extreme.sum())} eenheid/eenheden hebben een propensity score "
+                    "onder 0,01 of boven 0,99: de overlap is slecht en de gewichten zijn "
+                    "extreem; overweeg trim='crump'",
                     stacklevel=3,
                 )
         return d, p, keep, notes
@@ -228,12 +230,16 @@ def _warn_few_controls(wc: np.ndarray, n_treated: float) -> None:
     if ess < max(10.0, 0.25 * float(n_treated)):
         top = np.sort(wc)[::-1]
         share = float(top[:5].sum() / wc.sum())
-        warnings.warn(
+        warn_estimation(
             f"the control weights e/(1-e) are concentrated: effective number of controls "
             f"{ess:.1f} for {int(n_treated)} treated (the 5 largest carry {share:.0%} of the "
             "weight); overlap is poor, the estimate rests on a few people and its standard "
             "error is unreliable. Consider matching, trim='crump' or a narrower population",
-            EstimationWarning,
+            "de gewichten e/(1-e) van de vergelijkingsgroep zijn geconcentreerd: effectief "
+            f"{fmt_num(ess, 1)} vergelijkingspersonen voor {nl_int(n_treated)} deelnemers (de "
+            f"5 grootste dragen {fmt_num(100 * share, 0)}% van het gewicht); de overlap is "
+            "slecht, de schatting rust op enkele personen en haar standaardfout is "
+            "onbetrouwbaar. Overweeg matching, trim='crump' of een smallere populatie",
             stacklevel=3,
         )
 

@@ -886,18 +886,25 @@ class Report:
         return "\n" + "\n".join(f"- {a}" for a in items) + "\n"
 
     def notes(self) -> str:
-        """The notes for the reader; the estimators' warnings (English, as the software
-        words them) after the others, under a lead-in that says what they are."""
+        """The notes for the reader; the estimators' warnings after the others, under a
+        lead-in that says what they are (and, in Dutch, that a warning without a Dutch text
+        is shown in English, as the software words it)."""
         if self.res is None:
             return ""
-        plain, warned = [], []
+        plain, warned, english = [], [], False
         for note, text in zip(self.res.get("notes", []), self._texts("notes"), strict=True):
-            (warned if note.get("kind") == "warning" else plain).append(text)
+            if note.get("kind") == "warning":
+                warned.append(text)
+                english |= note.get("text_nl") == note.get("text_en")
+            else:
+                plain.append(text)
         out = "".join(f"- {a}\n" for a in plain)
         if warned:
             lead = self.t(
-                "Meldingen van de schattingsmethoden (technisch, zoals de software ze geeft, "
-                "in het Engels):",
+                "Meldingen van de schattingsmethoden (technisch; waar de software geen "
+                "Nederlandse tekst heeft, in het Engels):"
+                if english
+                else "Meldingen van de schattingsmethoden (technisch):",
                 "Messages from the estimation methods:",
             )
             out += ("\n" if plain else "") + lead + "\n\n" + "".join(f"- {a}\n" for a in warned)

@@ -85,7 +85,6 @@ to benefit), ``het:v<m>:<process>`` and ``het:logit_p<m>``.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +92,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
+from werkeffect.exceptions import (
+    DataValidationError,
+    EstimationError,
+    warn_estimation,
+)
 from werkeffect.results.base import EstimationResult
 from werkeffect.survival._toe_data import ToEData, build_data, build_layout
 from werkeffect.survival._toe_fit import (
@@ -718,10 +721,11 @@ class TimingOfEvents:
             )
         n_after = int((observed & (ps >= ent)).sum())
         if n_after < 20:
-            warnings.warn(
+            warn_estimation(
                 f"only {n_after} programme entries after the start of observation: the "
                 "programme-entry hazard and the effect rest on very few events",
-                EstimationWarning,
+                f"slechts {n_after} trajectstarts na het begin van de waarneming: de kans op "
+                "instroom in het traject en het effect rusten op heel weinig gebeurtenissen",
                 stacklevel=2,
             )
 
@@ -1058,11 +1062,13 @@ class TimingOfEvents:
             f["loglik"] = -f["ll"]  # minimised like the criteria
         chosen = min(accepted, key=lambda f: f[self.criterion])
         if self.max_mass_points > 1 and chosen["M"] == 1:
-            warnings.warn(
+            warn_estimation(
                 "the mass points collapsed to one: the data show no unobserved heterogeneity "
                 f"({fits[-1]['note'] or self.criterion + ' prefers one point'}); the estimate "
                 "equals the proportional hazards model without heterogeneity",
-                EstimationWarning,
+                "de massapunten vallen samen tot één: de gegevens tonen geen niet-waargenomen "
+                "heterogeniteit; de schatting is gelijk aan die van het proportionele-"
+                "hazardsmodel zonder heterogeniteit",
                 stacklevel=2,
             )
 
@@ -1091,11 +1097,13 @@ class TimingOfEvents:
                     f"Newton decrement {dg['newton_decrement']:.2e} > 1e-6 after the Newton "
                     "steps: the log-likelihood can still rise"
                 )
-            warnings.warn(
+            warn_estimation(
                 f"the timing-of-events model did not converge: {why} (optimiser: "
                 f"{dg['message']}); estimates are unreliable — raise maxiter, simplify the "
                 "baseline or reduce max_mass_points",
-                EstimationWarning,
+                f"het timing-of-events-model convergeerde niet ({why}; optimalisatie: "
+                f"{dg['message']}); de schattingen zijn onbetrouwbaar: verhoog maxiter, "
+                "vereenvoudig de basishazard of verlaag max_mass_points",
                 stacklevel=2,
             )
 
