@@ -315,7 +315,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         horizons=HORIZONS,
         window_start=WINDOW_START,
     )
-    with ev.step("dynamic evaluation", warnings_note="dynamic evaluation"):
+    with ev.step(
+        "dynamic evaluation",
+        warnings_note="dynamische evaluatie",
+        warnings_note_en="dynamic evaluation",
+    ):
         sianesi = DynamicMatch.from_dataset(ev.dataset, **dyn_common).fit(
             n_boot=ev.n_boot, seed=ev.seed, progress=False
         )
@@ -388,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # -- nazorg: does support after starting work prevent a return to bijstand? ----------
     # the job spells of the timing-of-events model: one definition of a return
-    with ev.step("nazorg", warnings_note="nazorg"):
+    with ev.step("nazorg", warnings_note="nazorg", warnings_note_en="aftercare (nazorg)"):
         nazorg = CoxPH(
             jobs,
             duration="duration",

@@ -108,7 +108,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
 
     # -- robustness: only participants with a comparable statushouder (caliper) ---------------
-    with ev.step("matching within a caliper", warnings_note="matching within a caliper"):
+    with ev.step(
+        "matching within a caliper",
+        warnings_note="matching binnen een caliper",
+        warnings_note_en="matching within a caliper",
+    ):
         within = NearestNeighborMatch(
             frame, "treated", covs, exact=EXACT, replace=True, ratio=RATIO,
             caliper=CALIPER_SD,

@@ -155,7 +155,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = {}
     for h in HORIZONS:
         fm = municipality_frame(ds, h)
-        with ev.step(f"DiD {h} months", warnings_note=f"DiD {h} maanden"):
+        with ev.step(
+            f"DiD {h} months", warnings_note=f"DiD {h} maanden", warnings_note_en=f"DiD {h} months"
+        ):
             results[h] = twfe(fm, ev)
         w.add_estimate(
             f"ww.att_inflow_{h}m",
@@ -174,7 +176,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # -- robustness: clusters = municipalities (valid under any within-municipality
     #    correlation, very conservative with one treated municipality) ---------------------
     fm6 = municipality_frame(ds, 6)
-    with ev.step("DiD, municipality clusters", warnings_note="DiD gemeenteclusters"):
+    with ev.step(
+        "DiD, municipality clusters",
+        warnings_note="DiD gemeenteclusters",
+        warnings_note_en="DiD, municipality clusters",
+    ):
         by_municipality = twfe(fm6, ev, cluster="municipality")
     w.add_estimate(
         "ww.att_inflow_6m",
@@ -364,7 +370,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # -- time to a job after WW ends ------------------------------------------------------
     jobs = time_to_job(ev, individual)
     if not jobs.empty:
-        with ev.step("time to job", warnings_note="tijd tot werk"):
+        with ev.step(
+            "time to job", warnings_note="tijd tot werk", warnings_note_en="time to a job"
+        ):
             cox = CoxPH(
                 jobs, duration="months", event="job",
                 covariates=["treated", "groningen", "post"], cluster="municipality",

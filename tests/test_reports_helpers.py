@@ -378,16 +378,16 @@ def test_an_estimators_dutch_warning_reaches_the_dutch_report(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warn_few_clusters(7, "wild", stacklevel=1)
-    note_warnings(w, caught, "DiD")
+    note_warnings(w, caught, "DiD gemeenteclusters", "DiD, municipality clusters")
     w.write()
     nl = [ln for ln in Report(tmp_path, "proef").notes().splitlines() if ln]
     assert nl[0] == "Meldingen van de schattingsmethoden (technisch):"
     assert nl[1] == (
-        "- DiD: slechts 7 clusters: clustergecorrigeerde standaardfouten zijn onbetrouwbaar "
-        "bij minder dan 30; daarom wordt de wild cluster bootstrap gebruikt"
+        "- DiD gemeenteclusters: slechts 7 clusters: clustergecorrigeerde standaardfouten zijn "
+        "onbetrouwbaar bij minder dan 30; daarom wordt de wild cluster bootstrap gebruikt"
     )
     en = Report(tmp_path, "proef", "en").notes()
-    assert "- DiD: only 7 clusters: cluster-robust standard errors are unreliable" in en
+    assert "- DiD, municipality clusters: only 7 clusters: cluster-robust standard" in en
 
 
 def test_matching_warnings_carry_dutch_text():

@@ -46,11 +46,14 @@ class Evaluation:
         return int(self.args.n_boot)
 
     @contextmanager
-    def step(self, what: str, warnings_note: str | None = None) -> Iterator[None]:
+    def step(
+        self, what: str, warnings_note: str | None = None, warnings_note_en: str | None = None
+    ) -> Iterator[None]:
         """Report a step and its duration on stderr (progress for long evaluations).
 
-        With ``warnings_note``, the warnings raised inside the step are kept as report notes
-        under that name (:func:`note_warnings`) instead of going to the terminal.
+        With ``warnings_note`` (Dutch; ``warnings_note_en`` when English differs), the
+        warnings raised inside the step are kept as report notes under that name
+        (:func:`note_warnings`) instead of going to the terminal.
         """
         t0 = time.perf_counter()
         print(f"[{self.name}] {what} ...", file=sys.stderr, flush=True)
@@ -60,7 +63,7 @@ class Evaluation:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 yield
-            note_warnings(self.writer, caught, warnings_note)
+            note_warnings(self.writer, caught, warnings_note, warnings_note_en)
         print(f"[{self.name}] {what}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
     def require(self, tables: Iterable[str]) -> None:
@@ -157,7 +160,12 @@ def add_drawn_figure(
             plt.close(fig)
 
 
-def note_warnings(writer: ResultsWriter, caught: Iterable[warnings.WarningMessage], step: str):
+def note_warnings(
+    writer: ResultsWriter,
+    caught: Iterable[warnings.WarningMessage],
+    step: str,
+    step_en: str | None = None,
+):
     """Record the estimators' warnings as notes, so the report shows them: in Dutch where the
     warning carries a Dutch text (:class:`~werkeffect.exceptions.EstimationWarning` ``nl``),
     else as the software words it, in English."""
@@ -168,7 +176,7 @@ def note_warnings(writer: ResultsWriter, caught: Iterable[warnings.WarningMessag
             continue
         seen.add(text)
         nl = getattr(w.message, "nl", "") or text
-        writer.add_note(f"{step}: {nl}", f"{step}: {text}", name=step, kind="warning")
+        writer.add_note(f"{step}: {nl}", f"{step_en or step}: {text}", name=step, kind="warning")
 
 
 def add_ratio_estimate(
