@@ -18,14 +18,14 @@ linear in the number of spells and months — no person-month frame is ever buil
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import expit
 
 from werkeffect.dynamic.risk_sets import SpellArrays
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
+from werkeffect.formatting import fmt_num
 
 
 def month_bins(counts: np.ndarray, min_events: int) -> np.ndarray:
@@ -178,9 +178,10 @@ def fit_treatment_hazard(
     events_bin = np.bincount(b_cell[y], weights=wc[y], minlength=n_bins)
     events_yr = np.bincount(c_cell[y], weights=wc[y], minlength=n_yb)[1:]
     if (events_bin == 0).any() and warn:
-        warnings.warn(
+        warn_estimation(
             "some months have no programme starts at all; their start hazard is set near zero",
-            EstimationWarning,
+            "in sommige maanden start niemand met het traject; de startkans is daar vrijwel "
+            "nul gezet",
             stacklevel=2,
         )
     n, k = arr.n, X.shape[1]
@@ -251,20 +252,23 @@ def fit_treatment_hazard(
         theta = theta + step
     alpha, delta, beta, gamma = unpack(theta)
     if not converged and warn:
-        warnings.warn(
+        warn_estimation(
             f"the programme-start model did not converge in {max_iter} Newton steps "
             "(separation? a covariate that predicts start perfectly?)",
-            EstimationWarning,
+            f"het model voor de trajectstart convergeerde niet in {max_iter} Newton-stappen "
+            "(separatie? een kenmerk dat de start perfect voorspelt?)",
             stacklevel=2,
         )
     if warn:
         p_cells = expit(alpha[b_cell] + np.r_[0.0, delta][c_cell] + (X @ beta)[sp] + Zc @ gamma)
         if p_cells.size and (p_cells.max() > 0.9):
-            warnings.warn(
+            warn_estimation(
                 f"some start probabilities within a month exceed 0.9 (max "
                 f"{p_cells.max():.2f}); check for a covariate that (nearly) determines "
                 "programme start",
-                EstimationWarning,
+                f"sommige startkansen binnen een maand zijn hoger dan 0,9 (hoogste "
+                f"{fmt_num(p_cells.max(), 2)}); controleer op een kenmerk dat de trajectstart "
+                "(bijna) bepaalt",
                 stacklevel=2,
             )
     return TreatmentHazard(

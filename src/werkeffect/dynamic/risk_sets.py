@@ -20,14 +20,14 @@ over people or months.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import DataValidationError, EstimationWarning
+from werkeffect.exceptions import DataValidationError, warn_estimation
+from werkeffect.formatting import nl_int
 
 #: months a work exit must last to count as durable (no return to benefit within this time)
 DURABLE_MONTHS = 12
@@ -240,11 +240,13 @@ def prepare_spells(
             )
         cens = (c == 0) & ~np.isnan(fu)
         if cens.any() and np.any(np.abs(fu[cens] - d[cens]) > 1.0):
-            warnings.warn(
+            n_off = int((np.abs(fu[cens] - d[cens]) > 1.0).sum())
+            warn_estimation(
                 f"{table}: for censored spells `{followup}` should equal `{duration}` (both run "
-                "to the extract date); they differ by more than a month for "
-                f"{int((np.abs(fu[cens] - d[cens]) > 1.0).sum())} spell(s)",
-                EstimationWarning,
+                f"to the extract date); they differ by more than a month for {n_off} spell(s)",
+                f"{table}: bij gecensoreerde uitkeringen hoort `{followup}` gelijk te zijn aan "
+                f"`{duration}` (beide lopen tot de peildatum); ze verschillen meer dan een "
+                f"maand bij {nl_int(n_off)} uitkering(en)",
                 stacklevel=3,
             )
     if return_time is not None:
@@ -259,10 +261,11 @@ def prepare_spells(
     sd = design.std(ddof=0).to_numpy()
     const = sd < 1e-12
     if const.any():
-        warnings.warn(
-            f"{table}: covariate column(s) {list(design.columns[const])} are constant and are "
-            "left out of the propensity model",
-            EstimationWarning,
+        gone = list(design.columns[const])
+        warn_estimation(
+            f"{table}: covariate column(s) {gone} are constant and are left out of the "
+            "propensity model",
+            f"{table}: kenmerk(en) {gone} zijn constant en blijven buiten het propensity-model",
             stacklevel=3,
         )
         design = design.loc[:, ~const]
@@ -389,10 +392,11 @@ def time_varying_arrays(
     const = sd < 1e-12
     if const.any():
         gone = [c for c, k in zip(cols, const, strict=True) if k]
-        warnings.warn(
+        warn_estimation(
             f"{table}: time-varying covariate(s) {gone} are constant and are left out of the "
             "start model",
-            EstimationWarning,
+            f"{table}: tijdsafhankelijke kenmerk(en) {gone} zijn constant en blijven buiten het "
+            "startmodel",
             stacklevel=3,
         )
     Z = ((Z - mu) / np.where(const, 1.0, sd))[:, :, ~const]

@@ -15,13 +15,12 @@ evaluation is a handful of matrix products:
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
 
 
 def interval_labels(cuts: np.ndarray) -> list[str]:
@@ -376,9 +375,10 @@ def _calendar_groups(counts: np.ndarray, labels: list[str], what: str) -> np.nda
     group = merge_empty(counts)
     if len(np.unique(group)) < len(counts):
         empty = [lab for lab, c in zip(["first"] + labels, counts, strict=True) if c == 0]
-        warnings.warn(
+        warn_estimation(
             f"{what}: calendar periods without events were merged with a neighbour ({empty})",
-            EstimationWarning,
+            f"{what}: kalenderperioden zonder gebeurtenissen zijn samengevoegd met een buur "
+            f"({empty})",
             stacklevel=5,
         )
     return group
@@ -424,10 +424,12 @@ def build_layout(
             )
         bgroup = merge_empty(counts)
         if len(np.unique(bgroup)) < J:
-            warnings.warn(
+            empty = ", ".join(b for b, c in zip(blabels, counts, strict=True) if c == 0)
+            warn_estimation(
                 f"exit '{lab}': baseline intervals without exits were merged with a neighbour "
-                f"({', '.join(b for b, c in zip(blabels, counts, strict=True) if c == 0)})",
-                EstimationWarning,
+                f"({empty})",
+                f"uitstroom '{lab}': intervallen van de basishazard zonder uitstroom zijn "
+                f"samengevoegd met een buur ({empty})",
                 stacklevel=4,
             )
         pcounts = np.bincount(ev_r[dk & (ev_r > 0)] - 1, minlength=S - 1)
@@ -440,19 +442,21 @@ def build_layout(
                     f"no exits to '{lab}' after programme start: the programme effect on this "
                     "exit cannot be estimated"
                 )
-            warnings.warn(
+            warn_estimation(
                 f"no exits to '{lab}' after programme start: its treatment effect is fixed at 0",
-                EstimationWarning,
+                f"geen uitstroom naar '{lab}' na de trajectstart: het effect daarop is op 0 "
+                "vastgezet",
                 stacklevel=4,
             )
             egroup = np.full(S - 1, -1)
         else:
             egroup = merge_empty(pcounts)
             if len(np.unique(egroup)) < S - 1:
-                warnings.warn(
+                warn_estimation(
                     f"exit '{lab}': pieces of time since programme start without exits were "
                     "merged with a neighbour",
-                    EstimationWarning,
+                    f"uitstroom '{lab}': perioden sinds de trajectstart zonder uitstroom zijn "
+                    "samengevoegd met een buur",
                     stacklevel=4,
                 )
         ne = 0 if (egroup < 0).all() else int(egroup.max()) + 1
@@ -496,9 +500,10 @@ def build_layout(
         )
     bgroup = merge_empty(counts)
     if len(np.unique(bgroup)) < Jp:
-        warnings.warn(
+        warn_estimation(
             "programme entry: baseline intervals without entries were merged with a neighbour",
-            EstimationWarning,
+            "trajectstart: intervallen van de basishazard zonder starts zijn samengevoegd met "
+            "een buur",
             stacklevel=4,
         )
     start = len(names)
@@ -536,10 +541,11 @@ def build_layout(
             )
         bgroup = merge_empty(counts)
         if len(np.unique(bgroup)) < Jr:
-            warnings.warn(
+            warn_estimation(
                 "return to benefit: baseline intervals without returns were merged with a "
                 "neighbour",
-                EstimationWarning,
+                "terugkeer in de bijstand: intervallen van de basishazard zonder terugkeer zijn "
+                "samengevoegd met een buur",
                 stacklevel=4,
             )
         start = len(names)
