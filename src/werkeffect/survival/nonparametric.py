@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from werkeffect.exceptions import EstimationError, EstimationWarning
+from werkeffect.exceptions import EstimationError, warn_estimation
 from werkeffect.results.base import EstimationResult
 from werkeffect.survival._checks import (
     cause_column,
@@ -755,9 +755,13 @@ def logrank_test(
             Dg[:, g] = np.bincount(j, minlength=times.shape[0])
         never = np.flatnonzero(Yg.sum(axis=0) == 0)
         if never.size:
-            _warn(
-                f"{what}: group(s) {[labels[g] for g in never]} have no one at risk in stratum "
-                f"{slabels[s]!r}; that stratum contributes nothing to the comparison"
+            groups = [labels[g] for g in never]
+            warn_estimation(
+                f"{what}: group(s) {groups} have no one at risk in stratum {slabels[s]!r}; that "
+                "stratum contributes nothing to the comparison",
+                f"{what}: groep(en) {groups} hebben niemand in de risicoset in stratum "
+                f"{slabels[s]!r}; dat stratum draagt niets bij aan de vergelijking",
+                stacklevel=2,
             )
         Y = Yg.sum(1)
         d = Dg.sum(1)
@@ -772,9 +776,3 @@ def logrank_test(
     table = pd.DataFrame({"n": np.bincount(codes, minlength=G), "observed": O, "expected": E})
     table.index = pd.Index(labels, name=group)
     return LogRankResult(stat, G - 1, float(stats.chi2.sf(stat, G - 1)), table)
-
-
-def _warn(msg: str) -> None:
-    import warnings
-
-    warnings.warn(msg, EstimationWarning, stacklevel=3)
