@@ -59,6 +59,21 @@ def test_group_with_no_one_at_risk(spells):
         cif_difference(short.assign(cause=short["e"]), "t", "cause", "g", times=[12])
 
 
+def test_logrank_stratum_without_one_group_warns_in_both_languages(spells):
+    """A stratum where a group has no one at risk adds nothing; the warning says so, also in
+    Dutch for the reports."""
+    from werkeffect.exceptions import EstimationWarning
+    from werkeffect.survival import logrank_test
+
+    d = spells.assign(s="gemengd")
+    d.loc[d[d["g"] == 0].index[:50], "s"] = "alleen_a"  # group 1 has no one there
+    with pytest.warns(
+        EstimationWarning, match=r"\[1\] have no one at risk in stratum 'alleen_a'"
+    ) as rec:
+        logrank_test(d, duration="t", event="e", group="g", strata="s")
+    assert "[1] hebben niemand in de risicoset in stratum 'alleen_a'" in rec[0].message.nl
+
+
 def test_perfect_separation(spells):
     d = spells.copy()
     d.loc[d["g"] == 1, "e"] = 0  # nobody in group 1 ever exits: hazard ratio 0
