@@ -194,6 +194,21 @@ def test_participation_spells_link_each_participation_to_its_running_spell(ex):
             assert row["spell_start_date"] == T0 + pd.Timedelta(days=spells[want][1])
 
 
+def test_person_months_refuses_a_panel_larger_than_the_memory(monkeypatch):
+    """A panel that cannot fit is refused before it is built, with the sizes and what to do
+    (the full national panel, 1.7M persons x 190 months, was killed by the kernel)."""
+    from werkeffect.data import frames
+
+    ds = load(FIX / "good" / "parquet")
+    full = person_months(ds)
+    monkeypatch.setattr(frames, "_available_memory", lambda: len(full) * 50)
+    with pytest.raises(MemoryError, match=r"persons x \d+ months\), about .* GB.*on_benefit_only"):
+        person_months(ds)
+    assert len(person_months(ds, on_benefit_only=True)) < len(full) / 2  # fits
+    monkeypatch.setattr(frames, "_available_memory", lambda: None)  # unknown: no guard
+    assert len(person_months(ds)) == len(full)
+
+
 def test_episodes_on_fixture_by_hand():
     ds = load(FIX / "good" / "parquet")
     ep = episodes(ds)

@@ -473,53 +473,78 @@ def person_months(
         "een maand met uitstroom én een nieuwe uitkeringsperiode telt bij de "
         "uitkeringsperiode die eindigt",
     )
-    spell = spell[first_pos]
-    month = month[first_pos]
+    spell = spell[first_pos]  # the spell shown in each benefit month (cells sorted)
+    del first_pos, cell, idx, month
 
+    # Memory: at national scale a column is ~0.8 GB, so temporaries are freed as soon as
+    # their column is built, indices are int32 where they fit and jobs and ladder are
+    # mapped onto the rows through their own (smaller) arrays.
+    n = len(ucell) if on_benefit_only else len(pid_index) * nM
+    need = n * _PANEL_BYTES_PER_ROW
+    free = _available_memory()
+    if free is not None and need > free:
+        raise MemoryError(
+            f"person_months: the panel would have {n:,} rows "
+            + (
+                "(months on benefit)"
+                if on_benefit_only
+                else f"({len(pid_index):,} persons x {nM} months)"
+            )
+            + f", about {need / 1e9:.1f} GB at its peak, more than the {free / 1e9:.1f} GB of "
+            "memory available"
+            + ("" if on_benefit_only else f"; use on_benefit_only=True ({len(ucell):,} rows)")
+            + ", a shorter window (start=, end=) or fewer persons"
+        )
+    small = np.int32 if max(n, len(sp), len(pid_index), nM) < 2**31 - 1 else np.int64
     if on_benefit_only:
-        cells = ucell
-        ben_pos = np.arange(len(ucell))
+        row_of_benefit = None  # every row is a benefit month, in the order of ucell
+        person = (ucell // nM).astype(small)
+        month_rel = (ucell % nM).astype(small)
+        spell_at = spell.astype(small)
     else:
-        cells = np.arange(len(pid_index) * nM, dtype=np.int64)
-        ben_pos = None
-    n = len(cells)
-    person = cells // nM
-    month_all = cells % nM + m0
-    on = np.zeros(n, dtype=np.int8)
-    spell_at = np.full(n, -1, dtype=np.int64)
-    if ben_pos is None:
+        row_of_benefit = ucell  # full panel: the row of a cell is the cell itself
+        person = np.repeat(np.arange(len(pid_index), dtype=small), nM)
+        month_rel = np.tile(np.arange(nM, dtype=small), len(pid_index))
+        spell_at = np.full(n, -1, dtype=small)
         spell_at[ucell] = spell
-        on[ucell] = 1
-    else:
-        spell_at[:] = spell
-        on[:] = 1
+    del spell
     has = spell_at >= 0
     sidx = np.where(has, spell_at, 0)
-    duration = np.where(has, month_all - sm[sidx], 0)
-    exits = has & event[sidx] & (month_all == em[sidx])
-    treated = has & (first_prog[sidx] <= month_all)
+    del spell_at
+    month_abs = month_rel.astype(np.int64) + m0
 
+    out = pd.DataFrame({"person_id": pid_index.to_numpy()[person]})
+    out["month"] = month_abs.astype("datetime64[M]").astype("datetime64[ns]")
     spell_ids = sp["spell_id"].to_numpy(dtype=object)[sidx]
-    spell_ids = np.where(has, spell_ids, np.nan)
-    months = (month_all.astype("datetime64[M]")).astype("datetime64[ns]")
-    out = pd.DataFrame(
-        {
-            "person_id": pid_index.to_numpy()[person],
-            "month": months,
-            "spell_id": spell_ids,
-            "on_benefit": on,
-            "duration": pd.array(np.where(has, duration, 0), dtype="Int64"),
-            "exit": exits.astype(np.int8),
-            "cause": np.where(exits, cause[sidx], 0).astype(np.int8),
-            "treated": treated.astype(np.int8),
-        }
-    )
     if not on_benefit_only:
-        out.loc[~has, "duration"] = pd.NA
+        spell_ids[~has] = np.nan
+    out["spell_id"] = spell_ids
+    del spell_ids
+    out["on_benefit"] = has.astype(np.int8)
+    duration = month_abs - sm[sidx]
+    if on_benefit_only:
+        out["duration"] = duration
     else:
-        out["duration"] = out["duration"].astype(np.int64)
+        out["duration"] = pd.array(duration, dtype="Int64")
+        out.loc[~has, "duration"] = pd.NA
+    del duration
+    exits = has & event[sidx] & (month_abs == em[sidx])
+    out["exit"] = exits.astype(np.int8)
+    out["cause"] = np.where(exits, cause[sidx], 0).astype(np.int8)
+    del exits
+    out["treated"] = (has & (first_prog[sidx] <= month_abs)).astype(np.int8)
+    del sidx, has, month_abs
 
-    # employment from jobs
+    def rows_of(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of panel cells (person * nM + month - m0) and which cells have a row."""
+        if row_of_benefit is not None:  # full panel
+            return cells, (cells >= 0) & (cells < n)
+        pos = np.searchsorted(ucell, cells)
+        found = pos < len(ucell)
+        found[found] = ucell[pos[found]] == cells[found]
+        return pos, found
+
+    # employment from jobs: a job covering any day of the month
     jobs = dataset.jobs
     if jobs is not None and len(jobs) and {"person_id", "start_date"} <= set(jobs.columns):
         j_p = pid_index.get_indexer(jobs["person_id"])
@@ -538,11 +563,15 @@ def person_months(
         uj, inv = np.unique(jcell, return_inverse=True)
         total = np.bincount(inv, weights=np.nan_to_num(earn), minlength=len(uj))
         known = np.bincount(inv, weights=~np.isnan(earn), minlength=len(uj))
-        pos = np.searchsorted(uj, cells)
-        hit = (pos < len(uj)) & (uj[np.minimum(pos, len(uj) - 1)] == cells)
-        pos = np.minimum(pos, len(uj) - 1)
-        out["employed"] = hit.astype(np.int8)
-        out["earnings"] = np.where(hit, np.where(known[pos] > 0, total[pos], np.nan), 0.0)
+        del jidx, jmonth, jcell, earn, inv
+        rows, found = rows_of(uj)
+        employed = np.zeros(n, dtype=np.int8)
+        employed[rows[found]] = 1
+        earnings = np.zeros(n)
+        earnings[rows[found]] = np.where(known > 0, total, np.nan)[found]
+        out["employed"] = employed
+        out["earnings"] = earnings
+        del employed, earnings, rows, found
     else:
         out["employed"] = np.nan
         out["earnings"] = np.nan
@@ -560,13 +589,17 @@ def person_months(
         o = np.lexsort((ldays, lkey))
         lk = lkey[o]
         steps = lad["step"].astype(float).to_numpy()[okl][o]
-        rkey = person.astype(np.int64) * K + (month_all - base)
+        rkey = person.astype(np.int64) * K + (month_rel.astype(np.int64) + (m0 - base))
         pos = np.searchsorted(lk, rkey, "right") - 1
+        del rkey
         okp = pos >= 0
-        okp &= (lk[np.maximum(pos, 0)] // K) == person
-        out["ladder_step"] = np.where(okp, steps[np.maximum(pos, 0)], np.nan)
+        np.maximum(pos, 0, out=pos)
+        okp &= (lk[pos] // K) == person
+        out["ladder_step"] = np.where(okp, steps[pos], np.nan)
+        del pos, okp
     else:
         out["ladder_step"] = np.nan
+    del person, month_rel
     flow.add(
         "person_months",
         "person-months",
@@ -582,6 +615,23 @@ def person_months(
     )
     out.attrs["flow"] = flow
     return out
+
+
+#: peak memory of the person-month panel per row (measured: about 85 bytes for the full
+#: panel and 100 for months on benefit, which keep their expansion arrays longer)
+_PANEL_BYTES_PER_ROW = 100
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to this process (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _month_label(m: int) -> str:
