@@ -343,7 +343,10 @@ belongs to the spell in which it starts; `treated` switches on at the first star
 at their elapsed duration (left truncation) and spells ended before it are dropped.
 `werkeffect.person_months(dataset)` gives one row per person per calendar month (on benefit,
 completed months in the spell, exit and cause, treated, employed and earnings from `jobs`,
-the last ladder step). Both carry the data-flow record in `frame.attrs["flow"]`.
+the last ladder step). Both carry the data-flow record in `frame.attrs["flow"]`. The full
+panel has every person in every month; at national scale that does not fit in memory, and
+`person_months` then refuses before building it (a `MemoryError` with the size), so use
+`on_benefit_only=True` or a window (`start=`, `end=`).
 `werkeffect.data.participation_spells(dataset, programme="jobcoaching")` links each
 participation to its spell by the same rule, with the spell's end, exit reason and the days
 from the start to that end (empty when the spell is still running); the programme monitor
