@@ -411,6 +411,12 @@ def person_months(
         employed), ``ladder_step`` (last assessment in or before this month; NaN before the
         first). A month with an exit and a new spell belongs to the exiting spell; the new spell
         shows from the next month (counted in the flow).
+
+    Raises
+    ------
+    MemoryError
+        Before building a panel whose peak (about 100 bytes a row) exceeds the available
+        memory, with its size and what to do instead.
     """
     flow: DataFlow = dataset.flow.copy()
     sp = dataset.spells
