@@ -51,9 +51,9 @@ RISK_TABLE_MONTHS = (1, 24, 48, 72, 96, 120)  # the risk table under the curves 
 #: the curves' words (the exit causes are those of data.frames.CAUSES)
 CURVE_WORDS = {
     "nl": {"xlabel": "maanden sinds start uitkering", "title": "",
-           "risk_title": "aantal nog in de bijstand", "thousands": "."},
+           "risk_title": "aantal nog in de bijstand", "lang": "nl"},
     "en": {"xlabel": "months since the benefit started", "title": "",
-           "risk_title": "number still on benefit", "thousands": ","},
+           "risk_title": "number still on benefit", "lang": "en"},
 }  # fmt: skip
 CAUSE_NAMES = {"nl": {1: "werk", 2: "scholing", 3: "overig"},
                "en": {1: "work", 2: "education", 3: "other"}}  # fmt: skip

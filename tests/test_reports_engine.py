@@ -224,7 +224,8 @@ def test_figures_drawn_while_rendering_go_to_the_build_folder_and_leave_with_it(
 
 
 def test_the_kernel_gets_the_figure_folder_only_from_the_render(monkeypatch, tmp_path):
-    from werkeffect.reports.execute import FIGURE_DIR_ENV, kernel_env
+    from werkeffect.reports._kernel import FIGURE_DIR_ENV
+    from werkeffect.reports.execute import kernel_env
 
     assert kernel_env(tmp_path)[FIGURE_DIR_ENV] == str(tmp_path.resolve())
     monkeypatch.setenv(FIGURE_DIR_ENV, "/elders")

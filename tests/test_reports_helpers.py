@@ -198,7 +198,7 @@ def test_flow_figure_has_its_caption_in_the_reports_language(flow_results, monke
 
     import matplotlib
 
-    from werkeffect.reports.execute import FIGURE_DIR_ENV
+    from werkeffect.reports._kernel import FIGURE_DIR_ENV
 
     matplotlib.use("Agg")
     monkeypatch.setenv(FIGURE_DIR_ENV, str(flow_results / "figuren"))
@@ -218,7 +218,7 @@ def test_flow_figure_has_its_caption_in_the_reports_language(flow_results, monke
 def test_flow_figure_goes_to_the_folder_the_render_names(flow_results, tmp_path, monkeypatch):
     import matplotlib
 
-    from werkeffect.reports.execute import FIGURE_DIR_ENV
+    from werkeffect.reports._kernel import FIGURE_DIR_ENV
 
     matplotlib.use("Agg")
     monkeypatch.setenv(FIGURE_DIR_ENV, str(tmp_path / "figuren"))

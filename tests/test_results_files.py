@@ -282,3 +282,7 @@ def test_a_figure_drawn_in_both_languages_is_stored_twice(tmp_path):
     assert r.figure_path("curve", "en").name == "curve.svg"  # one drawing: for both
     assert "lijn.en.svg" in Report(tmp_path, "proef", "en").figure("lijn")
     assert "lijn.svg" in Report(tmp_path, "proef").figure("lijn")
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="English drawing of figure 'lijn'"):
+        w.add_figure("lijn.en", fig)  # would overwrite lijn's English file
+    plt.close(fig)

@@ -180,12 +180,12 @@ def test_risk_table_beyond_the_shown_axis_does_not_shrink_the_figure():
     for times in ((0, 20, 40), (0, 20, 40, 200, 400)):
         fig, ax = plt.subplots(figsize=(6, 3.5))
         km.plot(ax=ax, risk_times=times, xlim=(0, 40), title="", risk_title="nog in bijstand",
-                thousands=".")  # fmt: skip
+                lang="nl")  # fmt: skip
         fig.canvas.draw()
         widths.append(fig.get_tightbbox(fig.canvas.get_renderer()).width)
         counts = [t.get_text() for t in ax.risk_table_ax.texts if t.get_text()[:1].isdigit()]
         assert len(counts) == 3  # the times on the axis only
-        assert counts[0] == "2.000"  # Dutch thousands
+        assert counts[0] == "2.000"  # Dutch thousands (lang="nl")
         assert ax.get_title() == "" and ax.risk_table_ax.get_title(loc="left") == "nog in bijstand"
         plt.close(fig)
     assert widths[1] == pytest.approx(widths[0], rel=0.02)

@@ -49,7 +49,7 @@ def plot_att(res, ax=None, level: float = 0.95, horizon: int | None = None, lang
             ms=4,
             capsize=2,
             color=c,
-            label=legend.format(h=h, avg=_signed(res.params[("ATT", h)], lang)),
+            label=legend.format(h=h, avg=fmt_num(res.params[("ATT", h)], 3, lang, sign=True)),
         )
         ax.axhline(res.params[("ATT", h)], color=c, lw=0.8, ls=":")
     ax.axhline(0, color="grey", lw=0.8, ls="--")
@@ -58,11 +58,6 @@ def plot_att(res, ax=None, level: float = 0.95, horizon: int | None = None, lang
     ax.set_title(title.format(method=res.method, level=f"{level * 100:g}"))
     ax.legend(frameon=False, fontsize=8)
     return ax
-
-
-def _signed(x: float, lang: str) -> str:
-
-    return fmt_num(x, 3, lang, sign=True)
 
 
 def plot_curves(res, u: int | None = None, ax=None, what: str = "survival"):

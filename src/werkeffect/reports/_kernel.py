@@ -12,6 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+#: where a chunk writes figures it draws while rendering: the engine sets it to the render's
+#: build folder, which is removed after the render
+FIGURE_DIR_ENV = "WERKEFFECT_FIGURE_DIR"
+
 
 def setup(lang: str = "nl", threshold: int = 10) -> None:
     import warnings

@@ -23,6 +23,7 @@ from typing import Any
 import nbformat
 
 from werkeffect.exceptions import DisclosureError, RenderError
+from werkeffect.reports._kernel import FIGURE_DIR_ENV
 from werkeffect.reports.qmd import Chunk, Document, Markdown
 
 INLINE_MARK = "\x1eWERKEFFECT-INLINE"
@@ -71,10 +72,6 @@ def _kernel_manager(socket_dir: str | None):
     return KernelManager(
         kernel_name="python3", transport="ipc", ip=os.path.join(socket_dir, "kernel")
     )
-
-
-#: where a chunk writes figures it draws while rendering (the build folder, removed after)
-FIGURE_DIR_ENV = "WERKEFFECT_FIGURE_DIR"
 
 
 def kernel_env(figure_dir: str | Path | None = None) -> dict[str, str]:

@@ -103,7 +103,8 @@ POINT_INTERVAL = {
 
 
 def _is_fixed(lower: Any, upper: Any) -> bool:
-    """An interval of one point: a set amount (a cost parameter), not an estimate."""
+    """An interval of one point (lower = upper): a set amount in euros, or an estimate
+    without spread (see ``FIXED_AMOUNT`` and ``POINT_INTERVAL``)."""
     lo, hi = as_float(lower), as_float(upper)
     return lo is not None and lo == hi
 
@@ -953,7 +954,7 @@ class Report:
 
         import matplotlib.pyplot as plt
 
-        from werkeffect.reports.execute import FIGURE_DIR_ENV
+        from werkeffect.reports._kernel import FIGURE_DIR_ENV
         from werkeffect.results.files import figure_svg
 
         fig = self.flow_diagram()

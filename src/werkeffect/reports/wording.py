@@ -86,9 +86,10 @@ def net_result(lower: object, upper: object, lang: str = "nl") -> str:
 
 
 def parallel_trends_breakdown(table, lang: str = "nl") -> str:
-    """What the sensitivity to parallel trends (Rambachan & Roth; columns ``M``, ``lower``,
-    ``upper``) says, as a sentence: the smallest M whose robust interval holds no effect,
-    or that none of the M's in the table reaches it."""
+    """What the sensitivity to parallel trends (Rambachan & Roth relative magnitudes, the
+    default of ``honest_bounds``: M is a multiple of the largest pre-period change; columns
+    ``M``, ``lower``, ``upper``) says, as a sentence: the smallest M whose robust interval
+    holds no effect, or that none of the M's in the table reaches it."""
     nl = lang == "nl"
     if table is None or not {"M", "lower", "upper"} <= set(table.columns) or table.empty:
         return ""

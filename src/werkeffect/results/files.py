@@ -460,6 +460,11 @@ class ResultsWriter:
             raise ValueError(f"figure name {name!r} must be letters, digits, '_', '-', '.'")
         if name in self.figures:
             raise ValueError(f"figure {name!r} was already added")
+        if name.endswith(".en"):
+            raise ValueError(
+                f"figure name {name!r} ends in '.en', which names the English drawing of "
+                f"figure {name[:-3]!r}; pass that drawing as fig_en instead"
+            )
         check_text(caption_nl, f"figure '{name}' caption")
         check_text(caption_en, f"figure '{name}' caption")
         if min_count is not None and 0 < min_count < self.policy.threshold:

@@ -295,10 +295,10 @@ class SurvivalCurveResult(EstimationResult):
         labels: Mapping | None = None,
         title: str | None = None,
         risk_title: str = "number at risk",
-        thousands: str = ",",
+        lang: str = "en",
     ):
         """Step curves with confidence bands and a risk table underneath; ``xlim``,
-        ``labels``, ``title``, ``risk_title`` and ``thousands`` as in
+        ``labels``, ``title``, ``risk_title`` and ``lang`` as in
         :func:`werkeffect.survival.plotting.plot_curves`."""
         from werkeffect.survival.plotting import plot_curves
 
@@ -314,7 +314,7 @@ class SurvivalCurveResult(EstimationResult):
             labels=labels,
             title=title,
             risk_title=risk_title,
-            thousands=thousands,
+            lang=lang,
         )
 
 

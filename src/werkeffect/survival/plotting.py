@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from werkeffect.formatting import fmt_num
+
 PALETTE = ("#00468b", "#ed0000", "#42b540", "#0099b4", "#925e9f", "#fdaf91", "#ad002a")
 
 
@@ -21,7 +23,7 @@ def plot_curves(
     labels: Mapping | None = None,
     title: str | None = None,
     risk_title: str = "number at risk",
-    thousands: str = ",",
+    lang: str = "en",
 ):
     """Draw step curves of a :class:`SurvivalCurveResult` with bands and a risk table.
 
@@ -29,8 +31,8 @@ def plot_curves(
     time axis and the risk table to it (set it here rather than with ``ax.set_xlim`` after:
     the table's counts past the axis would stretch the saved figure). ``labels`` names the
     curves in the legend (by cause or group value, e.g. ``{1: "work"}``); ``title`` replaces
-    the method's name ("" for none); ``risk_title`` heads the risk table, whose counts group
-    thousands with ``thousands`` ("." in Dutch). Returns the curve
+    the method's name ("" for none); ``risk_title`` heads the risk table, whose counts are
+    written as ``lang`` (``en``/``nl``) writes numbers. Returns the curve
     Axes; the risk-table Axes is ``ax.risk_table_ax``.
     """
     import matplotlib.pyplot as plt
@@ -82,8 +84,7 @@ def plot_curves(
     for i, (lab, row) in enumerate(tab.iterrows()):
         yy = len(tab) - 1 - i
         for t, v in zip(tab.columns, row, strict=True):
-            count = f"{int(v):,}".replace(",", thousands)
-            axt.text(t, yy, count, ha="center", va="center", fontsize=8)
+            axt.text(t, yy, fmt_num(v, 0, lang), ha="center", va="center", fontsize=8)
         axt.text(
             -0.02,
             yy,
