@@ -353,14 +353,16 @@ def test_estimator_warnings_are_introduced_as_such(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.warn("5 treated unit(s) have no overlap", stacklevel=1)
-    note_warnings(w, caught, "matching")
+    note_warnings(w, caught, "matching binnen een caliper", "matching within a caliper")
     w.write()
     nl = Report(tmp_path, "proef").notes()
     lines = [ln for ln in nl.splitlines() if ln]
     assert [n["kind"] for n in w.notes] == ["note", "warning"]  # the kind, not the name
     assert lines[0] == "- De pilot begon in 2021."
     assert lines[1].startswith("Meldingen van de schattingsmethoden") and "Engels" in lines[1]
-    assert lines[2] == "- matching: 5 treated unit(s) have no overlap"
+    # a warning without a Dutch text is shown wholly in English, its step too, and the
+    # lead-in says so
+    assert lines[2] == "- matching within a caliper: 5 treated unit(s) have no overlap"
     en = Report(tmp_path, "proef", "en").notes()
     assert "- The pilot began in 2021." in en and "Messages from the estimation" in en
     assert Report(tmp_path, "ontbreekt").notes() == ""

@@ -168,15 +168,17 @@ def note_warnings(
 ):
     """Record the estimators' warnings as notes, so the report shows them: in Dutch where the
     warning carries a Dutch text (:class:`~werkeffect.exceptions.EstimationWarning` ``nl``),
-    else as the software words it, in English."""
+    else wholly in English (step included), as the software words it; a Dutch report tells
+    the two apart by ``text_nl == text_en``."""
     seen: set[str] = set()
     for w in caught:
         text = str(w.message)
         if text in seen:
             continue
         seen.add(text)
-        nl = getattr(w.message, "nl", "") or text
-        writer.add_note(f"{step}: {nl}", f"{step_en or step}: {text}", name=step, kind="warning")
+        en = f"{step_en or step}: {text}"
+        nl = getattr(w.message, "nl", "")
+        writer.add_note(f"{step}: {nl}" if nl else en, en, name=step, kind="warning")
 
 
 def add_ratio_estimate(
