@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from werkeffect.formatting import nl_date, nl_int, nl_month
-
-__all__ = ["DataFlow", "FlowStep", "nl_date", "nl_int", "nl_month"]
+__all__ = ["DataFlow", "FlowStep"]
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.data.dataset import Dataset
-from werkeffect.data.flow import DataFlow, nl_date, nl_int, nl_month
+from werkeffect.data.flow import DataFlow
 from werkeffect.data.schema import EXIT_GROUPS
+from werkeffect.formatting import nl_date, nl_int, nl_month
 
 __all__ = ["CAUSES", "DAYS_PER_MONTH", "episodes", "job_spells", "person_months"]
 

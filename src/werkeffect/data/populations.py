@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.data.dataset import Dataset
-from werkeffect.data.flow import nl_int
 from werkeffect.data.frames import episodes
+from werkeffect.formatting import nl_int
 
 #: bijstand ends at the state-pension (AOW) age
 AOW_AGE = 67.0

@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from werkeffect.data.flow import DataFlow, nl_date
+from werkeffect.data.flow import DataFlow
 from werkeffect.data.schema import TABLES, Column, Table
 from werkeffect.exceptions import DataValidationError
+from werkeffect.formatting import nl_date
 
 __all__ = ["DataValidationError", "Problem", "empty_table", "validate", "REQUIRE_SPELL"]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from werkeffect.data.flow import DataFlow, nl_date
+from werkeffect.data.flow import DataFlow
 from werkeffect.data.frames import COVARIATES
+from werkeffect.formatting import nl_date
 
 MONTH_DAYS = 365.25 / 12
 CAUSE_CODES = {"work": 1, "education": 2, "other": 3}

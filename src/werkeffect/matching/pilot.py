@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from werkeffect.data.flow import DataFlow, nl_date, nl_int
+from werkeffect.data.flow import DataFlow
 from werkeffect.exceptions import DataValidationError
+from werkeffect.formatting import nl_date, nl_int
 
 __all__ = ["pilot_frame"]
 
