@@ -76,8 +76,20 @@ RETURN_COVARIATES = ("nazorg", "age_lt27", "age_55p", "x_barrier_health", "x_bar
 
 
 def smallest_risk_set(curve, upto: float) -> int:
-    """The smallest number at risk on the part of a curve that a figure shows."""
-    return int(np.asarray(curve.risk_table(np.arange(0.0, upto + 1.0))).min())
+    """The smallest number at risk on the part of a curve that a figure shows (an empty
+    risk set, as at month 0 before anyone enters, is no group; 1 to 9 persons is)."""
+    at_risk = np.asarray(curve.risk_table(np.arange(0.0, upto + 1.0)), dtype=float)
+    shown = at_risk[at_risk > 0]
+    return int(shown.min()) if len(shown) else 0
+
+
+def plot_horizon(curve, upto: int, threshold: int) -> int:
+    """The last whole month up to ``upto`` before the curve's risk set first falls under the
+    disclosure threshold: a figure shows the curve that far (as the risk table is cut)."""
+    at_risk = np.asarray(curve.risk_table(np.arange(1.0, upto + 1.0)), dtype=float)
+    at_risk = at_risk.reshape(len(at_risk), -1).min(axis=1)
+    small = np.flatnonzero(at_risk < threshold)
+    return int(small[0]) if len(small) else int(upto)
 
 
 def covariate_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -136,6 +148,16 @@ def cox_evalue(hr: float, lower: float, upper: float) -> tuple[float, float]:
     return float(ev["point"]), float(ev["ci"])
 
 
+#: the descriptives' shares of a yes/no characteristic (their group size: ``aantal``)
+DESCRIPTIVE_SHARES = (
+    "zonder startkwalificatie",
+    "gezondheidsproblemen",
+    "taalbarrière",
+    "schulden",
+    "statushouder",
+)
+
+
 def descriptives(spells: pd.DataFrame) -> pd.DataFrame:
     """Characteristics at spell start, participants versus others (counts and shares)."""
     part = spells["programme_start"].notna()
@@ -181,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="Kenmerken bij de start van de uitkering: deelnemers en overige uitkeringen",
         caption_en="Characteristics at benefit start: participants and other spells",
         count_columns=["aantal"],
+        share_columns=dict.fromkeys(DESCRIPTIVE_SHARES, "aantal"),
     )
 
     # -- primary: timing-of-events on all spells, the return to bijstand modelled ---------
@@ -449,35 +472,37 @@ def main(argv: Sequence[str] | None = None) -> None:
         "duration",
         risk_set_columns=["at_risk"],
     )
+    km_months = plot_horizon(km, PLOT_MONTHS, w.policy.threshold)
     add_drawn_figure(
         w,
         "km_exit",
         lambda ax, lang: km.plot(
             ax=ax,
-            risk_times=RISK_TABLE_MONTHS,
-            xlim=(0, PLOT_MONTHS),
+            risk_times=[m for m in RISK_TABLE_MONTHS if m <= km_months],
+            xlim=(0, km_months),
             **CURVE_WORDS[lang],
             ylabel=STILL_ON_BENEFIT[lang],
         ),
         caption_nl="Aandeel nog in de bijstand naar uitkeringsduur (Kaplan–Meier)",
         caption_en="Share still on benefit by elapsed duration (Kaplan–Meier)",
-        min_count=smallest_risk_set(km, PLOT_MONTHS),
+        min_count=smallest_risk_set(km, km_months),
     )
     aj = AalenJohansen(spells, duration="duration", cause="cause", entry="entry").fit()
+    aj_months = plot_horizon(aj, PLOT_MONTHS, w.policy.threshold)
     add_drawn_figure(
         w,
         "cif_exit",
         lambda ax, lang: aj.plot(
             ax=ax,
-            risk_times=RISK_TABLE_MONTHS,
-            xlim=(0, PLOT_MONTHS),
+            risk_times=[m for m in RISK_TABLE_MONTHS if m <= aj_months],
+            xlim=(0, aj_months),
             **CURVE_WORDS[lang],
             ylabel=CUMULATIVE_EXIT[lang],
             labels=CAUSE_NAMES[lang],
         ),
         caption_nl="Cumulatieve uitstroom naar werk, scholing en overig (Aalen–Johansen)",
         caption_en="Cumulative incidence of exit to work, education and other",
-        min_count=smallest_risk_set(aj, PLOT_MONTHS),
+        min_count=smallest_risk_set(aj, aj_months),
     )
 
     # -- balance of participants and others at spell start --------------------------------
@@ -494,6 +519,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         .rename(columns={"index": "covariate"}),
         caption_nl="Verschillen in kenmerken tussen deelnemers en overige uitkeringen (SMD)",
         caption_en="Differences in characteristics, participants versus others (SMD)",
+        share_columns={"mean_treated": n_part, "mean_control": n_other},
+        share_rows=("type", "binary"),
+        derived_columns=["smd", "variance_ratio"],
     )
     add_drawn_figure(
         w,

@@ -116,6 +116,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "jobcoaching",
         caption_en="Exits to work per year, targets and extra exits due to jobcoaching",
         count_columns=["exits_work", "participants"],
+        # ATT × participants and exits ÷ target: each gives a count of its row back
+        derived_columns=[
+            "extra_exits",
+            "extra_lower",
+            "extra_upper",
+            "share_extra",
+            "share_of_target",
+        ],
     )
     for year, n in EXITS_TO_WORK_ACHIEVED.items():
         w.add_value(f"exits_work_{year}", n, label_nl=f"gerapporteerde uitstroom naar werk {year}")

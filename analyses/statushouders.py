@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # participants whose score lies outside the controls' range have no comparable
     # statushouder: their matches extrapolate (the primary keeps them: the council asks
     # about all participants; the caliper version below leaves them out)
-    w.add_value("participants_outside_overlap", match.n_treated_outside_range, count=False,
+    w.add_value("participants_outside_overlap", match.n_treated_outside_range,
                 label_nl="deelnemers buiten het bereik van de vergelijkingsgroep")  # fmt: skip
     w.add_value("matched_controls", n_controls, label_nl="gematchte vergelijkingspersonen")
     for h, res in atts.items():
@@ -195,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         .rename(columns={"index": "covariate"}),
         caption_nl="Balans van kenmerken vóór en na matching (SMD)",
         caption_en="Balance of characteristics before and after matching (SMD)",
+        share_columns={
+            "mean_treated_un": n_treated,
+            "mean_control_un": int((~t).sum()),
+            "mean_treated": n_treated,
+            "mean_control": n_controls,
+        },
+        share_rows=("type", "binary"),
+        derived_columns=["smd_un", "variance_ratio_un", "smd", "variance_ratio"],
     )
     add_drawn_figure(
         w,
@@ -239,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_en="Participants and other statushouders on bijstand on a placement date "
         "(number: persons per placement date)",
         count_columns=["aantal"],
+        share_columns=dict.fromkeys(
+            ["vrouw", "met startkwalificatie", "werk na 12 maanden"], "aantal"
+        ),
     )
 
     # -- sensitivity: Rosenbaum bounds ------------------------------------------------------
@@ -249,8 +260,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="Rosenbaum-grenzen: p-waarde bij verborgen selectie van sterkte Gamma",
         caption_en="Rosenbaum bounds: p-value under hidden selection of strength Gamma",
     )
+    # the critical Gamma describes the same pairs as the table: not published when the
+    # table's informative pairs are too few to show
     gamma = ros.attrs.get("gamma_critical")
-    if gamma is not None and np.isfinite(gamma):
+    informative = float(ros["n_informative"].min()) if "n_informative" in ros else np.nan
+    if gamma is not None and np.isfinite(gamma) and not 0 < informative < w.policy.threshold:
         w.add_value("rosenbaum_gamma", float(gamma), scale="difference", count=False,
                     label_nl="Gamma waarbij de conclusie omslaat")  # fmt: skip
 

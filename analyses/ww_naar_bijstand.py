@@ -148,8 +148,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "municipalities", int(individual["municipality"].nunique()), count=False,
         label_nl="gemeenten",
     )  # fmt: skip
+    # the month only: the first contact date is one person's date
     first_contact = ds.ww["contact_date"].dropna().min()
-    w.add_value("start_date", str(pd.Timestamp(first_contact).date()), label_nl="start aanpak")
+    w.add_value("start_month", pd.Timestamp(first_contact).strftime("%Y-%m"),
+                label_nl="start aanpak (maand)")  # fmt: skip
 
     # -- primary: TWFE DiD with a wild cluster bootstrap over municipality x half-year ----
     results = {}
@@ -281,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_nl="WW-beëindigingen en instroom binnen 6 maanden, vóór en na de start",
         caption_en="WW endings and inflow within 6 months, before and after the start",
         count_columns=["aantal"],
+        share_columns={"instroom": "aantal"},
     )
     is_g = fm6["municipality"] == TREATED_MUNICIPALITY
     trend = fm6.assign(groep=np.where(is_g, "Groningen", "vergelijkingsgemeenten"))

@@ -84,3 +84,23 @@ def test_evalue_of_the_cox_ratio_is_the_point_and_the_bound_not_the_ratio(jobcoa
     assert (point, bound) == (expected["point"], expected["ci"])
     assert point > bound > 1 and point != pytest.approx(expected["rr"])
     assert jobcoaching.cox_evalue(1.2, 0.9, 1.6)[1] == 1.0  # the interval holds no effect
+
+
+class _Curve:
+    """A stand-in curve whose risk set is given per whole month."""
+
+    def __init__(self, at_risk):
+        self.at_risk = np.asarray(at_risk, dtype=float)
+
+    def risk_table(self, times):
+        return self.at_risk[np.asarray(times, dtype=int)]
+
+
+def test_survival_figures_stop_where_the_risk_set_falls_under_the_threshold(jobcoaching):
+    # month 0 holds nobody yet (delayed entry): no group; the curve empties from month 4
+    curve = _Curve([0, 50, 30, 12, 9, 3, 0])
+    assert jobcoaching.smallest_risk_set(curve, 6) == 3  # the 0s are no group, 3 is
+    horizon = jobcoaching.plot_horizon(curve, 6, 10)
+    assert horizon == 3  # the last month with at least 10 at risk
+    assert jobcoaching.smallest_risk_set(curve, horizon) == 12
+    assert jobcoaching.plot_horizon(_Curve([0, 50, 40, 30]), 3, 10) == 3

@@ -13,6 +13,7 @@ from werkeffect.disclosure import (
     check_flow,
     check_table,
     check_text,
+    check_text_counts,
     is_bsn,
 )
 
@@ -135,3 +136,154 @@ def test_flow_hides_small_drops():
     assert out[1]["dropped"] == 200
     assert all(r["rows_in"] % 10 == 0 and r["rows_out"] % 10 == 0 for r in out)
     assert log.entries[0]["column"] == "dropped"
+
+
+def test_a_share_that_stands_for_a_small_count_is_suppressed():
+    # 1 of 19 entered bijstand (5.3%): share x group size gives the person back; 45 of 50
+    # leaves 5 in the rest of the group; 0% and 100% describe no small cell
+    df = pd.DataFrame(
+        {
+            "municipality": ["Veendam", "Veendam", "Groningen", "Oldambt", "Eemsdelta", "Ten Boer"],
+            "aantal": [19, 16, 493, 50, 99, 40],
+            "instroom": [1 / 19, 1 / 16, 67 / 493, 45 / 50, 0.0, 1.0],
+        }
+    )
+    log = OutputCheckLog()
+    out = check_table(
+        df, "descriptives", count_columns=["aantal"], share_columns={"instroom": "aantal"}, log=log
+    )
+    assert out["instroom"].isna().tolist() == [True, True, False, True, False, False]
+    assert out["aantal"].tolist() == [19, 16, 493, 50, 99, 40]
+    hits = [(e["rule"], e["row"]) for e in log if e["rule"] == "small_share"]
+    assert hits == [
+        ("small_share", "municipality=Veendam"),
+        ("small_share", "municipality=Veendam"),
+        ("small_share", "municipality=Oldambt"),
+    ]
+    # without the declaration the same table passes: the rule needs the group size
+    assert check_table(df, "descriptives", count_columns=["aantal"])["instroom"].notna().all()
+
+
+def test_balance_shares_apply_to_binary_rows_and_take_their_differences_along():
+    bal = pd.DataFrame(
+        {
+            "covariate": ["age", "barrier_health", "female"],
+            "type": ["continuous", "binary", "binary"],
+            "mean_treated": [37.2, 5 / 40, 19 / 40],
+            "mean_control": [45.3, 46 / 132, 46 / 132],
+            "smd": [-0.92, -0.68, 0.25],
+        }
+    )
+    log = OutputCheckLog()
+    out = check_table(
+        bal,
+        "balance",
+        share_columns={"mean_treated": 40, "mean_control": 132},
+        share_rows=("type", "binary"),
+        derived_columns=["smd"],
+        log=log,
+    )
+    # 5 of 40 participants with health problems: the share and the SMD (from which it could
+    # be solved with the control share) go; the mean age is no share and stays
+    assert out["mean_treated"].isna().tolist() == [False, True, False]
+    assert out["smd"].isna().tolist() == [False, True, False]
+    assert out["mean_control"].notna().all()
+    assert out.loc[0, "mean_treated"] == 37.2
+
+
+def test_statistics_derived_from_a_secondary_count_go_with_it():
+    # extra exits = ATT x participants: hiding 11 participants (secondary) but publishing
+    # 0.42 extra exits with a published ATT of 0.0385 gives the 11 back
+    att = 0.0384827
+    df = pd.DataFrame(
+        {
+            "year": [2017, 2018, 2019, 2020],
+            "participants": [60, 11, 7, 90],
+            "extra_exits": [att * 60, att * 11, att * 7, att * 90],
+            "mean_age": [36.0, 35.0, 34.0, 37.0],
+        }
+    )
+    log = OutputCheckLog()
+    out = check_table(
+        df, "exits", count_columns=["participants"], derived_columns=["extra_exits"], log=log
+    )
+    assert out["participants"].isna().tolist() == [False, True, True, False]
+    assert out["extra_exits"].isna().tolist() == [False, True, True, False]
+    # a statistic not derived from the count stays for the secondary cell's row
+    assert out["mean_age"].isna().tolist() == [False, False, True, False]
+    with pytest.raises(DisclosureError, match="derived column 'nope'"):
+        check_table(df, "exits", count_columns=["participants"], derived_columns=["nope"])
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("3 deelnemer(s) hebben een propensity score buiten het bereik", "<10 deelnemer(s) hebben"),
+        ("9 van 28 deelnemer(s) zonder match", "<10 van 28 deelnemer(s) zonder match"),
+        ("kept: the 8 participants placed that day", "kept: the <10 participants placed"),
+        ("2 of 40 treated persons unmatched", "<10 of 40 treated persons unmatched"),
+        ("5 gematchte vergelijkingspersonen", "<10 gematchte vergelijkingspersonen"),
+        ("9 eenheid/eenheden hebben een score vrijwel 0", "<10 eenheid/eenheden hebben"),
+        ("9 unit(s) have a score of almost 0 or 1", "<10 unit(s) have a score"),
+    ],
+)
+def test_small_counts_of_persons_in_text_are_masked(text, masked):
+    log = OutputCheckLog()
+    out = check_text_counts(text, "note", log=log)
+    assert masked in out
+    assert [e["rule"] for e in log] == ["text_count"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "281 exits at the state-pension age",
+        "caliper of 0,2 sd; 3:1 matching",
+        "werk na 12 maanden",
+        "1.234 personen",
+        "Gamma 2 is de grens",
+        "0 deelnemers buiten het bereik",
+    ],
+)
+def test_other_numbers_in_text_are_left_alone(text):
+    log = OutputCheckLog()
+    assert check_text_counts(text, "note", log=log) == text
+    assert len(log) == 0
+
+
+def test_notes_and_flow_reasons_are_masked_on_the_way_out():
+    from werkeffect.results.files import ResultsWriter
+
+    w = ResultsWriter("x")
+    w.add_note("3 deelnemers zonder match", "3 participants without a match", name="matching")
+    assert w.notes[-1]["text_nl"] == "<10 deelnemers zonder match"
+    assert w.notes[-1]["text_en"] == "<10 participants without a match"
+    recs = [
+        {
+            "step": "pilot",
+            "table": "pilot",
+            "rows_in": 400,
+            "rows_out": 400,
+            "reason": "kept: the 8 participants placed that day",
+            "reason_nl": "behouden: de 8 deelnemers die die dag zijn geplaatst",
+        }
+    ]
+    out = check_flow(recs)
+    assert out[0]["reason"] == "kept: the <10 participants placed that day"
+    assert out[0]["reason_nl"] == "behouden: de <10 deelnemers die die dag zijn geplaatst"
+
+
+def test_bsn_written_in_groups_is_recognised():
+    # 123456782 passes the elfproef (see above); the official notation is 1234.56.782
+    assert is_bsn(["1234.56.782", "123 45 6782", "123-456-782", "123.456.782"]).tolist() == [
+        True,
+        True,
+        True,
+        True,
+    ]
+    assert not is_bsn(["1234.56.781", "12.34.56782"]).any()
+    for text in ("BSN 1234.56.782", "bsn: 123 45 6782", "nummer 123-456-782"):
+        with pytest.raises(DisclosureError, match="BSN"):
+            check_text(text, "note")
+    # three groups of three with points is how a Dutch report writes a number (€ 123.456.782)
+    assert check_text("kosten € 123.456.782", "note")

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from werkeffect.data.privacy import is_bsn
 from werkeffect.exceptions import DisclosureError
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "check_flow",
     "check_table",
     "check_text",
+    "check_text_counts",
     "find_bsn",
     "is_bsn",
 ]
@@ -75,7 +77,10 @@ _KEY_LIKE = re.compile(
     r"elapsed|week|quarter|kwartaal)$",
     re.IGNORECASE,
 )
-_NINE_DIGITS = re.compile(r"(?<![\d.,])\d{9}(?![\d.,])")
+#: nine digits in a text, alone or in three groups (1234.56.782, 123 45 6782); not three
+#: groups of three with points, which is how a Dutch report writes 123.456.789 (a number)
+_NINE_DIGITS = re.compile(r"(?<![\d.,])(?:\d{9}|\d{2,4}([.\s-])\d{2,4}\1\d{2,4})(?![\d]|[.,]\d)")
+_DUTCH_THOUSANDS = re.compile(r"\d{3}\.\d{3}\.\d{3}")
 
 
 @dataclass(frozen=True)
@@ -167,35 +172,6 @@ class OutputCheckLog:
 
 
 # -- BSN ------------------------------------------------------------------------------------
-_WEIGHTS = np.array([9, 8, 7, 6, 5, 4, 3, 2, -1], dtype=np.int64)
-
-
-def is_bsn(values: Any) -> np.ndarray:
-    """Which values look like a BSN: nine digits (a leading zero allowed) passing the elfproef.
-
-    Accepts integers, strings or an array/Series of either; returns a boolean array.
-    """
-    arr = pd.Series(values if np.ndim(values) else [values])
-    out = np.zeros(len(arr), dtype=bool)
-    if pd.api.types.is_integer_dtype(arr.dtype) or pd.api.types.is_bool_dtype(arr.dtype):
-        if pd.api.types.is_bool_dtype(arr.dtype):
-            return out
-        nums = arr.to_numpy(dtype=np.int64, na_value=0)
-        candidate = (nums >= 10_000_000) & (nums <= 999_999_999)
-    else:
-        s = arr.astype("string").str.strip()
-        candidate = s.str.fullmatch(r"\d{9}").fillna(False).to_numpy(dtype=bool)
-        nums = np.zeros(len(arr), dtype=np.int64)
-        if candidate.any():
-            nums[candidate] = s[candidate].astype("int64").to_numpy()
-    if not candidate.any():
-        return out
-    digits = (nums[:, None] // 10 ** np.arange(8, -1, -1, dtype=np.int64)) % 10
-    total = digits @ _WEIGHTS
-    out = candidate & (total % 11 == 0) & (nums > 0)
-    return out
-
-
 def find_bsn(df: pd.DataFrame, skip: Iterable[str] = ()) -> dict[str, list[int]]:
     """Columns holding BSN-like values, with the positions (first five) of those rows."""
     skip = set(skip)
@@ -223,12 +199,72 @@ def check_text(text: str, where: str) -> str:
     if not isinstance(text, str):
         return text
     for m in _NINE_DIGITS.finditer(text):
-        if is_bsn(m.group())[0]:
+        if _DUTCH_THOUSANDS.fullmatch(m.group()):
+            continue
+        if is_bsn([m.group()])[0]:
             raise DisclosureError(
                 f"{where}: the text holds a BSN-like number (nine digits passing the elfproef); "
                 "a BSN may never appear in an output"
             )
     return text
+
+
+#: words for persons or their records, after which a number is a count of persons
+_PERSON_WORDS = (
+    r"deelnemers?|deelnemer\(s\)|participants?|participant\(s\)|persons?|person\(s\)|"
+    r"personen|persoon|people|mensen|statushouders?|controls?|control\(s\)|"
+    r"vergelijkingspersonen|vergelijkingspersoon|starters?|starter\(s\)|uitkeringen|"
+    r"uitkering\(en\)|uitkeringsperioden?|spells?|spell\(s\)|exits?|records?|rows?|"
+    r"rijen|rij|cases?|gevallen|geval|behandelden|huishoudens?|households?|inwoners?|"
+    r"residents?|recipients?|ontvangers?|eenheid(?:/eenheden)?|eenheden|units?|unit\(s\)|"
+    r"observations?|observation\(s\)|waarnemingen|waarneming"
+)
+_NUMBER = r"\d{1,3}(?:[.,]\d{3})+|\d+"
+_TEXT_COUNT = re.compile(
+    rf"(?<![\w.,])(?P<n>{_NUMBER})(?P<of>\s+(?:van|of|out\s+of|uit)\s+(?P<m>{_NUMBER}))?"
+    rf"(?P<words>(?:\s+[^\W\d][\w-]*){{0,2}}?)\s+(?P<noun>{_PERSON_WORDS})\b",
+    re.IGNORECASE,
+)
+
+
+def check_text_counts(
+    text: str,
+    where: str,
+    *,
+    policy: DisclosurePolicy | int | None = None,
+    log: OutputCheckLog | None = None,
+) -> str:
+    """Free text (a note, a warning, a reason in the data flow) with counts of persons under
+    the threshold masked: "3 deelnemers hebben …" becomes "<10 deelnemers hebben …".
+
+    A count is a whole number before a word for persons or their records (deelnemers,
+    participants, personen, spells, …), with at most two words between, or "n van m …".
+    Numbers with a decimal comma or point, and numbers before other words, are left alone.
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    pol = _policy(policy)
+    t = pol.threshold
+
+    def small(number: str | None) -> bool:
+        if number is None:
+            return False
+        v = int(re.sub(r"[.,]", "", number))
+        return 0 < v < t
+
+    def mask(m: re.Match[str]) -> str:
+        n, total = m.group("n"), m.group("m")
+        if not (small(n) or small(total)):
+            return m.group(0)
+        if log is not None:
+            log.add(where, "text_count", "suppressed", f"count under {t} in a text")
+        out = pol.marker if small(n) else n
+        if m.group("of"):
+            head = m.group("of")[: m.start("m") - m.start("of")]
+            out += head + (pol.marker if small(total) else total)
+        return out + m.group("words") + m.group(0)[m.end("words") - m.start() :]
+
+    return _TEXT_COUNT.sub(mask, text)
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -249,6 +285,9 @@ def check_table(
     count_columns: Sequence[str] | None = None,
     risk_set_columns: Sequence[str] | None = None,
     key_columns: Sequence[str] | None = None,
+    share_columns: Mapping[str, str | float] | None = None,
+    share_rows: tuple[str, Any] | None = None,
+    derived_columns: Sequence[str] = (),
     n_persons: int | None = None,
     policy: DisclosurePolicy | int | None = None,
     log: OutputCheckLog | None = None,
@@ -271,6 +310,19 @@ def check_table(
     key_columns
         Columns that locate a row (group labels, time); default: the non-numeric columns and
         numeric ones named like time, month, year, horizon, cohort.
+    share_columns
+        Columns holding the share of a group with a yes/no characteristic (a proportion in
+        [0, 1]), each with its group size: a count column of the table or a number of
+        persons. Share times group size is a count: a share whose numerator or complement
+        lies between 0 and the threshold is suppressed (5,3% of 19 is one person).
+    share_rows
+        ``(column, value)``: the shares apply only to the rows where ``column == value``
+        (e.g. ``("type", "binary")`` in a balance table, whose other rows are means);
+        default all rows.
+    derived_columns
+        Statistics computed from the counts or shares of their row (participants times an
+        effect, a standardised difference): they are suppressed in every row where a count
+        (a secondary one too) or a share is, so that number cannot be solved back.
     n_persons
         The number of persons in the data; a table with that many rows or more is refused.
     displayed
@@ -301,6 +353,10 @@ def check_table(
             out = out.reset_index(drop=True)
     out.columns = [str(c) for c in out.columns]
     cols = list(out.columns)
+    for c in derived_columns:
+        if c not in out.columns:
+            raise DisclosureError(f"table '{name}': derived column '{c}' is not in it")
+    shares = _declared_shares(out, name, share_columns, share_rows, derived_columns)
 
     # 1. identifiers and individual rows: cannot be made safe
     ids = [c for c in cols if _ID_LIKE.match(c)]
@@ -399,6 +455,9 @@ def check_table(
                     row=label,
                 )
             out = out.loc[~cut].reset_index(drop=True)
+            if shares is not None:
+                shares["rows"] = shares["rows"][~cut]
+                shares["sizes"] = {c: v[~cut] for c, v in shares["sizes"].items()}
 
     # 3. small counts: primary and secondary suppression, statistics of small groups
     if count_cols and len(out):
@@ -456,6 +515,26 @@ def check_table(
             for c in stat_cols:
                 out[c] = out[c].astype("Float64")
                 out.loc[small_rows, c] = pd.NA
+        # statistics computed from a row's counts (participants × an effect) would give a
+        # secondary cell back: they go wherever a count of their row does
+        hidden_rows = suppressed.to_numpy().any(axis=1) & ~small_rows
+        derived = [c for c in derived_columns if c in out.columns]
+        if hidden_rows.any() and derived:
+            for i in np.flatnonzero(hidden_rows):
+                log.add(
+                    f"table:{name}",
+                    "secondary",
+                    "suppressed",
+                    "statistics computed from a suppressed count",
+                    column=",".join(derived),
+                    row=_row_label(out, i, keys),
+                )
+            for c in derived:
+                out[c] = out[c].astype("Float64")
+                out.loc[hidden_rows, c] = pd.NA
+
+    if shares is not None and len(out):
+        _suppress_small_shares(out, name, shares, keys, t, log)
 
     for c in count_cols + risk_cols:
         integral = c in df.columns and pd.api.types.is_integer_dtype(df[c].dtype)
@@ -482,6 +561,88 @@ def check_table(
                     column=c,
                 )
     return out
+
+
+def _declared_shares(
+    out: pd.DataFrame,
+    name: str,
+    share_columns: Mapping[str, str | float] | None,
+    share_rows: tuple[str, Any] | None,
+    derived_columns: Sequence[str],
+) -> dict[str, Any] | None:
+    """The share declarations of :func:`check_table`, checked against the table."""
+    if not share_columns:
+        return None
+    for c, n in share_columns.items():
+        if c not in out.columns or not _is_numeric(out[c]):
+            raise DisclosureError(f"table '{name}': share column '{c}' is not a numeric column")
+        if isinstance(n, str) and (n not in out.columns or not _is_numeric(out[n])):
+            raise DisclosureError(
+                f"table '{name}': the group size of share column '{c}', '{n}', is not a "
+                "numeric column of the table"
+            )
+    rows = np.ones(len(out), dtype=bool)
+    if share_rows is not None:
+        col, value = share_rows
+        if col not in out.columns:
+            raise DisclosureError(f"table '{name}': share_rows column '{col}' is not in it")
+        rows = out[col].eq(value).fillna(False).to_numpy(dtype=bool)
+    # group sizes are read before any count is suppressed
+    sizes = {
+        c: out[n].to_numpy(dtype=float, na_value=np.nan)
+        if isinstance(n, str)
+        else np.full(len(out), float(n))
+        for c, n in share_columns.items()
+    }
+    return {"sizes": sizes, "rows": rows, "derived": list(derived_columns)}
+
+
+def _suppress_small_shares(
+    out: pd.DataFrame,
+    name: str,
+    shares: dict[str, Any],
+    keys: Sequence[str],
+    t: int,
+    log: OutputCheckLog,
+) -> None:
+    """Suppress shares whose numerator or complement is a count between 0 and ``t``."""
+    rows = shares["rows"]
+    hit_rows = np.zeros(len(out), dtype=bool)
+    for c, size in shares["sizes"].items():
+        p = out[c].to_numpy(dtype=float, na_value=np.nan)
+        k = p * size
+        # a tolerance for the rounding of the stored proportion
+        small = (
+            rows
+            & np.isfinite(k)
+            & (((k > 1e-6) & (k < t - 1e-6)) | ((size - k > 1e-6) & (size - k < t - 1e-6)))
+        )
+        for i in np.flatnonzero(small):
+            log.add(
+                f"table:{name}",
+                "small_share",
+                "suppressed",
+                f"share whose number of persons (or its complement) is under {t}",
+                column=c,
+                row=_row_label(out, i, keys),
+            )
+        if small.any():
+            out[c] = out[c].astype("Float64")
+            out.loc[small, c] = pd.NA
+            hit_rows |= small
+    if hit_rows.any() and shares["derived"]:
+        for i in np.flatnonzero(hit_rows):
+            log.add(
+                f"table:{name}",
+                "small_share",
+                "suppressed",
+                "statistics computed from a suppressed share",
+                column=",".join(shares["derived"]),
+                row=_row_label(out, i, keys),
+            )
+        for c in shares["derived"]:
+            out[c] = out[c].astype("Float64")
+            out.loc[hit_rows, c] = pd.NA
 
 
 def check_count(
@@ -540,12 +701,16 @@ def check_flow(
 ) -> list[dict[str, Any]]:
     """The data-flow record made safe: a step that drops 1–(threshold−1) rows shows no exact
     number (``dropped`` missing) and all row counts of the record are rounded to multiples of
-    the threshold, so the small number cannot be recovered from the difference."""
+    the threshold, so the small number cannot be recovered from the difference; counts of
+    persons under the threshold in the reasons' text are masked (:func:`check_text_counts`)."""
     pol = _policy(policy)
     t = pol.threshold
     out = [dict(r) for r in records]
     for r in out:
         r["dropped"] = int(r["rows_in"]) - int(r["rows_out"])
+        for key in ("reason", "reason_nl"):
+            if isinstance(r.get(key), str):
+                r[key] = check_text_counts(r[key], "flow", policy=pol, log=log)
     small = [i for i, r in enumerate(out) if 0 < r["dropped"] < t]
     base = pol.rounding
     if small:

@@ -21,6 +21,7 @@ __all__ = [
     "fmt_date",
     "fmt_euro",
     "fmt_interval",
+    "fmt_month",
     "fmt_num",
     "fmt_p",
     "fmt_pct",
@@ -142,6 +143,15 @@ def fmt_date(d: Any, lang: str = "nl") -> str:
     ts = pd.Timestamp(d)
     months = MONTHS_NL if lang == "nl" else MONTHS_EN
     return f"{ts.day} {months[ts.month - 1]} {ts.year}"
+
+
+def fmt_month(d: Any, lang: str = "nl") -> str:
+    """``2020-01`` → ``"januari 2020"`` / ``"January 2020"``."""
+    if is_missing(d) or d == "":
+        return NA_TEXT.get(lang, NA_TEXT["nl"])
+    ts = pd.Timestamp(d)
+    months = MONTHS_NL if lang == "nl" else MONTHS_EN
+    return f"{months[ts.month - 1]} {ts.year}"
 
 
 def nl_int(n: int) -> str:

@@ -65,10 +65,20 @@ def _id_strings(values) -> pd.Series:
     return strip_text(s).astype("string")
 
 
+#: a BSN written in three groups with one separator: 1234.56.782, 123 45 6782, 123-456-782
+BSN_GROUPED = r"\d{2,4}([.\s-])\d{2,4}\1\d{2,4}"
+
+
 def is_bsn(values) -> np.ndarray:
     """Vectorised: which values look like a BSN (9 digits, or 8 with a lost leading zero,
-    passing the elfproef)? Returns a boolean array, False for missing values."""
+    passing the elfproef; also written in three groups, as 1234.56.782 or 123 45 6782)?
+    Returns a boolean array, False for missing values."""
     s = _id_strings(values)
+    grouped = s.str.fullmatch(BSN_GROUPED).fillna(False).to_numpy(dtype=bool)
+    if grouped.any():
+        s = s.copy()
+        s[grouped] = s[grouped].str.replace(r"[.\s-]", "", regex=True)
+        s[grouped & (s.str.len() != 9).fillna(True).to_numpy(dtype=bool)] = pd.NA
     out = np.zeros(len(s), dtype=bool)
     present = np.flatnonzero(s.notna().to_numpy(dtype=bool))
     if not len(present):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.exceptions import EstimationError, warn_estimation
-from werkeffect.formatting import fmt_num, nl_int
+from werkeffect.formatting import nl_int
 from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d, treatment_array
 from werkeffect.matching.propensity import PropensityScore, PropensityScoreResult, common_support
 
@@ -269,13 +269,14 @@ class NearestNeighborMatch:
             outside = int(np.sum((d == 1) & ((p < p0.min()) | (p > p0.max()))))
             if outside:
                 warn_estimation(
+                    # no score range in the words: its ends are two persons' scores
                     f"{outside:,} treated unit(s) have a propensity score outside the range of "
-                    f"the controls ({p0.min():.4f}..{p0.max():.4f}): no overlap for them; "
-                    "their matches are extrapolations (use discard='treated' or a caliper)",
+                    "the controls: no overlap for them; their matches are extrapolations (use "
+                    "discard='treated' or a caliper; overlap_plot shows the scores)",
                     f"{outside:,} deelnemer(s) hebben een propensity score buiten het bereik van "
-                    f"de vergelijkingsgroep ({fmt_num(p0.min(), 4)} tot {fmt_num(p0.max(), 4)}): "
-                    "voor hen is er geen overlap en is hun vergelijking een extrapolatie "
-                    "(gebruik discard='treated' of een caliper)",
+                    "de vergelijkingsgroep: voor hen is er geen overlap en is hun vergelijking "
+                    "een extrapolatie (gebruik discard='treated' of een caliper; overlap_plot "
+                    "toont de scores)",
                     stacklevel=2,
                 )
                 notes.append(f"{outside} treated outside the controls' propensity range")

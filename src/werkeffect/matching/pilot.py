@@ -106,11 +106,12 @@ def pilot_frame(
             "spells",
             len(spells),
             len(sel),
-            f"kept: the {len(treated_ids)} participants placed that day and {who} on bijstand "
-            "that day who were never placed (one spell per person)",
-            f"behouden: de {nl_int(len(treated_ids))} deelnemers die op {nl_date(date)} zijn "
-            f"geplaatst, en de {who_nl} met een bijstandsuitkering op die dag die nooit zijn "
-            "geplaatst (één uitkeringsperiode per persoon)",
+            # no number of participants: a date's few would follow from the pilot's total
+            f"kept: the participants placed that day and {who} on bijstand that day who were "
+            "never placed (one spell per person)",
+            f"behouden: de deelnemers die op {nl_date(date)} zijn geplaatst, en de {who_nl} met "
+            "een bijstandsuitkering op die dag die nooit zijn geplaatst (één uitkeringsperiode "
+            "per persoon)",
         )
         ps = persons.loc[sel["person_id"]]
         frame = pd.DataFrame(

@@ -27,6 +27,7 @@ from werkeffect.formatting import (
     fmt_date,
     fmt_euro,
     fmt_interval,
+    fmt_month,
     fmt_num,
     fmt_p,
     fmt_pct,
@@ -40,6 +41,7 @@ __all__ = [
     "fmt_date",
     "fmt_euro",
     "fmt_interval",
+    "fmt_month",
     "fmt_num",
     "fmt_pct",
     "fmt_value",
@@ -608,6 +610,15 @@ class Report:
             return default
         return as_float(entry["value"]) if not isinstance(entry["value"], str) else entry["value"]
 
+    def value_suppressed(self, key: str) -> bool:
+        """Whether a stored count was suppressed by the output check (under the threshold)."""
+        if self.res is None:
+            return False
+        log = (self.res.get("disclosure") or {}).get("log") or []
+        return any(
+            e.get("output") == f"value:{key}" and e.get("action") == "suppressed" for e in log
+        )
+
     def num(self, key: str, part: str = "estimate", naive: bool = False) -> float | None:
         """One number of an estimate (``estimate``, ``lower``, ``upper``, ``std_error``,
         ``n_treated``, ``n_control``) or None."""
@@ -1040,6 +1051,14 @@ class Report:
             ),
             "small_group": (f"groep kleiner dan {t} personen", f"group under {t} persons"),
             "risk_set": (f"risicoset kleiner dan {t} personen", f"risk set under {t} persons"),
+            "small_share": (
+                f"aandeel van minder dan {t} personen (of de rest van de groep)",
+                f"share of fewer than {t} persons (or the rest of the group)",
+            ),
+            "text_count": (
+                f"aantal onder {t} personen in een tekst",
+                f"count under {t} persons in a text",
+            ),
             "rounding": ("afronding van aantallen", "rounding of counts"),
         }
         actions = {

@@ -41,6 +41,7 @@ from werkeffect.disclosure import (
     check_flow,
     check_table,
     check_text,
+    check_text_counts,
 )
 from werkeffect.exceptions import DisclosureError
 
@@ -400,12 +401,18 @@ class ResultsWriter:
         count_columns: Sequence[str] = (),
         risk_set_columns: Sequence[str] = (),
         key_columns: Sequence[str] | None = None,
+        share_columns: Mapping[str, str | float] | None = None,
+        share_rows: tuple[str, Any] | None = None,
+        derived_columns: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Add a table (stored as ``tables/<name>.parquet``) after disclosure control.
 
         Small counts are suppressed (missing) and logged, curves cut at small risk sets,
         counts rounded per policy; person-level tables and min/max raise
-        :class:`DisclosureError`. Returns the table as it will be written.
+        :class:`DisclosureError`. Shares of a yes/no characteristic (``share_columns``, each
+        with its group size) are counts in disguise: one that stands for fewer persons than
+        the threshold, or leaves fewer in the rest of its group, is suppressed too (see
+        :func:`werkeffect.disclosure.check_table`). Returns the table as it will be written.
         """
         if not _NAME.match(name):
             raise ValueError(f"table name {name!r} must be letters, digits, '_', '-', '.'")
@@ -419,6 +426,9 @@ class ResultsWriter:
             count_columns=list(count_columns),
             risk_set_columns=list(risk_set_columns),
             key_columns=key_columns,
+            share_columns=share_columns,
+            share_rows=share_rows,
+            derived_columns=derived_columns,
             n_persons=self.n_persons,
             policy=self.policy,
             log=self.log,
@@ -512,11 +522,16 @@ class ResultsWriter:
         self, text_nl: str, text_en: str = "", *, name: str = "", kind: str = "note"
     ) -> None:
         """A note for the reader: a choice made (``kind="note"``) or an estimator's warning
-        (``kind="warning"``, which reports list apart, as the software words it)."""
+        (``kind="warning"``, which reports list apart, as the software words it). Counts of
+        persons under the disclosure threshold in the text are masked
+        (:func:`werkeffect.disclosure.check_text_counts`)."""
         if kind not in ("note", "warning"):
             raise ValueError(f"note {name!r}: kind must be 'note' or 'warning', not {kind!r}")
         check_text(text_nl, "note")
         check_text(text_en, "note")
+        where = f"note:{name}" if name else "note"
+        text_nl = check_text_counts(text_nl, where, policy=self.policy, log=self.log)
+        text_en = check_text_counts(text_en, where, policy=self.policy, log=self.log)
         self.notes.append({"name": str(name), "kind": kind, "text_nl": text_nl, "text_en": text_en})
 
     # -- output ---------------------------------------------------------------------------
