@@ -67,6 +67,13 @@ def _summary(est, se, truth):
     return bias, cover
 
 
+def _lowered(name) -> None:
+    """A run with fewer replications than the default is a look: printed, then skipped (the
+    thresholds are only meaningful at the defaults), never a silent pass."""
+    pytest.skip(f"{name}: fewer replications than the default (WERKEFFECT_MC_REPS): "
+                "printed, nothing asserted")  # fmt: skip
+
+
 def _check(name, est, se, truth, full):
     bias, cover = _summary(est, se, truth)
     effect = float(np.mean(truth))
@@ -75,9 +82,10 @@ def _check(name, est, se, truth, full):
         f"({100 * bias / effect:.1f}% of the effect) coverage={cover:.3f} "
         f"sd(est)={np.std(est):.4f} mean(se)={np.mean(se):.4f}"
     )
-    if full:
-        assert abs(bias) < 0.05 * abs(effect)
-        assert 0.925 <= cover <= 0.975
+    if not full:
+        _lowered(name)
+    assert abs(bias) < 0.05 * abs(effect)
+    assert 0.925 <= cover <= 0.975
 
 
 def test_monte_carlo_known_dgp():
@@ -191,7 +199,7 @@ def jobcoaching_aipw(dataset, seed):
     return _jobcoaching(dataset, "aipw")
 
 
-def _check_table(name, table, full):
+def _print_table(name, table):
     print(f"\n{name}\n{table.to_string()}")
     reps = table.attrs.get("replications")
     if reps is not None and len(reps):
@@ -212,10 +220,15 @@ def _check_table(name, table, full):
             }
         )
         print(extra.to_string())
-    if full:
-        for key, row in table.iterrows():
-            assert abs(row["relative_bias"]) < 0.05, key
-            assert 0.925 <= row["coverage"] <= 0.975, key
+
+
+def _check_table(name, table, full):
+    _print_table(name, table)
+    if not full:
+        _lowered(name)
+    for key, row in table.iterrows():
+        assert abs(row["relative_bias"]) < 0.05, key
+        assert 0.925 <= row["coverage"] <= 0.975, key
 
 
 def _check_jobcoaching(name, table, full):
@@ -229,9 +242,9 @@ def _check_jobcoaching(name, table, full):
     of the effect plus 3 MC standard errors, nor from 95% coverage by more than 3 MC standard
     errors (0.95 +/- 0.033 at 400 worlds).
     """
-    _check_table(name, table, full=False)
+    _print_table(name, table)
     if not full:
-        return
+        _lowered(name)
     for key, row in table.iterrows():
         if key == POOLED:
             assert abs(row["relative_bias"]) < 0.05, key
@@ -294,7 +307,7 @@ def test_monte_carlo_pilot_naive_comparisons_are_biased(estimator):
     row = tab.loc["pilot.att_employed_12m"]
     print(f"\npilot {estimator.__name__}\n{tab.to_string()}")
     if R < 200:
-        return
+        _lowered(f"pilot {estimator.__name__}")
     # biased upward: by a quarter of the effect at least, and beyond Monte Carlo error
     assert row["relative_bias"] > 0.25
     assert row["bias"] > 4 * row["mc_se_bias"]

@@ -73,3 +73,21 @@ def test_toe_run_skips_worlds_already_written(tmp_path, monkeypatch):
     calls.clear()
     run_montecarlo.run_toe(range(0, 3), str(out), None)
     assert calls == [2]
+
+
+def test_toe_run_sample_choice_reaches_the_replication(tmp_path, monkeypatch):
+    """``--sample inflow`` / ``first-spells``: the diagnostics that replaced the two slow
+    expected failures of tests/test_toe_montecarlo.py run ``one_replication`` on that sample."""
+    import run_montecarlo
+    import test_toe_montecarlo
+
+    seen = []
+
+    def fake_replication(seed, **kw):
+        seen.append(kw)
+        return {"seed": seed, "delta": 0.3, "converged": True}
+
+    monkeypatch.setattr(test_toe_montecarlo, "one_replication", fake_replication)
+    for sample in ("all", "inflow", "first-spells"):
+        run_montecarlo.run_toe(range(0, 1), str(tmp_path / f"{sample}.jsonl"), None, None, sample)
+    assert seen == [{"with_returns": True}, {"inflow_only": True}, {"first_spell_only": True}]

@@ -57,12 +57,20 @@ def piecewise_exponential(dataset, seed):
 
 @pytest.mark.slow
 def test_correct_model_recovers_the_hazard_ratio_only_without_selection_on_motivation():
+    """200 worlds of groningen-observables: bias within 3 Monte Carlo s.e. and coverage within
+    0.95 +- 3 sqrt(0.95 * 0.05 / 200) = [0.904, 0.996]. (With the former 16 worlds and
+    coverage >= 0.8, standard errors sqrt(2) too small, coverage 0.834, passed 73% of
+    the time (binomial); at 200 worlds they fail the band with probability 0.997, correct ones
+    pass it with probability 0.997.)
+    Then 16 worlds of groningen: the bias from selection on motivation (> 0.1) is many
+    Monte Carlo s.e. even there."""
     pytest.importorskip("werkeffect.data.frames")
-    kw = {"reps": 16, "n_jobs": 2, "seed": 11, "estimand": "jobcoaching.log_hazard_ratio"}
-    ok = monte_carlo(piecewise_exponential, scenario="groningen-observables", typed=False, **kw)
+    kw = {"n_jobs": 2, "seed": 11, "estimand": "jobcoaching.log_hazard_ratio", "typed": False}
+    reps = 200
+    ok = monte_carlo(piecewise_exponential, scenario="groningen-observables", reps=reps, **kw)
     row = ok.loc["jobcoaching.log_hazard_ratio"]
     assert row["failures"] == 0
-    assert abs(row["bias"]) < 3 * row["mc_se_bias"] + 0.005, row
-    assert row["coverage"] >= 0.8, row
-    bad = monte_carlo(piecewise_exponential, scenario="groningen", typed=False, **kw)
+    assert abs(row["bias"]) < 3 * row["mc_se_bias"], row
+    assert abs(row["coverage"] - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / reps), row
+    bad = monte_carlo(piecewise_exponential, scenario="groningen", reps=16, **kw)
     assert bad.loc["jobcoaching.log_hazard_ratio", "bias"] > 0.1

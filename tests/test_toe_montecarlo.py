@@ -2,13 +2,17 @@
 
 Caseworkers select jobcoaching participants partly on unrecorded motivation, which also
 raises the exit hazard. Over replications, the timing-of-events estimate of the effect on the
-exit-to-work hazard (``jobcoaching.log_hazard_ratio``) and its implied ATT on exit to work
-within 12 months (``jobcoaching.att_exit_work_12m``) must cover the truth in 90–98% of the
-replications, while Cox regression with time-varying treatment is biased upward.
+exit-to-work hazard (``jobcoaching.log_hazard_ratio``) must be unbiased up to Monte Carlo
+error and its implied ATT on exit to work within 12 months (``jobcoaching.att_exit_work_12m``)
+must cover the truth in 92.5–97.5% of the replications (the project's band), while Cox
+regression with time-varying treatment is biased upward. The interval for the effect itself
+with the default (Hessian) standard errors under-covers: 91.0% recorded, an expected failure
+(strict) of its own test, :func:`test_groningen_delta_coverage_hessian`.
 
 Run with ``pytest -m slow tests/test_toe_montecarlo.py``; ``WERKEFFECT_MC_REPS`` sets the
-number of replications (default 200), ``WERKEFFECT_MC_JOBS`` the joblib workers (default
--1). One replication of the primary specification — simulation, the model on all spells of
+number of replications (default 200; with fewer the replications run and are printed, and
+the tests then skip: the bands are for 200), ``WERKEFFECT_MC_JOBS`` the joblib workers
+(default -1). One replication of the primary specification — simulation, the model on all spells of
 the window (~40,000 benefit spells and ~10,000 job spells) with up to 6 mass points and
 calendar-year effects, and Cox — takes about 45 CPU-seconds.
 
@@ -23,12 +27,18 @@ after each exit to work as a further hazard (the return to bijstand) sharing V. 
 simulator, as in reality, the chance of returning depends on motivation and frailty (and on
 nazorg); without the return process the later spells are selected on V and the effect came
 out 0.04–0.09 too high, and with each person's first spell only the effect is weakly
-identified (coverage 77%, see docs/timing_of_events.md and the two expected failures below).
+identified (coverage 77%, see docs/timing_of_events.md). The inflow-only and first-spell
+samples are diagnostics, not tests: ``python tests/run_montecarlo.py toe FIRST STOP OUT.jsonl
+--sample inflow`` (or ``first-spells``).
 
 Status (23 Nov 2026, primary specification, all 200 replications, seeds 0–199): delta
 error +0.005 (MC s.e. 0.004), sd 0.055 against a mean s.e. of 0.051, coverage 91.0%;
 ATT(12) error +0.0002 (MC s.e. 0.0005), coverage 94.5%; Cox +0.238 (MC s.e. 0.002); 200 of
-200 fits converged (194 as run; see the docs on the two fixes).
+200 fits converged (194 as run; see the docs on the two fixes). So the bias, the ATT's coverage
+and Cox's bias hold at the strict criteria; the effect's Hessian interval covers 91.0% (MC
+s.e. 0.020), below 92.5%: its s.e. is 7% smaller than the spread because it treats the
+AIC's number of mass points as known (the sandwich, ``fit(cov_type="robust")``, covered 93.0%
+on the same worlds; the jobcoaching evaluation uses it).
 docs/timing_of_events.md has the table by number of mass points.
 """
 
@@ -188,23 +198,44 @@ def one_replication(
     }
 
 
-@pytest.mark.slow
-def test_groningen_coverage_and_cox_bias():
+def _n_rep() -> int:
+    return int(os.environ.get("WERKEFFECT_MC_REPS", "200"))
+
+
+def _skip_if_lowered(n_rep: int, mc: pd.DataFrame) -> None:
+    """The bands below are for 200 replications; a lowered run is a look, not a test."""
+    if n_rep < 200:
+        print(mc.describe().T.to_string())
+        pytest.skip(f"WERKEFFECT_MC_REPS={n_rep} < 200: replications printed, nothing asserted")
+
+
+@pytest.fixture(scope="module")
+def primary_mc() -> pd.DataFrame:
+    """The primary specification's replications, shared by the two tests below."""
     from joblib import Parallel, delayed
 
-    n_rep = int(os.environ.get("WERKEFFECT_MC_REPS", "200"))
+    n_rep = _n_rep()
     rows = Parallel(n_jobs=N_JOBS)(
         delayed(one_replication)(s, with_returns=True) for s in range(n_rep)
     )
     mc = pd.DataFrame(rows)
-    cover_delta = (
-        (mc["delta_lo"] <= mc["true_delta"]) & (mc["true_delta"] <= mc["delta_hi"])
-    ).mean()
-    cover_att = ((mc["att_lo"] <= mc["true_att"]) & (mc["true_att"] <= mc["att_hi"])).mean()
+    _skip_if_lowered(n_rep, mc)
+    return mc
+
+
+def _cover(mc: pd.DataFrame, what: str, truth: str) -> float:
+    return ((mc[f"{what}_lo"] <= mc[truth]) & (mc[truth] <= mc[f"{what}_hi"])).mean()
+
+
+@pytest.mark.slow
+def test_groningen_coverage_and_cox_bias(primary_mc):
+    """Recorded (seeds 0–199): δ error +0.005 (MC s.e. 0.004), ATT(12) coverage 94.5%, Cox
+    +0.238 (MC s.e. 0.002), 200 of 200 converged."""
+    mc = primary_mc
+    n_rep = len(mc)
     assert mc["converged"].mean() >= 0.95
-    if n_rep >= 100:
-        assert 0.90 <= cover_delta <= 0.98, mc.describe()
-        assert 0.90 <= cover_att <= 0.98, mc.describe()
+    cover_att = _cover(mc, "att", "true_att")
+    assert 0.925 <= cover_att <= 0.975, mc.describe()
     # Cox with time-varying treatment is biased upward (selection on motivation) ...
     cox_err = mc["cox"] - mc["true_delta"]
     mc_se = cox_err.std(ddof=1) / np.sqrt(n_rep)
@@ -212,50 +243,21 @@ def test_groningen_coverage_and_cox_bias():
     # ... by more than the timing-of-events estimate is off
     toe_err = mc["delta"] - mc["true_delta"]
     assert abs(toe_err.mean()) < cox_err.mean()
-    # and the timing-of-events estimate itself is unbiased up to Monte Carlo error (+0.02
-    # for the mass-point choice; 200 worlds: +0.005, MC s.e. 0.004)
+    # and the timing-of-events estimate itself is unbiased up to Monte Carlo error (3 MC
+    # s.e., about 0.012 with 200 worlds; recorded +0.005)
     toe_mcse = toe_err.std(ddof=1) / np.sqrt(n_rep)
-    assert abs(toe_err.mean()) < 3 * toe_mcse + 0.02, mc.describe()
+    assert abs(toe_err.mean()) < 3 * toe_mcse, mc.describe()
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="inflow first spells: the AIC's few mass points bias the effect by -0.10 "
-    "(docs/timing_of_events.md)",
-    strict=False,
+    strict=True,
+    reason="the Hessian interval of δ under-covers: 91.0% (182 of 200, MC s.e. 0.020) against "
+    "92.5–97.5%; its s.e. is 7% below the spread because the AIC's number of mass points is "
+    "treated as known, and the worlds with three points are biased (+0.047, coverage 80%). "
+    "docs/timing_of_events.md; the sandwich (cov_type='robust') covered 93.0%",
 )
-def test_groningen_inflow_sample_effect_coverage():
-    """Diagnostic companion: entrants only (no stock or repeat spells).
-
-    On the full caseload the stock and repeat spells carry a heterogeneity distribution
-    different from the inflow's (initial conditions), which the model does not represent;
-    on the inflow sample delta should cover the truth.
-    """
-    from joblib import Parallel, delayed
-
-    n_rep = int(os.environ.get("WERKEFFECT_MC_REPS", "200"))
-    rows = Parallel(n_jobs=N_JOBS)(delayed(one_replication)(s, True) for s in range(n_rep))
-    mc = pd.DataFrame(rows)
-    cover = ((mc["delta_lo"] <= mc["true_delta"]) & (mc["true_delta"] <= mc["delta_hi"])).mean()
-    if n_rep >= 100:
-        assert 0.90 <= cover <= 0.98, mc.describe()
-    assert (mc["naive"] - mc["true_delta"]).mean() > 0.05
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    reason="one spell per person: the effect is weakly identified (docs/timing_of_events.md: "
-    "coverage 77% over 35 worlds with the AIC's choice of mass points)",
-    strict=False,
-)
-def test_groningen_first_spells_only():
-    """Each person's first spell in the window (stock or inflow), no return process."""
-    from joblib import Parallel, delayed
-
-    n_rep = int(os.environ.get("WERKEFFECT_MC_REPS", "200"))
-    rows = Parallel(n_jobs=N_JOBS)(
-        delayed(one_replication)(s, first_spell_only=True) for s in range(n_rep)
-    )
-    mc = pd.DataFrame(rows)
-    cover = ((mc["delta_lo"] <= mc["true_delta"]) & (mc["true_delta"] <= mc["delta_hi"])).mean()
-    assert 0.90 <= cover <= 0.98, mc.describe()
+def test_groningen_delta_coverage_hessian(primary_mc):
+    """The interval for δ with the default standard errors, at the project's band."""
+    cover_delta = _cover(primary_mc, "delta", "true_delta")
+    assert 0.925 <= cover_delta <= 0.975, primary_mc.describe()
