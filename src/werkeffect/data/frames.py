@@ -72,10 +72,14 @@ def _exit_causes(reason: pd.Series, event: np.ndarray) -> np.ndarray:
 
 
 def _programmes_of(ds: Dataset, programme: str | Sequence[str]) -> pd.DataFrame:
+    """The participations in ``programme`` with a start date; typed (dates as datetime64)
+    also when there are none, so date arithmetic on the result works on an empty table."""
+    from werkeffect.data.validate import empty_table
+
     names = [programme] if isinstance(programme, str) else list(programme)
     pr = ds.programmes
     if pr is None or pr.empty:
-        return pd.DataFrame(columns=["person_id", "start_date", "end_date"])
+        return empty_table("programmes")
     return pr[pr["programme"].isin(names) & pr["start_date"].notna()]
 
 
