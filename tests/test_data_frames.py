@@ -410,6 +410,24 @@ def test_frames_on_an_empty_programmes_table():
         jobcoaching_spells(ds, municipality="Haren")
 
 
+def test_ended_spells_without_exit_reason_are_counted_in_the_flow():
+    """They become cause 3 ('other'); the frames' flow says how many (it did not)."""
+    ds = load(FIX / "good" / "parquet")
+    ds.spells.loc[ds.spells["spell_id"] == "s1", "exit_reason"] = None
+    ep = episodes(ds, covariates=False)
+    assert ep.loc[ep["spell_id"] == "s1", "cause"].iloc[-1] == 3
+    pm = person_months(ds)
+    for frame, step in ((ep, "episodes"), (pm, "person_months")):
+        notes = [s for s in frame.attrs["flow"] if s.step == step and "exit reason" in s.reason]
+        assert len(notes) == 1, step
+        assert notes[0].table == "spells" and notes[0].rows_in == notes[0].rows_out == 4
+        assert notes[0].reason.startswith("1 of 4 ended spells have no exit reason")
+        assert notes[0].reason_nl.startswith("1 van 4 beëindigde uitkeringsperioden")
+    # a window that leaves s1 out: it is not counted
+    ep = episodes(ds, window_start="2020-01-01", covariates=False)
+    assert not [s for s in ep.attrs["flow"] if "exit reason" in s.reason]
+
+
 def test_a_frames_flow_adds_only_its_own_steps_to_the_dataset_record():
     """A frame's flow starts with its dataset's (read, validate); merging it back must not
     count those steps twice (the jobcoaching report once listed every read twice)."""

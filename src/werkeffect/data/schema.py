@@ -151,7 +151,8 @@ SPELLS = Table(
         Column(
             "exit_reason",
             "category",
-            "reason the spell ended; empty while running",
+            "reason the spell ended; empty while running (an ended spell without a reason "
+            "counts as an exit for another reason, cause 3: counted in the data flow)",
             nullable=True,
             codes=EXIT_REASONS,
         ),
@@ -314,6 +315,13 @@ participations that start outside every bijstand spell of the person (`nazorg`, 
 and `ww_naar_bijstand` need not lie within a spell), ids absent from persons, an age under 15
 or over 100 at a spell start, dates after the extract date (except `ww_max_end`) or before
 1900, numbers out of range, unknown codes, and an exit reason on a running spell.
+
+An ended spell without an exit reason is not refused, but it counts as an exit for another
+reason (cause 3, never an exit to work): `werkeffect check` prints how many there are and warns
+when they are more than 5% of the ended spells, and the frames (`episodes`, `person_months`)
+count them in the data flow. A high share undercounts exits to work and biases the effect on
+exit to work when reasons are missing more often for participants than for others (or the
+reverse).
 
 ### The BSN guard
 
