@@ -84,3 +84,28 @@ def test_evalue_of_the_cox_ratio_is_the_point_and_the_bound_not_the_ratio(jobcoa
     assert (point, bound) == (expected["point"], expected["ci"])
     assert point > bound > 1 and point != pytest.approx(expected["rr"])
     assert jobcoaching.cox_evalue(1.2, 0.9, 1.6)[1] == 1.0  # the interval holds no effect
+
+
+def test_ww_residual_autocorrelation_without_comparison_municipalities_is_nan_quietly():
+    """Every municipality contacted: numpy printed 'Mean of empty slice' before the DiD's
+    own clear error; now the check is NaN without a warning."""
+    import warnings
+
+    import pandas as pd
+
+    spec = importlib.util.spec_from_file_location(
+        "ww_naar_bijstand", ROOT / "analyses" / "ww_naar_bijstand.py"
+    )
+    ww = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ww)
+    fm = pd.DataFrame(
+        {"municipality": ["A", "A", "B", "B"], "period": [1, 2, 1, 2], "group": [2, 2, 2, 2],
+         "inflow": [0.1, 0.2, 0.3, 0.1]}
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(ww.residual_autocorrelation(fm))
+    fm["group"] = [0, 0, 0, 0]
+    assert np.isfinite(
+        ww.residual_autocorrelation(pd.concat([fm, fm.assign(period=fm.period + 2)]))
+    )
