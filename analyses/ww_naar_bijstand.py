@@ -74,9 +74,12 @@ def twfe(fm: pd.DataFrame, ev: Evaluation, cluster: str = "cell"):
 
 def residual_autocorrelation(fm: pd.DataFrame) -> float:
     """Lag-1 autocorrelation over half-years of the two-way residuals of the comparison
-    municipalities' inflow rates (the check behind clustering by municipality x half-year)."""
+    municipalities' inflow rates (the check behind clustering by municipality x half-year);
+    NaN without comparison municipalities (the DiD then stops with its own message)."""
     c = fm[fm["group"] == 0].pivot(index="period", columns="municipality", values="inflow")
     c = c.dropna()
+    if c.empty:  # no comparison municipality: no residuals (and no numpy empty-mean warning)
+        return float("nan")
     r = c.sub(c.mean(axis=0), axis=1).sub(c.mean(axis=1), axis=0) + c.to_numpy().mean()
     a, b = r.iloc[1:].to_numpy().ravel(), r.iloc[:-1].to_numpy().ravel()
     return float(np.corrcoef(a, b)[0, 1]) if len(a) > 2 else float("nan")

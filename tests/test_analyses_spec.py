@@ -104,3 +104,28 @@ def test_survival_figures_stop_where_the_risk_set_falls_under_the_threshold(jobc
     assert horizon == 3  # the last month with at least 10 at risk
     assert jobcoaching.smallest_risk_set(curve, horizon) == 12
     assert jobcoaching.plot_horizon(_Curve([0, 50, 40, 30]), 3, 10) == 3
+
+
+def test_ww_residual_autocorrelation_without_comparison_municipalities_is_nan_quietly():
+    """Every municipality contacted: numpy printed 'Mean of empty slice' before the DiD's
+    own clear error; now the check is NaN without a warning."""
+    import warnings
+
+    import pandas as pd
+
+    spec = importlib.util.spec_from_file_location(
+        "ww_naar_bijstand", ROOT / "analyses" / "ww_naar_bijstand.py"
+    )
+    ww = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ww)
+    fm = pd.DataFrame(
+        {"municipality": ["A", "A", "B", "B"], "period": [1, 2, 1, 2], "group": [2, 2, 2, 2],
+         "inflow": [0.1, 0.2, 0.3, 0.1]}
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(ww.residual_autocorrelation(fm))
+    fm["group"] = [0, 0, 0, 0]
+    assert np.isfinite(
+        ww.residual_autocorrelation(pd.concat([fm, fm.assign(period=fm.period + 2)]))
+    )

@@ -68,3 +68,57 @@ def test_bad_input_is_refused():
         cost_benefit(1.0, 0.1, 0)
     with pytest.raises(ValueError, match="att_exit_work_se"):
         cost_benefit(1.0, 0.1, 10, att_exit_work=0.1)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((np.nan, 0.5, 100), {}, "rmst_difference must be a finite number"),
+        ((2.0, np.nan, 100), {}, "rmst_se must be a finite number"),
+        ((2.0, np.inf, 100), {}, "rmst_se must be a finite number"),
+        ((2.0, 0.5, 100.7), {}, "participants must be a whole number"),
+        ((2.0, 0.5, np.nan), {}, "participants must be a finite number"),
+        ((2.0, 0.5, "100"), {}, "participants must be a number"),
+        (
+            (2.0, 0.5, 100),
+            {"att_exit_work": np.nan, "att_exit_work_se": 0.1},
+            "att_exit_work must be a finite number",
+        ),
+        (
+            (2.0, 0.5, 100),
+            {"att_exit_work": 0.1, "att_exit_work_se": np.nan},
+            "att_exit_work_se must be a finite number",
+        ),
+        ((2.0, 0.5, 100), {"household_mix": {"alleenstaand": -1, "paar": 3}}, "at least 0"),
+        ((2.0, 0.5, 100), {"household_mix": {"alleenstaand": np.nan}}, "household_mix\\['"),
+        ((2.0, 0.5, 100), {"household_mix": {"alleenstaand": 0}}, "no positive weight"),
+        (
+            (2.0, 0.5, 100),
+            {
+                "rmst_curve": pd.DataFrame(
+                    {"horizon": [6, 12], "rmst_difference": [1, np.nan], "std_error": 0.1}
+                )
+            },  # fmt: skip
+            "rmst_curve.rmst_difference must hold finite numbers",
+        ),
+    ],
+)
+def test_nan_and_malformed_inputs_are_refused_naming_the_argument(args, kwargs, message):
+    """NaN effects used to flow into the euro figures (and a NaN exit effect read as 'no
+    positive effect'), 100.7 participants were accepted, negative mix weights were used."""
+    with pytest.raises(ValueError, match=message):
+        cost_benefit(*args, **kwargs)
+
+
+def test_cost_assumptions_take_numbers_not_text():
+    """monthly_benefit='1.200' used to be €1.20."""
+    with pytest.raises(ValueError, match="monthly_benefit must be a number, got '1.200'"):
+        CostAssumptions(monthly_benefit="1.200")
+    with pytest.raises(ValueError, match="monthly_benefit\\['paar'\\] must be a number"):
+        CostAssumptions(monthly_benefit={"paar": "1.860"})
+    with pytest.raises(ValueError, match="programme_cost_per_participant must be at least 0"):
+        CostAssumptions(programme_cost_per_participant=-5)
+    # whole-number floats and numpy numbers are fine
+    res = cost_benefit(np.float64(2.0), 0.5, 100.0, assumptions=CostAssumptions(np.int64(1_000)))
+    assert res.params["benefit_saved_eur"] == pytest.approx(200_000)
+    assert res.n["n_treated"] == 100

@@ -87,3 +87,26 @@ def test_pseudonymise_cli_error_is_one_line(capsys, tmp_path):
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("werkeffect pseudonymise: No extract folder") and "Traceback" not in err
+
+
+def test_check_counts_ended_spells_without_exit_reason_and_warns(capsys, tmp_path):
+    """They count as exits for another reason (cause 3): `check` says how many, and warns
+    when the share is large (the exit-to-work effect would be biased)."""
+    import shutil
+
+    import pandas as pd
+
+    shutil.copytree(FIX / "good" / "parquet", tmp_path / "x")
+    f = tmp_path / "x" / "spells.parquet"
+    sp = pd.read_parquet(f)
+    assert main(["check", str(tmp_path / "x")]) == 0
+    out = capsys.readouterr().out
+    assert "spells ended without an exit reason: 0 of 4 (0.0%)" in out
+    assert "Warning" not in out
+    sp.loc[sp["spell_id"] == "s1", "exit_reason"] = None
+    sp.to_parquet(f, index=False)
+    assert main(["check", str(tmp_path / "x")]) == 0
+    out = capsys.readouterr().out
+    assert "spells ended without an exit reason: 1 of 4 (25.0%)" in out
+    assert "Warning: 25.0% of the ended spells (1) have no exit_reason" in out
+    assert "effect on exit to work is biased" in out

@@ -385,6 +385,49 @@ def test_job_spells_by_hand():
         job_spells(ds, ep.drop(columns="cause"))
 
 
+def test_frames_on_an_empty_programmes_table():
+    """An empty programmes table (header only) loads; the frames work on it (job_spells
+    crashed subtracting dates from an untyped empty frame) and the jobcoaching population
+    refuses with a message a user can act on."""
+    from werkeffect.data.frames import job_spells
+    from werkeffect.data.populations import jobcoaching_spells
+    from werkeffect.exceptions import EstimationError
+
+    ds = load(FIX / "good" / "parquet")
+    ds.programmes = ds.programmes.iloc[:0]
+    ep = episodes(ds, covariates=False)
+    assert ep["treated"].sum() == 0
+    jb = job_spells(ds, ep)
+    assert len(jb) and (jb["nazorg"] == 0).all()
+    with pytest.raises(EstimationError, match="no jobcoaching participations in table programmes"):
+        jobcoaching_spells(ds)
+    ds = load(FIX / "good" / "parquet")
+    ds.programmes = ds.programmes[ds.programmes["programme"] != "jobcoaching"]
+    with pytest.raises(EstimationError, match=r"programmes present: nazorg, scholing, stadsbe"):
+        jobcoaching_spells(ds)
+    ds = load(FIX / "good" / "parquet")  # jobcoaching, but none in the population's spells
+    with pytest.raises(EstimationError, match="none of the 2 jobcoaching participations"):
+        jobcoaching_spells(ds, municipality="Haren")
+
+
+def test_ended_spells_without_exit_reason_are_counted_in_the_flow():
+    """They become cause 3 ('other'); the frames' flow says how many (it did not)."""
+    ds = load(FIX / "good" / "parquet")
+    ds.spells.loc[ds.spells["spell_id"] == "s1", "exit_reason"] = None
+    ep = episodes(ds, covariates=False)
+    assert ep.loc[ep["spell_id"] == "s1", "cause"].iloc[-1] == 3
+    pm = person_months(ds)
+    for frame, step in ((ep, "episodes"), (pm, "person_months")):
+        notes = [s for s in frame.attrs["flow"] if s.step == step and "exit reason" in s.reason]
+        assert len(notes) == 1, step
+        assert notes[0].table == "spells" and notes[0].rows_in == notes[0].rows_out == 4
+        assert notes[0].reason.startswith("1 of 4 ended spells have no exit reason")
+        assert notes[0].reason_nl.startswith("1 van 4 beëindigde uitkeringsperioden")
+    # a window that leaves s1 out: it is not counted
+    ep = episodes(ds, window_start="2020-01-01", covariates=False)
+    assert not [s for s in ep.attrs["flow"] if "exit reason" in s.reason]
+
+
 def test_a_frames_flow_adds_only_its_own_steps_to_the_dataset_record():
     """A frame's flow starts with its dataset's (read, validate); merging it back must not
     count those steps twice (the jobcoaching report once listed every read twice)."""

@@ -52,6 +52,14 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
     "unknown_code": (["persons.sex: unknown code", "values 'Q'", "allowed: M, V, X"], 1),
     "unknown_programme": (["programmes.programme: unknown code", "'cursus'", "(rows 3)"], 1),
     "exit_reason_while_running": (["spells.exit_reason: exit reason while running", "(rows 4)"], 1),
+    "ambiguous_number_notation": (
+        ["spells.monthly_amount: ambiguous number notation", "'1.200'", "'1250.50'", "(rows 1)"],
+        1,
+    ),
+    "mixed_number_notation": (
+        ["spells.monthly_amount: ambiguous number notation", "decimal commas", "(rows 1, 2, 4)"],
+        1,
+    ),
     "empty_file": (["persons: unreadable file", "persons.csv is empty"], 1),
     "header_only": (["spells: empty table", "header but no rows"], 1),
     "missing_table": (["spells: missing table"], 1),
@@ -307,3 +315,33 @@ def test_large_dutch_csv_parses_by_distinct_values(tmp_path):
     assert ds.spells["monthly_amount"].tolist() == parse_numbers(raw["monthly_amount"]).tolist()
     assert ds.persons["sex"].value_counts().to_dict() == {"M": 1000, "V": 1000, "X": 1000}
     assert ds.persons["startkwalificatie"].sum() == 1500
+
+
+def test_whole_euros_with_thousands_separator_are_not_read_as_cents(tmp_path):
+    """'€ 1.200' in a column without decimals is 1200 euros (noted in the flow), not 1.20."""
+    shutil.copytree(BAD / "ambiguous_number_notation", tmp_path / "x")
+    f = tmp_path / "x" / "spells.csv"
+    sp = pd.read_csv(f, dtype=str, keep_default_na=False)
+    sp["monthly_amount"] = ["€ 1.200", "1.250", "€ 1.700", "1.900", "", "950", "1.300"]
+    sp.to_csv(f, index=False)
+    ds = load(tmp_path / "x")
+    assert ds.spells["monthly_amount"].tolist()[:4] == [1200.0, 1250.0, 1700.0, 1900.0]
+    assert ds.spells["monthly_amount"].tolist()[5:] == [950.0, 1300.0]
+    notes = [s for s in ds.flow if s.step == "read" and "thousands" in s.reason]
+    assert len(notes) == 1 and "thousands separator" in notes[0].reason
+
+
+def test_number_notation_per_column():
+    from werkeffect.data.validate import parse_numbers
+
+    def read(*values):
+        return parse_numbers(pd.Series(values, dtype=object)).tolist()
+
+    assert read("1250.50", "1700", "0.5") == [1250.5, 1700.0, 0.5]  # decimal point
+    assert read("1250,50", "1.700,00") == [1250.5, 1700.0]  # Dutch decimal comma
+    assert read("€ 1.200", "950", "12.345.678") == [1200.0, 950.0, 12345678.0]
+    # three decimals throughout: '.' is a decimal mark, 1.250 is 1.25
+    assert read("1.250", "0.750", "1234.567") == [1.25, 0.75, 1234.567]
+    # either reading possible: refused (NaN here; validate names the rows)
+    assert read("1.200", "1075.38")[0] != read("1.200", "1075.38")[0]  # NaN
+    assert read("1.234,56", "85.50")[1] != read("1.234,56", "85.50")[1]

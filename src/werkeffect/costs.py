@@ -21,6 +21,7 @@ effect is, not how certain the prices are. Transformations that are monotone in 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
@@ -40,6 +41,30 @@ DEFAULT_MONTHLY_BENEFIT: dict[str, float] = {
 }
 
 
+def _number(name: str, value, minimum: float | None = None) -> float:
+    """``value`` as a finite float, or a ValueError naming the argument. Text is refused, not
+    parsed: '1.200' could mean 1.2 or 1200."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        hint = " (give a number such as 1200.0, not text)" if isinstance(value, str) else ""
+        raise ValueError(f"{name} must be a number, got {value!r}{hint}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, got {v:g}")
+    return v
+
+
+def _count(name: str, value) -> int:
+    """A whole number of at least 1 (100.0 is accepted, 100.7 is not)."""
+    v = _number(name, value)
+    if v != round(v):
+        raise ValueError(f"{name} must be a whole number, got {v:g}")
+    if v < 1:
+        raise ValueError(f"{name} must be at least 1, got {v:g}")
+    return int(v)
+
+
 @dataclass(frozen=True)
 class CostAssumptions:
     """Prices used to turn effects into euros (all *assumptions*, see the brief).
@@ -54,8 +79,24 @@ class CostAssumptions:
     )
     programme_cost_per_participant: float = 3_000.0
 
+    def __post_init__(self) -> None:
+        # amounts are numbers, never text: CostAssumptions(monthly_benefit="1.200") would
+        # otherwise be €1.20
+        mb = self.monthly_benefit
+        if isinstance(mb, Mapping):
+            if not mb:
+                raise ValueError("monthly_benefit has no household types")
+            for k, v in mb.items():
+                _number(f"monthly_benefit[{k!r}]", v, minimum=0)
+        else:
+            _number("monthly_benefit", mb, minimum=0)
+        _number("programme_cost_per_participant", self.programme_cost_per_participant, minimum=0)
+
     def benefit_per_month(self, household_mix: Mapping[str, float] | None = None) -> float:
-        """Average monthly benefit cost, weighted by the household mix (shares or counts)."""
+        """Average monthly benefit cost, weighted by the household mix (shares or counts:
+        numbers of at least 0, summing to more than 0)."""
+        for k, v in (household_mix or {}).items():
+            _number(f"household_mix[{k!r}]", v, minimum=0)
         mb = self.monthly_benefit
         if not isinstance(mb, Mapping):
             return float(mb)
@@ -68,7 +109,7 @@ class CostAssumptions:
             )
         w = np.array([household_mix[k] for k in household_mix], dtype=float)
         if w.sum() <= 0:
-            raise ValueError("household_mix has no positive weight")
+            raise ValueError("household_mix has no positive weight (all weights are 0)")
         amounts = np.array([mb[k] for k in household_mix], dtype=float)
         return float(np.dot(w, amounts) / w.sum())
 
@@ -169,7 +210,7 @@ def cost_benefit(
         Months of benefit avoided per participant within ``horizon`` (RMST without minus with
         the programme; positive = fewer months on benefit) and its standard error.
     participants
-        Number of participants the programme served (or will serve).
+        Number of participants the programme served (or will serve): a whole number, at least 1.
     att_exit_work, att_exit_work_se
         ATT on the probability of exit to work within the horizon, for extra exits and the
         cost per extra exit.
@@ -177,10 +218,18 @@ def cost_benefit(
         Optional DataFrame with columns ``horizon``, ``rmst_difference``, ``std_error`` for the
         break-even horizon: the first horizon at which savings reach the programme cost.
     """
-    if participants <= 0:
-        raise ValueError("participants must be positive")
-    if rmst_se < 0 or (att_exit_work_se is not None and att_exit_work_se < 0):
-        raise ValueError("standard errors must be non-negative")
+    # a NaN effect would flow into every euro figure; a NaN exit effect would read as "no
+    # positive effect": refuse them, naming the argument
+    rmst_difference = _number("rmst_difference", rmst_difference)
+    rmst_se = _number("rmst_se", rmst_se, minimum=0)
+    participants = _count("participants", participants)
+    if att_exit_work is not None:
+        if att_exit_work_se is None:
+            raise ValueError("att_exit_work needs att_exit_work_se")
+        att_exit_work = _number("att_exit_work", att_exit_work)
+        att_exit_work_se = _number("att_exit_work_se", att_exit_work_se, minimum=0)
+    if not 0 < _number("level", level) < 1:
+        raise ValueError(f"level must lie between 0 and 1, got {level:g}")
     a = assumptions or CostAssumptions()
     per_month = a.benefit_per_month(household_mix)
     cost_pp = float(a.programme_cost_per_participant)
@@ -221,8 +270,6 @@ def cost_benefit(
         "intervals reflect the uncertainty of the effect estimates only, not of the prices",
     ]
     if att_exit_work is not None:
-        if att_exit_work_se is None:
-            raise ValueError("att_exit_work needs att_exit_work_se")
         e_lo, e_hi = _interval(att_exit_work, att_exit_work_se, level)
         add(
             "extra_exits_work",
@@ -283,6 +330,16 @@ def _break_even_curve(
     missing = {"horizon", "rmst_difference", "std_error"} - set(rmst_curve.columns)
     if missing:
         raise ValueError(f"rmst_curve lacks column(s) {sorted(missing)}")
+    for col in ("horizon", "rmst_difference", "std_error"):
+        v = pd.to_numeric(rmst_curve[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(v) | ((v < 0) if col == "std_error" else False)
+        if bad.any():
+            rows = ", ".join(map(str, np.flatnonzero(bad)[:5] + 1))
+            raise ValueError(
+                f"rmst_curve.{col} must hold finite numbers"
+                + (" of at least 0" if col == "std_error" else "")
+                + f"; {int(bad.sum())} row(s) do not (rows {rows})"
+            )
     c = rmst_curve.sort_values("horizon").reset_index(drop=True)
     lo, hi = _interval(c["rmst_difference"].to_numpy(), c["std_error"].to_numpy(), level)
     return pd.DataFrame(

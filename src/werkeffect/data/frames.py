@@ -65,17 +65,46 @@ def _days(values) -> np.ndarray:
 _NAT = np.iinfo(np.int64).min
 
 
-def _exit_causes(reason: pd.Series, event: np.ndarray) -> np.ndarray:
+def _exit_causes(reason: pd.Series, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cause of each spell's exit (0 censored) and which ended spells have no exit reason
+    (they count as 3, other: see :func:`_note_missing_reasons`)."""
     group = reason.map(EXIT_GROUPS).map(_CAUSE_OF_GROUP)
     cause = group.fillna(3).to_numpy(dtype=np.int8)  # ended without a reason: other
-    return np.where(event, cause, 0).astype(np.int8)
+    no_reason = np.asarray(event, bool) & group.isna().to_numpy()
+    return np.where(event, cause, 0).astype(np.int8), no_reason
+
+
+def _note_missing_reasons(
+    flow: DataFlow, step: str, event: np.ndarray, no_reason: np.ndarray, used: np.ndarray
+) -> None:
+    """Count, in the flow, the ended spells (of those ``used``) that have no exit reason and
+    so count as an exit for another reason (cause 3), not to work or education."""
+    n = int((no_reason & used).sum())
+    if not n:
+        return
+    ended = int((np.asarray(event, bool) & used).sum())
+    flow.add(
+        step,
+        "spells",
+        ended,
+        ended,
+        f"{n:,} of {ended:,} ended spells have no exit reason: counted as an exit for "
+        "another reason (cause 3, 'other'), not to work or education",
+        f"{nl_int(n)} van {nl_int(ended)} beëindigde uitkeringsperioden zonder reden van "
+        "uitstroom: geteld als uitstroom om een andere reden (oorzaak 3, 'overig'), niet "
+        "naar werk of scholing",
+    )
 
 
 def _programmes_of(ds: Dataset, programme: str | Sequence[str]) -> pd.DataFrame:
+    """The participations in ``programme`` with a start date; typed (dates as datetime64)
+    also when there are none, so date arithmetic on the result works on an empty table."""
+    from werkeffect.data.validate import empty_table
+
     names = [programme] if isinstance(programme, str) else list(programme)
     pr = ds.programmes
     if pr is None or pr.empty:
-        return pd.DataFrame(columns=["person_id", "start_date", "end_date"])
+        return empty_table("programmes")
     return pr[pr["programme"].isin(names) & pr["start_date"].notna()]
 
 
@@ -220,7 +249,7 @@ def episodes(
     sp = dataset.spells
     S0 = len(sp)
     s_start, s_end, event, stop = _spell_days(dataset)
-    cause = _exit_causes(sp["exit_reason"], event)
+    cause, no_reason = _exit_causes(sp["exit_reason"], event)
     pr = _programmes_of(dataset, programme)
     s_pc, p_pc = _person_codes(sp["person_id"], pr["person_id"])
 
@@ -263,6 +292,7 @@ def episodes(
             "spells starting after the extract date dropped",
             "uitkeringsperioden die na de peildatum beginnen, vallen af",
         )
+    _note_missing_reasons(flow, "episodes", event, no_reason, keep)
     kept = np.flatnonzero(keep)
 
     # participations -> spells
@@ -439,7 +469,7 @@ def person_months(
     nM = int(m1 - m0 + 1)
     if nM <= 0:
         raise ValueError(f"person_months: end ({end}) lies before start ({start})")
-    cause = _exit_causes(sp["exit_reason"], event)
+    cause, no_reason = _exit_causes(sp["exit_reason"], event)
 
     pid_index = pd.Index(persons["person_id"].drop_duplicates())
     s_p = pid_index.get_indexer(sp["person_id"])
@@ -453,6 +483,7 @@ def person_months(
         f"uitkeringsperioden buiten {nl_month(_month_label(m0))} t/m "
         f"{nl_month(_month_label(m1))} niet gebruikt",
     )
+    _note_missing_reasons(flow, "person_months", event, no_reason, in_window)
 
     # treatment: first start of the programme within the spell
     pr = _programmes_of(dataset, programme)

@@ -169,6 +169,7 @@ def report(ds: Dataset, infos: dict[str, ReadInfo] | None = None) -> str:
             f"  spells running at the extract date (right-censored): {running:,}; "
             f"persons with a spell: {ds.spells['person_id'].nunique():,}"
         )
+    warnings = _missing_reasons(ds, lines) if ds.has("spells") else []
     if ds.has("programmes"):
         counts = ds.programmes["programme"].value_counts()
         lines.append("  programmes: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -176,8 +177,38 @@ def report(ds: Dataset, infos: dict[str, ReadInfo] | None = None) -> str:
     for s in ds.flow:
         change = f"{s.rows_in:,} -> {s.rows_out:,}" if s.table != "-" else ""
         lines.append(f"  {s.step:<12} {s.table:<11} {change:<22} {s.reason}")
-    lines += ["", "OK: all checks passed."]
+    lines += [""] + [f"Warning: {w}" for w in warnings]
+    lines += ["OK: all checks passed" + (" (see the warning above)." if warnings else ".")]
     return "\n".join(lines)
+
+
+#: a share of ended spells without an exit reason above which `werkeffect check` warns
+MISSING_REASON_WARN_SHARE = 0.05
+
+
+def _missing_reasons(ds: Dataset, lines: list[str]) -> list[str]:
+    """Add the count of ended spells without an exit reason to ``lines``; return a warning
+    when their share is large."""
+    sp = ds.spells
+    ended = sp["end_date"].notna() & (sp["end_date"] <= pd.Timestamp(ds.extract_date))
+    n_ended = int(ended.sum())
+    n = int((ended & sp["exit_reason"].isna()).sum())
+    if not n_ended:
+        return []
+    share = n / n_ended
+    lines.append(
+        f"  spells ended without an exit reason: {n:,} of {n_ended:,} ({share:.1%}); the "
+        "evaluations count them as exits for another reason (cause 3, 'other')"
+    )
+    if share <= MISSING_REASON_WARN_SHARE:
+        return []
+    return [
+        f"{share:.1%} of the ended spells ({n:,}) have no exit_reason (more than "
+        f"{MISSING_REASON_WARN_SHARE:.0%}). They count as exits for another reason, never as "
+        "exits to work: exits to work are undercounted, and where reasons are missing more "
+        "often for participants than for others (or the reverse) the effect on exit to work "
+        "is biased. Ask the supplier of the extract to fill in exit_reason."
+    ]
 
 
 def check(path: str | Path, mapping: str | Path | None = None, repair: bool = False) -> int:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from werkeffect.data.dataset import Dataset
 from werkeffect.data.frames import episodes
+from werkeffect.exceptions import EstimationError
 from werkeffect.formatting import nl_int
 
 #: bijstand ends at the state-pension (AOW) age
@@ -46,6 +47,7 @@ def jobcoaching_spells(
     steps of :func:`episodes` itself.
     """
     flow = dataset.flow
+    _require_participations(dataset, "jobcoaching")
     ep = episodes(dataset, programme="jobcoaching", window_start=window_start)
     if "flow" in ep.attrs:
         flow.add_new_steps(ep.attrs["flow"])
@@ -94,4 +96,28 @@ def jobcoaching_spells(
         "gecensureerd",
     )
     ep.loc[at_aow, ["cause", "event"]] = 0
+    if not ep["treated"].any():
+        n = int(dataset.programmes["programme"].astype(str).eq("jobcoaching").sum())
+        raise EstimationError(
+            f"none of the {n:,} jobcoaching participations in table programmes starts in a "
+            f"bijstand spell of the population ({municipality} residents of bijstand age, "
+            f"spells running on or after {window_start}; see the data flow): the effect of "
+            "jobcoaching cannot be estimated without participants"
+        )
     return ep
+
+
+def _require_participations(dataset: Dataset, programme: str) -> None:
+    """Refuse an evaluation of ``programme`` when table programmes holds none of its
+    participations (an empty table, or only other programmes)."""
+    pr = dataset.programmes
+    codes = pr["programme"].astype(str) if pr is not None else pd.Series(dtype=str)
+    if codes.eq(programme).any():
+        return
+    held = ", ".join(sorted(codes.unique())) or "none: the table is empty"
+    raise EstimationError(
+        f"no {programme} participations in table programmes ({len(codes):,} rows; programmes "
+        f"present: {held}): the effect of {programme} cannot be estimated without "
+        f"participants; check that the extract's programmes file holds the {programme} "
+        f"participations (programme = '{programme}')"
+    )

@@ -151,7 +151,8 @@ SPELLS = Table(
         Column(
             "exit_reason",
             "category",
-            "reason the spell ended; empty while running",
+            "reason the spell ended; empty while running (an ended spell without a reason "
+            "counts as an exit for another reason, cause 3: counted in the data flow)",
             nullable=True,
             codes=EXIT_REASONS,
         ),
@@ -258,9 +259,17 @@ prints the tables, row counts, date ranges and data flow, or every problem found
 - Delimiter detected from the header line: `;` (Dutch Excel), `,`, tab or `|`.
 - Encoding detected from the bytes: UTF-8 with or without byte-order mark, UTF-16,
   otherwise Windows-1252 (the superset of latin-1 Dutch Windows systems write).
-- Decimal comma: a numeric column in which any value has a comma is read as Dutch notation,
-  `.` being the thousands separator in all its values (`1.234,56` = 1234.56). Otherwise `.` is
-  the decimal mark.
+- Numbers, decided per column (a euro sign and spaces are ignored):
+  - decimal comma: a column in which any value has a comma is read as Dutch notation, `.`
+    being the thousands separator in all its values (`1.234,56` = 1234.56);
+  - whole euros: without commas, when every value with a `.` is a whole number in groups of
+    three (`1.200`, `€ 1.200`, `12.345.678`), `.` is the thousands separator (`€ 1.200` =
+    1200); the data flow notes it;
+  - otherwise `.` is the decimal mark (`1250.50`; also `1.250` when the column's other values
+    have three decimals, `1234.567`).
+  - A column that mixes notations so that a value could be read either way — `1.200` next to
+    `1075.38`, or `85.50` next to `1.234,56` — is refused (`ambiguous number notation`, with
+    the rows): write all values of a column in one notation.
 - Dates: `dd-mm-yyyy`, `dd/mm/yyyy`, `dd.mm.yyyy`, ISO `yyyy-mm-dd` (optionally with a time)
   and `yyyymmdd`, mixed within a column. Anything else is reported as a wrong type.
 - Yes/no columns accept `1/0`, `ja/nee`, `j/n`, `true/false`, `waar/onwaar`, `yes/no`.
@@ -306,6 +315,13 @@ participations that start outside every bijstand spell of the person (`nazorg`, 
 and `ww_naar_bijstand` need not lie within a spell), ids absent from persons, an age under 15
 or over 100 at a spell start, dates after the extract date (except `ww_max_end`) or before
 1900, numbers out of range, unknown codes, and an exit reason on a running spell.
+
+An ended spell without an exit reason is not refused, but it counts as an exit for another
+reason (cause 3, never an exit to work): `werkeffect check` prints how many there are and warns
+when they are more than 5% of the ended spells, and the frames (`episodes`, `person_months`)
+count them in the data flow. A high share undercounts exits to work and biases the effect on
+exit to work when reasons are missing more often for participants than for others (or the
+reverse).
 
 ### The BSN guard
 

@@ -12,6 +12,8 @@ Rules (``Problem.rule``):
   programmes must exist (it may hold only a header);
 - ``missing column``: a required column of the schema is absent (after the mapping);
 - ``wrong type``: a value that is not a valid date, number, whole number or yes/no;
+- ``ambiguous number notation``: a number whose ``.`` could be a thousands separator or a
+  decimal mark, given the rest of its column (see Parsing below);
 - ``missing value``: empty in a column that must be filled;
 - ``identical duplicate rows``: repaired (dropped, recorded in the data flow) only with
   ``repair=True``; ``duplicate key``: rows share a key but differ elsewhere (never repaired);
@@ -33,9 +35,14 @@ Rules (``Problem.rule``):
 
 Parsing (the Dutch CSV dialect): dates in ISO ``yyyy-mm-dd`` (optionally with a time),
 ``dd-mm-yyyy``, ``dd/mm/yyyy``, ``dd.mm.yyyy`` and ``yyyymmdd`` are accepted, mixed within a
-column. A numeric column in which any value has a decimal comma is read as Dutch notation: in
-all its values ``.`` is a thousands separator and ``,`` the decimal mark; otherwise ``.`` is the
-decimal mark. Yes/no columns accept 1/0, ja/nee, j/n, true/false, waar/onwaar, yes/no, y/n.
+column. Numbers, per column: when any value has a decimal comma the column is Dutch notation
+(``.`` separates thousands, ``,`` is the decimal mark); without commas, when every value with a
+``.`` is a whole number in groups of three (``1.200``, ``€ 1.200``: whole euros) ``.`` separates
+thousands (noted in the data flow); otherwise ``.`` is the decimal mark. A column that mixes
+notations so that a value could be read either way (``1.200`` next to ``1075.38``; ``85.50``
+next to ``1.234,56``) is refused (``ambiguous number notation``), naming the rows. A euro sign
+and spaces are ignored. Yes/no columns accept 1/0, ja/nee, j/n, true/false, waar/onwaar,
+yes/no, y/n.
 """
 
 from __future__ import annotations
@@ -166,18 +173,75 @@ def _code_like(s: pd.Series) -> pd.Series:
     return _code_strings(s).astype("string")
 
 
+#: '.' may group thousands: 1.200, 12.345.678 (no leading zero, groups of three)
+_GROUPED = r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+"
+#: valid Dutch notation: '.' groups thousands, ',' is the decimal mark
+_DUTCH = r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d*)(?:,\d*)?"
+
+
+def _number_text(s: pd.Series) -> pd.Series:
+    """Numeric text without euro sign and spaces (blank -> NA)."""
+    st = _as_string(s).str.replace("\u20ac", "", regex=False).str.replace(" ", "", regex=False)
+    return st.str.replace("\u00a0", "", regex=False).replace("", pd.NA)
+
+
+def number_notation(text: pd.Series) -> tuple[str, pd.Series, str]:
+    """How a numeric text column writes its numbers, and the values that contradict it.
+
+    ``text`` is the column as from :func:`_number_text`. Returns ``(notation, conflict,
+    detail)``: ``notation`` is ``"comma"`` (any value has a comma: ``.`` groups thousands,
+    ``,`` is the decimal mark), ``"thousands"`` (no comma, and every value with a ``.`` is a
+    grouped whole number such as ``1.200`` or ``€ 1.200``: whole euros, ``.`` groups
+    thousands) or ``"point"`` (``.`` is the decimal mark). ``conflict`` marks the values
+    that could be read either way given the rest of the column (e.g. ``1.200`` next to
+    ``1075.38``; ``85.50`` next to ``1.234,56``); ``detail`` explains them.
+    """
+    t = text.dropna()
+    none = pd.Series(False, index=text.index)
+    if t.empty:
+        return "point", none, ""
+    dotted = t.str.contains(".", regex=False).astype(bool)
+    if t.str.contains(",", regex=False).any():
+        bad = dotted & ~t.str.fullmatch(_DUTCH).astype(bool)
+        detail = (
+            "the column has decimal commas (Dutch notation, '.' groups thousands) but "
+            f"{_values(t[bad], 3)} use '.' otherwise (a decimal point?); "
+            "write all amounts in one notation"
+        )
+        return "comma", bad.reindex(text.index, fill_value=False), detail
+    grouped = dotted & t.str.fullmatch(_GROUPED).astype(bool)
+    if not grouped.any():
+        return "point", none, ""
+    decimal = dotted & ~grouped  # '.' can only be a decimal mark here (1075.38, 0.5)
+    if not decimal.any():
+        return "thousands", none, ""
+    decimals = t[decimal].str.rsplit(".", n=1).str[-1].str.len()
+    if (decimals == 3).all():  # three decimals throughout: 1.200 is 1.2
+        return "point", none, ""
+    detail = (
+        f"{_values(t[grouped], 3)} read with '.' as thousands separator would be whole euros "
+        f"(1.200 = 1200), but {_values(t[decimal], 3)} in the same column use '.' as decimal "
+        "mark (1.200 = 1.2); write all amounts in one notation"
+    )
+    return "point", grouped.reindex(text.index, fill_value=False), detail
+
+
 def parse_numbers(s: pd.Series) -> pd.Series:
-    """Parse numbers; Dutch decimal comma handled per column (see module doc)."""
+    """Parse numbers; the notation (decimal comma, thousands separator or decimal point) is
+    decided per column by :func:`number_notation` (see module doc). Values that contradict
+    the column's notation become NaN (:func:`validate` reports them)."""
     if pd.api.types.is_bool_dtype(s):
         return s.astype(float)
     if pd.api.types.is_numeric_dtype(s):
         return s.astype(float)
-    st = _as_string(s).str.replace("\u20ac", "", regex=False).str.replace(" ", "", regex=False)
-    st = st.str.replace("\u00a0", "", regex=False)
-    comma = st.str.contains(",", regex=False).fillna(False)
-    if comma.any():
+    st = _number_text(s)
+    notation, conflict, _ = number_notation(st)
+    if notation == "comma":
         st = st.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(st, errors="coerce").astype(float)
+    elif notation == "thousands":
+        st = st.str.replace(".", "", regex=False)
+    out = pd.to_numeric(st, errors="coerce").astype(float)
+    return out.mask(conflict.to_numpy(bool))
 
 
 def parse_bools(s: pd.Series) -> pd.Series:
@@ -238,8 +302,24 @@ def _by_unique(raw: pd.Series, fn) -> pd.Series:
     return pd.Series(taken, index=raw.index, name=raw.name)
 
 
+def _notation_of(raw: pd.Series) -> tuple[str, np.ndarray, str]:
+    """:func:`number_notation` of a raw column, decided on its distinct values; the
+    conflict mask is per row."""
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        return "point", np.zeros(len(raw), bool), ""
+    uniq = pd.Series(pd.unique(raw.dropna()), dtype=object)
+    notation, conflict, detail = number_notation(_number_text(uniq))
+    bad = raw.isin(uniq[conflict.to_numpy(bool)]).to_numpy(bool)
+    return notation, bad, detail
+
+
 def _parse_column(
-    df: pd.DataFrame, raw: pd.Series, col: Column, table: str, out: _Collector
+    df: pd.DataFrame,
+    raw: pd.Series,
+    col: Column,
+    table: str,
+    out: _Collector,
+    flow: DataFlow | None = None,
 ) -> pd.Series:
     idx = df.index
     if col.dtype == "date":
@@ -250,6 +330,20 @@ def _parse_column(
     parsed = None
     if col.dtype in ("int", "float"):
         parsed = _by_unique(raw, parse_numbers)
+        notation, conflict, detail = _notation_of(raw)
+        out.add(table, col.name, "ambiguous number notation", conflict, detail, idx)
+        if notation == "thousands" and flow is not None:
+            n = len(raw)
+            flow.add(
+                "read",  # a reading of the file (reports know the step's Dutch name)
+                table,
+                n,
+                n,
+                f"{col.name}: '.' read as thousands separator (whole euros, 1.200 = 1200)",
+                f"{col.name}: '.' gelezen als scheiding van duizendtallen "
+                "(hele euro's, 1.200 = 1200)",
+            )
+        return _parse_typed(df, raw, col, table, out, parsed, skip=conflict)
     elif col.dtype == "bool":
         parsed = _by_unique(raw, parse_bools)
     elif col.dtype == "category":
@@ -258,12 +352,15 @@ def _parse_column(
 
 
 def _parse_typed(
-    df: pd.DataFrame, raw: pd.Series, col: Column, table: str, out: _Collector, pre
+    df: pd.DataFrame, raw: pd.Series, col: Column, table: str, out: _Collector, pre, skip=None
 ) -> pd.Series:
+    """``skip``: rows already reported (ambiguous number notation), not reported again."""
     idx = df.index
     if col.dtype in ("int", "float"):
         parsed = parse_numbers(raw) if pre is None else pre
         bad = parsed.isna() & raw.notna()
+        if skip is not None:
+            bad &= ~np.asarray(skip, bool)
         out.add(table, col.name, "wrong type", bad, f"not a number: {_values(raw[bad])}", idx)
         if col.dtype == "int":
             frac = parsed.notna() & (parsed != np.round(parsed))
@@ -340,7 +437,7 @@ def _check_table(
         if col.name not in df.columns:
             continue
         raw_col = df[col.name]
-        parsed[col.name] = p = _parse_column(df, raw_col, col, name, out)
+        parsed[col.name] = p = _parse_column(df, raw_col, col, name, out, flow)
         if not col.nullable:
             out.add(name, col.name, "missing value", raw_col.isna(), "must be filled", df.index)
         if col.dtype in ("int", "float") and (col.min is not None or col.max is not None):
