@@ -12,29 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import DataValidationError, EstimationError, warn_estimation
-
-#: below this many clusters cluster-robust errors are flagged; below FEW_CLUSTERS_WILD the
-#: estimators switch to the wild cluster bootstrap (inference="auto")
-FEW_CLUSTERS_WARN = 30
-FEW_CLUSTERS_WILD = 12
-
-
-def warn_few_clusters(g: int, then: str = "", stacklevel: int = 3) -> None:
-    """Warn that ``g`` clusters are too few for cluster-robust errors; ``then`` says what the
-    estimator does about it: ``"wild"`` (uses the wild cluster bootstrap), ``"suggest"``
-    (suggests inference='wild') or ``""``."""
-    en = f"only {g} clusters: cluster-robust standard errors are unreliable with fewer than "
-    en += f"{FEW_CLUSTERS_WARN}"
-    nl = f"slechts {g} clusters: clustergecorrigeerde standaardfouten zijn onbetrouwbaar bij "
-    nl += f"minder dan {FEW_CLUSTERS_WARN}"
-    if then == "wild":
-        en += "; using the wild cluster bootstrap"
-        nl += "; daarom wordt de wild cluster bootstrap gebruikt"
-    elif then == "suggest":
-        en += "; consider inference='wild'"
-        nl += "; overweeg inference='wild' (wild cluster bootstrap)"
-    warn_estimation(en, nl, stacklevel=stacklevel)
+from werkeffect._inputs import (  # noqa: F401  (re-exported for the DiD estimators)
+    FEW_CLUSTERS_WARN,
+    FEW_CLUSTERS_WILD,
+    warn_few_clusters,
+)
+from werkeffect.exceptions import DataValidationError, EstimationError
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str | None], what: str = "data") -> None:
