@@ -10,7 +10,7 @@ import pytest
 
 from dynamic_dgp import simulate_spells
 from werkeffect.dynamic import DynamicIPW, DynamicMatch
-from werkeffect.exceptions import DataValidationError, EstimationError
+from werkeffect.exceptions import DataValidationError, EstimationError, EstimationWarning
 from werkeffect.survival import TimingOfEvents
 
 
@@ -134,3 +134,112 @@ def test_dynamic_duplicate_spell_ids(spells):
         DynamicMatch(dup, spell="spell_id", **DYN)
     with pytest.raises(DataValidationError, match=r"row labels \(index\) repeat"):
         DynamicMatch(pd.concat([df, df.iloc[[7]]]), **DYN)
+
+
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def episodes() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    t = rng.exponential(1 / (0.05 * np.exp(0.3 * x)))
+    c = rng.uniform(5, 30, n)
+    return pd.DataFrame({"t": np.minimum(t, c), "e": (t <= c).astype(int), "x": x,
+                         "z": rng.normal(size=n), "cl": np.arange(n) % 40})  # fmt: skip
+
+
+def test_cox_clusters_one_few_missing(episodes):
+    from werkeffect.survival import CoxPH
+
+    spec = dict(duration="t", event="e", covariates=["x"])
+    with pytest.raises(EstimationError, match="'cl' has 1 distinct value.*at least 2 clusters"):
+        CoxPH(episodes.assign(cl=7), cluster="cl", **spec).fit()
+    with pytest.warns(EstimationWarning, match="only 3 clusters") as rec:
+        CoxPH(episodes.assign(cl=episodes["cl"] % 3), cluster="cl", **spec).fit()
+    assert "slechts 3 clusters" in rec[0].message.nl
+    cl = episodes["cl"].astype(float).where(~episodes.index.isin([4, 8]))
+    with pytest.raises(
+        DataValidationError, match=r"'cl' is missing in 2 row\(s\), e\.g\. rows 4, 8"
+    ):
+        CoxPH(episodes.assign(cl=cl), cluster="cl", **spec)
+
+
+def test_cox_missing_strata_collinear_and_zero_weights(episodes):
+    from werkeffect.survival import CoxPH
+
+    spec = dict(duration="t", event="e", covariates=["x"])
+    s = np.where(episodes.index.isin([1, 2]), None, np.where(episodes["x"] > 0, "a", "b"))
+    with pytest.raises(DataValidationError, match=r"strata column 's' is missing.*rows 1, 2"):
+        CoxPH(episodes.assign(s=s), strata="s", **spec)
+    with pytest.raises(EstimationError, match=r"\['x', 'x2'\] are collinear"):
+        CoxPH(episodes.assign(x2=2 * episodes["x"]), duration="t", event="e",
+              covariates=["x", "z", "x2"]).fit()  # fmt: skip
+    with pytest.raises(EstimationError, match="weights in 'w' are 0 for every row"):
+        CoxPH(episodes.assign(w=0.0), weights="w", **spec)
+
+
+# ---------------------------------------------------------------------------------------
+def did_panel(n_units: int = 60, n_t: int = 6, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    unit = np.repeat(np.arange(n_units), n_t)
+    time = np.tile(np.arange(1, n_t + 1), n_units)
+    g = np.repeat(rng.choice([0, 4, 5], n_units, p=[0.4, 0.3, 0.3]), n_t)
+    y = rng.normal(size=n_units * n_t) + np.where((g > 0) & (time >= g), 1.0, 0.0)
+    df = pd.DataFrame({"unit": unit, "time": time, "group": g, "y": y})
+    df["treated"] = (df["group"] > 0).astype(int)
+    df["post"] = (df["time"] >= 4).astype(int)
+    df["d"] = ((df["group"] > 0) & (df["time"] >= df["group"])).astype(int)
+    df["cl"] = df["unit"] % 6
+    return df
+
+
+def test_did_one_cluster_raises_before_dividing():
+    from werkeffect.did import TWFE, CallawaySantAnna, DiD, EventStudy
+
+    df = did_panel().assign(cl=1)
+    msg = "'cl' has 1 distinct value.*at least 2 clusters"
+    with pytest.raises(EstimationError, match=msg):
+        DiD(df[df["group"] != 5], outcome="y", treated="treated", post="post", unit="unit",
+            cluster="cl").fit()  # fmt: skip
+    with pytest.raises(EstimationError, match=msg):
+        EventStudy(df, outcome="y", unit="unit", time="time", group="group", leads=2, lags=1,
+                   cluster="cl").fit()  # fmt: skip
+    with pytest.raises(EstimationError, match=msg):
+        TWFE(df, "y", "unit", "time", "d", cluster="cl").fit(inference="analytic")
+    with pytest.raises(EstimationError, match=msg):
+        CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group",
+                         cluster="cl").fit()  # fmt: skip
+
+
+def test_callaway_santanna_few_clusters_warns():
+    from werkeffect.did import CallawaySantAnna
+
+    with pytest.warns(EstimationWarning, match="only 6 clusters"):
+        CallawaySantAnna(did_panel(), outcome="y", unit="unit", time="time", group="group",
+                         cluster="cl").fit()  # fmt: skip
+
+
+def test_did_duplicate_unit_time_rows_are_named():
+    from werkeffect.did import TWFE, CallawaySantAnna, EventStudy
+
+    df = did_panel()
+    dup = pd.concat([df, df.iloc[[3]]], ignore_index=True)
+    msg = r"1 value\(s\) of \('unit', 'time'\) occur more than once.*rows 3, 360"
+    with pytest.raises(DataValidationError, match=msg):
+        CallawaySantAnna(dup, outcome="y", unit="unit", time="time", group="group").fit()
+    with pytest.raises(DataValidationError, match=msg):
+        EventStudy(dup, outcome="y", unit="unit", time="time", group="group", leads=2,
+                   lags=1).fit()  # fmt: skip
+    with pytest.raises(DataValidationError, match=msg):
+        TWFE(dup, "y", "unit", "time", "d").fit(inference="analytic")
+
+
+def test_callaway_santanna_single_treated_unit_warns():
+    from werkeffect.did import CallawaySantAnna
+
+    df = did_panel()
+    one = df["unit"][df["group"] == 4].iloc[0]
+    df = df[(df["group"] != 4) | (df["unit"] == one)]
+    with pytest.warns(EstimationWarning, match="cohort.* 4 are a single unit") as rec:
+        CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group").fit()
+    assert any("één" in getattr(r.message, "nl", "") for r in rec)

@@ -21,11 +21,17 @@ FEW_CLUSTERS_WILD = 12
 
 
 def example_rows(index: pd.Index | np.ndarray, mask: np.ndarray, k: int = 5) -> str:
-    """``"<count> row(s), e.g. rows a, b, c"`` for the rows of ``index`` where ``mask``."""
-    rows = np.asarray(index)[np.asarray(mask, bool)]
+    """``"<count> row(s), e.g. rows a, b, c"`` for the rows of ``index`` where ``mask``
+    (row labels; positions counted from 0 when the labels repeat)."""
+    mask = np.asarray(mask, bool)
+    labels = pd.Index(index)
+    if labels.is_unique:
+        rows, word = labels.to_numpy()[mask], "rows"
+    else:
+        rows, word = np.flatnonzero(mask), "row positions (from 0)"
     shown = ", ".join(str(v) for v in rows[:k])
     more = f" (and {len(rows) - k} more)" if len(rows) > k else ""
-    return f"{len(rows)} row(s), e.g. rows {shown}{more}"
+    return f"{len(rows)} row(s), e.g. {word} {shown}{more}"
 
 
 def example_values(values: np.ndarray, k: int = 3) -> str:

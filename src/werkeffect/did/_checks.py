@@ -15,9 +15,21 @@ import pandas as pd
 from werkeffect._inputs import (  # noqa: F401  (re-exported for the DiD estimators)
     FEW_CLUSTERS_WARN,
     FEW_CLUSTERS_WILD,
+    cluster_codes,
+    require_clusters,
+    require_unique,
     warn_few_clusters,
 )
 from werkeffect.exceptions import DataValidationError, EstimationError
+
+
+def cluster_column(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    """Sorted integer codes of a cluster column; raises naming the rows where it is missing
+    and when it has fewer than 2 values (checked before any standard error divides by
+    ``G - 1``)."""
+    codes = cluster_codes(df, column, what)
+    require_clusters(int(codes.max()) + 1 if len(codes) else 0, column, what)
+    return codes
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str | None], what: str = "data") -> None:
@@ -212,6 +224,5 @@ def build_panel(
         x = np.column_stack(cols)[row_of_unit_first]
     cl = None
     if cluster is not None:
-        codes, _ = pd.factorize(df[cluster], sort=True)
-        cl = codes[row_of_unit_first]
+        cl = cluster_column(df, cluster, "CallawaySantAnna")[row_of_unit_first]
     return Panel(y=y, g=g_unit, periods=periods, unit_ids=unit_ids, x=x, cluster=cl)

@@ -28,6 +28,7 @@ from werkeffect.did import _kernels
 from werkeffect.did._checks import (
     FEW_CLUSTERS_WARN,
     FEW_CLUSTERS_WILD,
+    cluster_column,
     numeric_column,
     require_columns,
     warn_few_clusters,
@@ -105,7 +106,7 @@ class DiD:
         x = np.column_stack([np.ones(n)] + [numeric_column(df, c)[first] for c in self.covariates])
         cl = None
         if self.cluster is not None:
-            cl = pd.factorize(df[self.cluster], sort=True)[0][first]
+            cl = cluster_column(df, self.cluster, "DiD")[first]
         return ybar[:, 1] - ybar[:, 0], dlo, x, cl, (cnt > 1).any()
 
     def fit(
@@ -145,7 +146,7 @@ class DiD:
                 raise _kernels.SingularDesign(
                     f"2x2 DiD (repeated cross sections): {err}; covariates {self.covariates}"
                 ) from None
-            cl = None if self.cluster is None else pd.factorize(df[self.cluster], sort=True)[0]
+            cl = None if self.cluster is None else cluster_column(df, self.cluster, "DiD")
             n = len(y)
             design = "repeated cross sections"
         if cl is None:
