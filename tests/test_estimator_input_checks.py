@@ -4,6 +4,8 @@ missing cluster or id values and words that say what is wrong."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -243,3 +245,49 @@ def test_callaway_santanna_single_treated_unit_warns():
     with pytest.warns(EstimationWarning, match="cohort.* 4 are a single unit") as rec:
         CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group").fit()
     assert any("één" in getattr(r.message, "nl", "") for r in rec)
+
+
+def test_did_wording_no_untreated_and_no_treated():
+    from werkeffect.did import DiD, EventStudy
+
+    df = did_panel()
+    with pytest.raises(EstimationError, match="no untreated units"):
+        DiD(df.assign(treated=1), outcome="y", treated="treated", post="post", unit="unit").fit()
+    with pytest.raises(EstimationError, match="no treated units"):
+        EventStudy(df.assign(group=0), outcome="y", unit="unit", time="time", group="group",
+                   leads=2, lags=1).fit()  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+def matching_frame(n: int = 200, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    d = (rng.random(n) < 1 / (1 + np.exp(-x1))).astype(int)
+    return pd.DataFrame({"d": d, "x1": x1, "x2": rng.integers(0, 2, n).astype(float),
+                         "y": x1 + 0.5 * d + rng.normal(size=n)})  # fmt: skip
+
+
+def _estimators():
+    from werkeffect.matching import AIPW, CEM, IPW, EntropyBalance, NearestNeighborMatch
+
+    kw = dict(treatment="d", covariates=["x1", "x2"])
+    return {
+        "nn": lambda df: NearestNeighborMatch(df, **kw).fit().att("y"),
+        "ipw": lambda df: IPW(df, **kw).fit(outcome="y"),
+        "aipw": lambda df: AIPW(df, **kw).fit(outcome="y"),
+        "eb": lambda df: EntropyBalance(df, **kw).fit(outcome="y"),
+        "cem": lambda df: CEM(df, **kw).fit(outcome="y"),
+    }
+
+
+@pytest.mark.parametrize("name", ["nn", "ipw", "aipw", "eb", "cem"])
+def test_matching_missing_outcome_and_single_treated(name):
+    fit = _estimators()[name]
+    df = matching_frame()
+    y = df["y"].where(~df.index.isin([3, 17]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overlap warnings are not the point here
+        with pytest.raises(DataValidationError, match=r"'y' is missing.*rows 3, 17"):
+            fit(df.assign(y=y))
+    with pytest.raises(EstimationError, match="only 1 treated unit.*at least 2 treated"):
+        fit(df.assign(d=(df.index == 0).astype(int)))

@@ -247,6 +247,11 @@ class EventStudy:
         gpos = np.searchsorted(periods, g)
         e = tid - gpos
         treated = g > 0
+        if not treated.any():
+            raise EstimationError(
+                f"EventStudy: no treated units: column '{self.group}' is 0 or missing (never "
+                f"treated) for all {len(g):,} rows, so there are no event times to estimate"
+            )
         ev = self.event_times()
         col = np.full(len(y), -1, dtype=np.int64)
         lo, hi = -self.leads, self.lags

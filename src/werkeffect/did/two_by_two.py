@@ -39,6 +39,18 @@ from werkeffect.exceptions import DataValidationError, EstimationError
 from werkeffect.results.base import EstimationResult
 
 
+def _require_both_groups(d: np.ndarray, column: str, what: str) -> None:
+    """A 2x2 DiD compares treated with untreated: both must be present."""
+    n1 = int((d == 1).sum())
+    if n1 == 0 or n1 == len(d):
+        missing = "treated" if n1 == 0 else "untreated"
+        raise EstimationError(
+            f"DiD: no {missing} {what}: column '{column}' is {0 if n1 == 0 else 1} for all "
+            f"{len(d):,} {what}; a difference-in-differences compares the change of treated "
+            "with that of untreated units, so both groups are needed"
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class DiDResult(EstimationResult):
     """2x2 DiD result: ``params["ATT"]``; ``influence`` the per-unit influence function."""
@@ -122,6 +134,7 @@ class DiD:
         notes = []
         if self.unit is not None:
             dy, d, x, cl, averaged = self._panel_arrays()
+            _require_both_groups(d, self.treated, "units")
             if averaged:
                 notes.append("Several rows per unit and period: outcomes averaged within unit.")
             try:
@@ -137,6 +150,7 @@ class DiD:
             y = numeric_column(df, self.outcome)
             d = numeric_column(df, self.treated)
             post = numeric_column(df, self.post)
+            _require_both_groups(d, self.treated, "rows")
             x = np.column_stack(
                 [np.ones(len(y))] + [numeric_column(df, c) for c in self.covariates]
             )
