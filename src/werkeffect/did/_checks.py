@@ -12,29 +12,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from werkeffect.exceptions import DataValidationError, EstimationError, warn_estimation
+from werkeffect._inputs import (  # noqa: F401  (re-exported for the DiD estimators)
+    FEW_CLUSTERS_WARN,
+    FEW_CLUSTERS_WILD,
+    cluster_codes,
+    require_clusters,
+    require_unique,
+    warn_few_clusters,
+)
+from werkeffect.exceptions import DataValidationError, EstimationError
 
-#: below this many clusters cluster-robust errors are flagged; below FEW_CLUSTERS_WILD the
-#: estimators switch to the wild cluster bootstrap (inference="auto")
-FEW_CLUSTERS_WARN = 30
-FEW_CLUSTERS_WILD = 12
 
-
-def warn_few_clusters(g: int, then: str = "", stacklevel: int = 3) -> None:
-    """Warn that ``g`` clusters are too few for cluster-robust errors; ``then`` says what the
-    estimator does about it: ``"wild"`` (uses the wild cluster bootstrap), ``"suggest"``
-    (suggests inference='wild') or ``""``."""
-    en = f"only {g} clusters: cluster-robust standard errors are unreliable with fewer than "
-    en += f"{FEW_CLUSTERS_WARN}"
-    nl = f"slechts {g} clusters: clustergecorrigeerde standaardfouten zijn onbetrouwbaar bij "
-    nl += f"minder dan {FEW_CLUSTERS_WARN}"
-    if then == "wild":
-        en += "; using the wild cluster bootstrap"
-        nl += "; daarom wordt de wild cluster bootstrap gebruikt"
-    elif then == "suggest":
-        en += "; consider inference='wild'"
-        nl += "; overweeg inference='wild' (wild cluster bootstrap)"
-    warn_estimation(en, nl, stacklevel=stacklevel)
+def cluster_column(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    """Sorted integer codes of a cluster column; raises naming the rows where it is missing
+    and when it has fewer than 2 values (checked before any standard error divides by
+    ``G - 1``)."""
+    codes = cluster_codes(df, column, what)
+    require_clusters(int(codes.max()) + 1 if len(codes) else 0, column, what)
+    return codes
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str | None], what: str = "data") -> None:
@@ -229,6 +224,5 @@ def build_panel(
         x = np.column_stack(cols)[row_of_unit_first]
     cl = None
     if cluster is not None:
-        codes, _ = pd.factorize(df[cluster], sort=True)
-        cl = codes[row_of_unit_first]
+        cl = cluster_column(df, cluster, "CallawaySantAnna")[row_of_unit_first]
     return Panel(y=y, g=g_unit, periods=periods, unit_ids=unit_ids, x=x, cluster=cl)

@@ -27,13 +27,17 @@ from scipy import stats
 
 from werkeffect.did import _kernels
 from werkeffect.did._checks import (
+    FEW_CLUSTERS_WARN,
     build_panel,
+    cluster_column,
     group_codes,
     group_from_treatment,
     is_balanced,
     numeric_column,
     require_columns,
+    require_unique,
     unique_sorted,
+    warn_few_clusters,
 )
 from werkeffect.did._influence import CompactInfluence, DenseInfluence, bootstrap_inference
 from werkeffect.did.aggregate import plan
@@ -274,6 +278,13 @@ class CallawaySantAnna:
         """
         df = self.df
         notes: list[str] = []
+        what = "CallawaySantAnna"
+        if self.panel:
+            require_unique(df, [self.unit, self.time], what)
+        if self.cluster is not None:
+            n_cl = int(cluster_column(df, self.cluster, what).max()) + 1
+            if n_cl < FEW_CLUSTERS_WARN:
+                warn_few_clusters(n_cl)
         if self.group is not None:
             g_row = group_codes(df, self.group)
         else:
@@ -305,6 +316,7 @@ class CallawaySantAnna:
         glist = unique_sorted(g_row[g_row > 0])
         if not len(glist):
             raise EstimationError(f"no treated units: '{self.group or self.treatment}' is all 0")
+        self._warn_single_treated_cluster(df, g_row)
         has_never = (g_row == 0).any()
         if not has_never:
             if self.control == "never":
@@ -551,6 +563,43 @@ class CallawaySantAnna:
                 f"{self.covariates}"
             ) from None
 
+    def _warn_single_treated_cluster(self, df: pd.DataFrame, g_row: np.ndarray) -> None:
+        """Warn for cohorts whose treated units all lie in one cluster (one unit without
+        cluster=): their ATT(g,t) compares one treated cluster with the controls, and a
+        cluster-robust standard error cannot measure the variation between treated clusters
+        from a single one."""
+        col = self.cluster if self.cluster is not None else self.unit
+        treated = g_row > 0
+        if col is None or not treated.any():
+            return
+        codes = pd.factorize(df[col].to_numpy()[treated])[0].astype(np.int64)
+        coh, coh_vals = pd.factorize(g_row[treated], sort=True)
+        pairs = pd.unique(coh.astype(np.int64) * (int(codes.max()) + 1) + codes)
+        n_per = np.bincount(pairs // (int(codes.max()) + 1), minlength=len(coh_vals))
+        single = np.asarray(coh_vals)[n_per == 1]
+        if not len(single):
+            return
+        cohorts = ", ".join(str(_label(v)) for v in single)
+        if self.cluster is not None:
+            en_what = f"lie in a single cluster of '{self.cluster}'"
+            nl_what = f"liggen in één cluster van '{self.cluster}'"
+        else:
+            en_what = "are a single unit"
+            nl_what = "zijn één eenheid"
+        warn_estimation(
+            f"the treated of cohort(s) {cohorts} {en_what}: their ATT(g,t) rests on one treated "
+            "cluster, and a cluster-robust standard error cannot be estimated from one treated "
+            "cluster (it is not usable, usually far too small); report these estimates "
+            "without a confidence interval, or use a design-based method (e.g. synthetic "
+            "control or permutation inference)",
+            f"de behandelden van cohort(en) {cohorts} {nl_what}: hun ATT(g,t) rust op één "
+            "behandeld cluster, en een clustergecorrigeerde standaardfout is met één "
+            "behandeld cluster niet te schatten (onbruikbaar, meestal veel te klein); "
+            "rapporteer deze schattingen zonder betrouwbaarheidsinterval, of gebruik een "
+            "methode als synthetische controle of een permutatietoets",
+            stacklevel=3,
+        )
+
     def _dense_panel(self, y, coh_idx, cohorts, cells, xper, cluster):
         n = y.shape[0]
         periods = self._tl
@@ -613,7 +662,7 @@ class CallawaySantAnna:
             unit_coh = coh_row
         cl = None
         if self.cluster is not None:
-            codes, _ = pd.factorize(df[self.cluster], sort=True)
+            codes = cluster_column(df, self.cluster, "CallawaySantAnna")
             cl = np.zeros(n, dtype=int)
             cl[uid] = codes
         k = len(cells["group"])

@@ -30,9 +30,11 @@ from scipy import stats
 from werkeffect.did._checks import (
     FEW_CLUSTERS_WARN,
     FEW_CLUSTERS_WILD,
+    cluster_column,
     group_codes,
     numeric_column,
     require_columns,
+    require_unique,
     warn_few_clusters,
 )
 from werkeffect.did.wild_bootstrap import fe_leverage, wild_cluster_bootstrap, wild_wald_test
@@ -234,6 +236,7 @@ class EventStudy:
 
     def _design(self):
         df = self.df
+        require_unique(df, [self.unit, self.time], "EventStudy")
         y = numeric_column(df, self.outcome)
         t = numeric_column(df, self.time)
         g = group_codes(df, self.group)
@@ -244,6 +247,11 @@ class EventStudy:
         gpos = np.searchsorted(periods, g)
         e = tid - gpos
         treated = g > 0
+        if not treated.any():
+            raise EstimationError(
+                f"EventStudy: no treated units: column '{self.group}' is 0 or missing (never "
+                f"treated) for all {len(g):,} rows, so there are no event times to estimate"
+            )
         ev = self.event_times()
         col = np.full(len(y), -1, dtype=np.int64)
         lo, hi = -self.leads, self.lags
@@ -261,7 +269,7 @@ class EventStudy:
         if self.cluster is None:
             cl = uid
         else:
-            cl = pd.factorize(df[self.cluster], sort=True)[0]
+            cl = cluster_column(df, self.cluster, "EventStudy")
             lo_c = np.full(uid.max() + 1, np.iinfo(np.int64).max)
             hi_c = np.full(uid.max() + 1, -1)
             np.minimum.at(lo_c, uid, cl)
@@ -450,11 +458,12 @@ class TWFE:
         level: float = 0.95,
     ) -> EstimationResult:
         df = self.df
+        require_unique(df, [self.unit, self.time], "TWFE")
         y = numeric_column(df, self.outcome)
         x = np.column_stack([numeric_column(df, c) for c in [self.treatment, *self.covariates]])
         uid = pd.factorize(df[self.unit], sort=False)[0]
         tid = pd.factorize(df[self.time], sort=True)[0]
-        cl = uid if self.cluster is None else pd.factorize(df[self.cluster], sort=True)[0]
+        cl = uid if self.cluster is None else cluster_column(df, self.cluster, "TWFE")
         ow = None if self.obs_weights is None else numeric_column(df, self.obs_weights)
         fit = within_ols(y, x, uid, tid, cl, weights=ow)
         g = fit.n_clusters

@@ -28,6 +28,7 @@ from werkeffect.did import _kernels
 from werkeffect.did._checks import (
     FEW_CLUSTERS_WARN,
     FEW_CLUSTERS_WILD,
+    cluster_column,
     numeric_column,
     require_columns,
     warn_few_clusters,
@@ -36,6 +37,18 @@ from werkeffect.did._influence import multipliers
 from werkeffect.did.wild_bootstrap import wild_cluster_bootstrap
 from werkeffect.exceptions import DataValidationError, EstimationError
 from werkeffect.results.base import EstimationResult
+
+
+def _require_both_groups(d: np.ndarray, column: str, what: str) -> None:
+    """A 2x2 DiD compares treated with untreated: both must be present."""
+    n1 = int((d == 1).sum())
+    if n1 == 0 or n1 == len(d):
+        missing = "treated" if n1 == 0 else "untreated"
+        raise EstimationError(
+            f"DiD: no {missing} {what}: column '{column}' is {0 if n1 == 0 else 1} for all "
+            f"{len(d):,} {what}; a difference-in-differences compares the change of treated "
+            "with that of untreated units, so both groups are needed"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +118,7 @@ class DiD:
         x = np.column_stack([np.ones(n)] + [numeric_column(df, c)[first] for c in self.covariates])
         cl = None
         if self.cluster is not None:
-            cl = pd.factorize(df[self.cluster], sort=True)[0][first]
+            cl = cluster_column(df, self.cluster, "DiD")[first]
         return ybar[:, 1] - ybar[:, 0], dlo, x, cl, (cnt > 1).any()
 
     def fit(
@@ -121,6 +134,7 @@ class DiD:
         notes = []
         if self.unit is not None:
             dy, d, x, cl, averaged = self._panel_arrays()
+            _require_both_groups(d, self.treated, "units")
             if averaged:
                 notes.append("Several rows per unit and period: outcomes averaged within unit.")
             try:
@@ -136,6 +150,7 @@ class DiD:
             y = numeric_column(df, self.outcome)
             d = numeric_column(df, self.treated)
             post = numeric_column(df, self.post)
+            _require_both_groups(d, self.treated, "rows")
             x = np.column_stack(
                 [np.ones(len(y))] + [numeric_column(df, c) for c in self.covariates]
             )
@@ -145,7 +160,7 @@ class DiD:
                 raise _kernels.SingularDesign(
                     f"2x2 DiD (repeated cross sections): {err}; covariates {self.covariates}"
                 ) from None
-            cl = None if self.cluster is None else pd.factorize(df[self.cluster], sort=True)[0]
+            cl = None if self.cluster is None else cluster_column(df, self.cluster, "DiD")
             n = len(y)
             design = "repeated cross sections"
         if cl is None:

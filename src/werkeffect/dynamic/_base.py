@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from werkeffect._inputs import require_clusters
 from werkeffect.dynamic._engine import Prepared, Spec, estimate_once
 from werkeffect.dynamic.bootstrap import bootstrap
 from werkeffect.dynamic.fixed_match import FixedMatchReplicate
@@ -144,6 +145,14 @@ class DynamicEstimator:
         )
         if outcome == "durable":
             self.arrays_.outcome_arrays("durable")  # raises when the columns are missing
+        n_work = int(np.sum(self.arrays_.cause == int(work_cause)))
+        if n_work == 0:
+            present = sorted(int(x) for x in np.unique(self.arrays_.cause) if x > 0)
+            raise EstimationError(
+                f"no exits to work: column '{cause}' never has the work code {int(work_cause)} "
+                f"(exit codes present: {present or 'none'}), so every ATT would be 0 with "
+                "standard error 0. Check the exit coding (work_cause=) or the selection"
+            )
         if u_values is None:
             uv = default_u_values(self.arrays_, self.min_treated)
             if len(uv) == 0:
@@ -340,6 +349,10 @@ class DynamicEstimator:
                 "lange horizonten op die enkelen; lees die horizonten met zorg of kort ze in "
                 "(res.cohorts['max_ipc_weight'])",
                 stacklevel=2,
+            )
+        if n_boot > 0:
+            require_clusters(
+                arr.n_clusters, self.columns["cluster"] or self.columns["id"], "spells"
             )
         if resampling == "fixed":
             replicate: Any = FixedMatchReplicate.build(one.matched, len(uv), hs)

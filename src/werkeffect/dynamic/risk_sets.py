@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from werkeffect._inputs import parse_numbers, unreadable_message
 from werkeffect.exceptions import DataValidationError, warn_estimation
 from werkeffect.formatting import nl_int
 
@@ -202,14 +203,23 @@ def prepare_spells(
         bad = df[col].isna().to_numpy()
         if bad.any():
             problems.append(f"column `{col}` has missing values in {_rows(bad)}")
-    d = pd.to_numeric(df[duration], errors="coerce").to_numpy(float)
-    ps = pd.to_numeric(df[treatment_start], errors="coerce").to_numpy(float)
-    c = pd.to_numeric(df[cause], errors="coerce").to_numpy(float)
-    e = (
-        np.zeros(len(df))
-        if entry is None
-        else pd.to_numeric(df[entry], errors="coerce").to_numpy(float)
-    )
+    # values that are present but are not numbers: an error, never "missing" (for the
+    # programme start, missing means no programme)
+    parsed = {}
+    for col in dict.fromkeys(
+        x for x in (duration, treatment_start, cause, entry, followup, return_time) if x
+    ):
+        parsed[col], unreadable = parse_numbers(df[col])
+        if unreadable.any():
+            problems.append(unreadable_message(df[col], col, unreadable))
+    d, ps, c = parsed[duration], parsed[treatment_start], parsed[cause]
+    e = np.zeros(len(df)) if entry is None else parsed[entry]
+    bad = np.isinf(ps)
+    if bad.any():
+        problems.append(
+            f"column `{treatment_start}` has infinite values in {_rows(bad)}; leave the cell "
+            "empty (NaN) for no programme"
+        )
     if np.isnan(e).any():
         problems.append(f"column `{entry}` has missing values in {_rows(np.isnan(e))}")
     bad = ~np.isnan(d) & (d <= 0)
@@ -231,7 +241,7 @@ def prepare_spells(
         problems.append(f"column `{entry}` must lie in [0, `{duration}`); {_rows(bad)}")
     fu = rt = None
     if followup is not None:
-        fu = pd.to_numeric(df[followup], errors="coerce").to_numpy(float)
+        fu = parsed[followup]
         bad = np.isnan(fu) | (fu + 1e-6 < d)
         if bad.any():
             problems.append(
@@ -250,10 +260,27 @@ def prepare_spells(
                 stacklevel=3,
             )
     if return_time is not None:
-        rt = pd.to_numeric(df[return_time], errors="coerce").to_numpy(float)
+        rt = parsed[return_time]
         bad = ~np.isnan(rt) & (rt < 0)
         if bad.any():
             problems.append(f"column `{return_time}` must be >= 0 months; {_rows(bad)}")
+    if cluster is not None:
+        bad = df[cluster].isna().to_numpy()
+        if bad.any():
+            problems.append(f"cluster column `{cluster}` has missing values in {_rows(bad)}")
+    if spell is not None:
+        bad = df[spell].duplicated(keep=False).to_numpy()
+        if bad.any():
+            problems.append(
+                f"spell id column `{spell}` repeats {int(df.loc[bad, spell].nunique())} "
+                f"id(s) in {_rows(bad)}: one row per spell (remove the duplicate rows)"
+            )
+    elif not df.index.is_unique:
+        bad = df.index.duplicated(keep=False)
+        problems.append(
+            f"the row labels (index) repeat in {_rows(bad)} and no spell= column is given: "
+            "one row per spell with a unique label (remove duplicate rows, or give spell=)"
+        )
     if problems:
         raise DataValidationError(f"{table}: " + "; ".join(problems))
 

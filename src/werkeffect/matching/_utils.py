@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from werkeffect._inputs import example_rows, parse_numbers, unreadable_message
 from werkeffect.exceptions import DataValidationError, EstimationError
 
 
@@ -21,8 +22,15 @@ def check_columns(df: pd.DataFrame, columns: Sequence[str], what: str = "data") 
         )
 
 
-def treatment_array(df: pd.DataFrame, treatment: str) -> np.ndarray:
-    """The treatment column as a 0/1 integer array; both groups must be present."""
+#: fewest treated (and control) units an effect estimator accepts: with one treated unit
+#: the variation among the treated, and so a standard error, cannot be estimated (and a
+#: propensity model separates it perfectly from the rest)
+MIN_GROUP = 2
+
+
+def treatment_array(df: pd.DataFrame, treatment: str, min_group: int = 1) -> np.ndarray:
+    """The treatment column as a 0/1 integer array; both groups must be present, each with
+    at least ``min_group`` units (the effect estimators pass :data:`MIN_GROUP`)."""
     check_columns(df, [treatment])
     t = df[treatment]
     if t.isna().any():
@@ -45,7 +53,32 @@ def treatment_array(df: pd.DataFrame, treatment: str) -> np.ndarray:
             f"treatment column '{treatment}' has {n1} treated and {len(d) - n1} control rows; "
             "both groups are needed"
         )
+    if min(n1, len(d) - n1) < min_group:
+        few, n_few = ("treated", n1) if n1 < min_group else ("control", len(d) - n1)
+        raise EstimationError(
+            f"treatment column '{treatment}' has only {n_few} {few} unit(s) (of {len(d):,} "
+            f"rows): an effect with a standard error needs at least {min_group} treated and "
+            f"{min_group} control units (with a single {few} unit there is no variation "
+            "within the group to estimate the uncertainty from). With very few participants "
+            "report them descriptively or use randomization_test() for an exact p-value"
+        )
     return d
+
+
+def outcome_array(df: pd.DataFrame, outcome: str) -> np.ndarray:
+    """The outcome column as float64; raises :class:`DataValidationError` naming the rows
+    where it is missing, infinite or not a number (an effect on missing outcomes is NaN)."""
+    check_columns(df, [outcome])
+    y, unreadable = parse_numbers(df[outcome])
+    if unreadable.any():
+        raise DataValidationError(unreadable_message(df[outcome], outcome, unreadable))
+    bad = ~np.isfinite(y)
+    if bad.any():
+        raise DataValidationError(
+            f"outcome '{outcome}' is missing or infinite in {example_rows(df.index, bad)}; "
+            "drop these rows (and count them in the data flow) or impute the outcome first"
+        )
+    return y
 
 
 def _is_categorical(s: pd.Series) -> bool:

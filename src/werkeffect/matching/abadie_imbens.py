@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from werkeffect.exceptions import EstimationError, warn_estimation
-from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d, stable_argsort
+from werkeffect.matching._utils import covariate_matrix, knn_1d, outcome_array, stable_argsort
 from werkeffect.matching.effects import MatchingEffectResult
 
 if TYPE_CHECKING:
@@ -179,12 +179,7 @@ def matching_att(
     variance_matches: int = 1,
 ) -> MatchingEffectResult:
     df = res.df
-    check_columns(df, [outcome])
-    if df[outcome].isna().any():
-        raise EstimationError(
-            f"outcome '{outcome}' has {int(df[outcome].isna().sum())} missing value(s)"
-        )
-    y = df[outcome].astype(float).to_numpy()
+    y = outcome_array(df, outcome)
     d = res.d
     mm = res.match_rows
     has = mm >= 0

@@ -10,8 +10,10 @@ import pandas as pd
 from werkeffect.exceptions import EstimationError, warn_estimation
 from werkeffect.formatting import nl_int
 from werkeffect.matching._utils import (
+    MIN_GROUP,
     _is_categorical,
     check_columns,
+    outcome_array,
     treatment_array,
     weighted_effect_regression,
 )
@@ -79,7 +81,7 @@ class CEM:
         return pd.Series(g, index=self.df.index, name="stratum")
 
     def weights(self) -> tuple[pd.Series, pd.Series, dict[str, int]]:
-        d = treatment_array(self.df, self.treatment)
+        d = treatment_array(self.df, self.treatment, MIN_GROUP)
         g = self.strata().to_numpy()
         n_g = g.max() + 1
         nt = np.bincount(g, weights=d, minlength=n_g)
@@ -125,10 +127,9 @@ class CEM:
         )
 
     def fit(self, outcome: str) -> WeightingResult:
-        check_columns(self.df, [outcome])
+        y = outcome_array(self.df, outcome)
         d = treatment_array(self.df, self.treatment)
         w, strata, info = self.weights()
-        y = self.df[outcome].astype(float).to_numpy()
         cl = self.df[self.cluster].to_numpy() if self.cluster else None
         est, se, _ = weighted_effect_regression(y, d, w.to_numpy(), cluster=cl)
         wn = w.to_numpy()

@@ -10,8 +10,10 @@ from scipy import optimize
 
 from werkeffect.exceptions import EstimationError
 from werkeffect.matching._utils import (
+    MIN_GROUP,
     check_columns,
     covariate_matrix,
+    outcome_array,
     treatment_array,
     weighted_effect_regression,
 )
@@ -105,7 +107,7 @@ class EntropyBalance:
         self.cluster = cluster
 
     def weights(self) -> pd.Series:
-        d = treatment_array(self.df, self.treatment)
+        d = treatment_array(self.df, self.treatment, MIN_GROUP)
         X, _ = covariate_matrix(self.df, self.covariates, drop_first=True)
         if self.moments == 2:
             cont = [j for j in range(X.shape[1]) if not np.all(np.isin(X[:, j], (0, 1)))]
@@ -124,10 +126,9 @@ class EntropyBalance:
         return pd.Series(w, index=self.df.index, name="weights")
 
     def fit(self, outcome: str) -> WeightingResult:
-        check_columns(self.df, [outcome])
+        y = outcome_array(self.df, outcome)
         d = treatment_array(self.df, self.treatment)
         w = self.weights().to_numpy()
-        y = self.df[outcome].astype(float).to_numpy()
         cl = self.df[self.cluster].to_numpy() if self.cluster else None
         est, se, _ = weighted_effect_regression(y, d, w, cluster=cl)
         return WeightingResult(

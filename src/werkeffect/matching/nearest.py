@@ -15,7 +15,13 @@ import pandas as pd
 
 from werkeffect.exceptions import EstimationError, warn_estimation
 from werkeffect.formatting import nl_int
-from werkeffect.matching._utils import check_columns, covariate_matrix, knn_1d, treatment_array
+from werkeffect.matching._utils import (
+    MIN_GROUP,
+    check_columns,
+    covariate_matrix,
+    knn_1d,
+    treatment_array,
+)
 from werkeffect.matching.propensity import PropensityScore, PropensityScoreResult, common_support
 
 __all__ = ["NearestNeighborMatch", "MatchResult", "matching_weights"]
@@ -250,7 +256,7 @@ class NearestNeighborMatch:
 
     def fit(self) -> MatchResult:
         df = self.df
-        d = treatment_array(df, self.treatment)
+        d = treatment_array(df, self.treatment, MIN_GROUP)
         n = len(d)
         ps_res, p = None, None
         if self.distance == "propensity" or self.discard != "none":

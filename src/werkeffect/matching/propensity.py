@@ -11,7 +11,12 @@ import pandas as pd
 
 from werkeffect.exceptions import EstimationError, warn_estimation
 from werkeffect.formatting import nl_int
-from werkeffect.matching._utils import check_columns, covariate_matrix, treatment_array
+from werkeffect.matching._utils import (
+    MIN_GROUP,
+    check_columns,
+    covariate_matrix,
+    treatment_array,
+)
 from werkeffect.results.base import EstimationResult
 
 __all__ = ["PropensityScore", "PropensityScoreResult", "CommonSupport", "common_support"]
@@ -121,7 +126,7 @@ class PropensityScore:
     def fit(self, maxiter: int = 100) -> PropensityScoreResult:
         import statsmodels.api as sm
 
-        d = treatment_array(self.df, self.treatment)
+        d = treatment_array(self.df, self.treatment, MIN_GROUP)
         X, names = self._design()
         rank = np.linalg.matrix_rank(X[: min(len(X), 200_000)])
         if rank < X.shape[1]:

@@ -10,8 +10,10 @@ import pandas as pd
 from werkeffect.exceptions import EstimationError, warn_estimation
 from werkeffect.formatting import fmt_num, nl_int
 from werkeffect.matching._utils import (
+    MIN_GROUP,
     check_columns,
     covariate_matrix,
+    outcome_array,
     treatment_array,
     weighted_effect_regression,
 )
@@ -91,7 +93,7 @@ class _PSWeighting:
         self.cluster = cluster
 
     def _scores(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        d = treatment_array(self.df, self.treatment)
+        d = treatment_array(self.df, self.treatment, MIN_GROUP)
         if self.ps is None:
             res = PropensityScore(self.df, self.treatment, self.covariates, terms=self.terms).fit()
             p = res.ps.to_numpy()
@@ -140,9 +142,8 @@ class IPW(_PSWeighting):
     """
 
     def fit(self, outcome: str) -> WeightingResult:
-        check_columns(self.df, [outcome])
+        y = outcome_array(self.df, outcome)
         d, p, keep, notes = self._scores()
-        y = self.df[outcome].astype(float).to_numpy()
         w = np.zeros(len(d))
         w[keep] = ipw_weights(d[keep], p[keep], self.estimand)
         cl = self.df[self.cluster].to_numpy() if self.cluster else None
@@ -174,9 +175,8 @@ class AIPW(_PSWeighting):
         self.outcome_model = outcome_model
 
     def fit(self, outcome: str) -> WeightingResult:
-        check_columns(self.df, [outcome])
+        y_all = outcome_array(self.df, outcome)
         d, p, keep, notes = self._scores()
-        y_all = self.df[outcome].astype(float).to_numpy()
         X_all, _ = covariate_matrix(self.df, self.covariates, drop_first=True)
         d, p, y, X = d[keep], p[keep], y_all[keep], X_all[keep]
         n = len(d)

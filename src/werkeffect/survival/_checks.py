@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from werkeffect._inputs import cluster_codes
 from werkeffect.exceptions import DataValidationError, EstimationError
 
 
@@ -96,6 +97,7 @@ def check_overlap(
 ) -> None:
     """Episodes of the same id may not overlap: (start, stop] intervals must be disjoint."""
     if start is None:
+        cluster_codes(df, id_col, what, what="id")  # raises on missing ids
         ids = df[id_col]
         dup = ids.duplicated(keep=False).to_numpy()
         if dup.any():
@@ -105,7 +107,7 @@ def check_overlap(
                 f"entry= for start–stop data. Ids e.g. {_examples(pd.Index(ids[dup].unique()))}"
             )
         return
-    codes = pd.factorize(df[id_col])[0]
+    codes = cluster_codes(df, id_col, what, what="id", sort=False)
     order = np.lexsort((stop, start, codes))
     c, s0, s1 = codes[order], start[order], stop[order]
     same = c[1:] == c[:-1]

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from werkeffect.exceptions import EstimationError
+from werkeffect._inputs import check_clusters, cluster_codes, example_rows
+from werkeffect.exceptions import DataValidationError, EstimationError
 from werkeffect.results.base import EstimationResult
 from werkeffect.survival import _coxcore as core
 from werkeffect.survival._checks import (
@@ -140,6 +141,21 @@ class CoxPHResult(EstimationResult):
         )
 
 
+def _collinear(X: np.ndarray, names: Sequence[str], tol: float = 1e-10) -> list[str]:
+    """Covariates involved in an exact linear dependence among the (centred) columns of
+    ``X``; empty when the design has full rank."""
+    if X.shape[1] < 2:
+        return []
+    Z = X - X.mean(axis=0)
+    Z = Z / np.sqrt((Z**2).mean(axis=0))
+    evals, evecs = np.linalg.eigh(Z.T @ Z / len(Z))
+    null = evals < tol * max(evals[-1], 1.0)
+    if not null.any():
+        return []
+    load = np.abs(evecs[:, null]).max(axis=1)
+    return [n for n, v in zip(names, load, strict=True) if v > 1e-6]
+
+
 class CoxPH:
     """Cox proportional hazards model, on one row per spell or on start–stop episodes.
 
@@ -205,6 +221,21 @@ class CoxPH:
         self._w = None if weights is None else numeric_column(df, weights, what)
         if self._w is not None and (self._w < 0).any():
             raise EstimationError(f"{what}: weights in {weights!r} must be non-negative")
+        if self._w is not None and not (self._w[self._event] > 0).any():
+            raise EstimationError(
+                f"{what}: the weights in {weights!r} are 0 for "
+                + ("every row" if not (self._w > 0).any() else "every row with an event")
+                + f" ({len(df):,} rows): nothing is left to estimate from. Check the weights"
+            )
+        self._cluster_codes = None if cluster is None else cluster_codes(df, cluster, what)
+        for col in strata_cols:
+            missing = df[col].isna().to_numpy()
+            if missing.any():
+                raise DataValidationError(
+                    f"{what}: strata column {col!r} is missing in "
+                    f"{example_rows(df.index, missing)}; these rows would form a stratum of "
+                    "their own. Fill in the value or drop the rows first"
+                )
         if id is not None:
             check_overlap(df, id, self._start, self._stop, what)
         check_immortal_time(df, covariates, treatment_start, self._start, what)
@@ -243,6 +274,13 @@ class CoxPH:
         const = [c for c, s in zip(self.covariates, sd, strict=True) if s == 0]
         if const:
             raise EstimationError(f"{what}: covariate(s) {const} take a single value; drop them")
+        collinear = _collinear(X, self.covariates)
+        if collinear:
+            raise EstimationError(
+                f"{what}: covariates {collinear} are collinear (one is an exact linear "
+                "combination of the others, e.g. the same measure twice or in other units), so "
+                "their effects cannot be told apart; drop one of them"
+            )
         strata_codes = None
         labels = None
         if self.strata:
@@ -278,8 +316,9 @@ class CoxPH:
             if self._w is not None:
                 U *= self._w[:, None]
             if self.cluster is not None:
-                codes, uniq = pd.factorize(self.df[self.cluster])
-                n_clusters = len(uniq)
+                codes = self._cluster_codes
+                n_clusters = int(codes.max()) + 1 if len(codes) else 0
+                check_clusters(n_clusters, self.cluster, what)
                 Uc = np.stack(
                     [np.bincount(codes, weights=U[:, k], minlength=n_clusters) for k in range(p)],
                     1,

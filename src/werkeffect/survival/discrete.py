@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from werkeffect._inputs import check_clusters, cluster_codes
 from werkeffect.exceptions import EstimationError, EstimationWarning
 from werkeffect.results.base import EstimationResult
 from werkeffect.survival._checks import numeric_column, require_columns
@@ -156,7 +157,8 @@ class DiscreteTimeHazard:
         model = sm.GLM(self._y, X, family=fam, freq_weights=w)
         kw = {}
         if self.cluster is not None:
-            groups = pd.factorize(self.df[self.cluster])[0]
+            groups = cluster_codes(self.df, self.cluster, what)
+            check_clusters(int(groups.max()) + 1, self.cluster, what)
             kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
         import warnings
 

@@ -92,6 +92,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from werkeffect._inputs import cluster_codes, example_rows, example_values, numbers
 from werkeffect.exceptions import (
     DataValidationError,
     EstimationError,
@@ -656,38 +657,63 @@ class TimingOfEvents:
         self.spells = spell_df
         self.n_rows_input = len(data)
 
-        T = pd.to_numeric(spell_df[duration], errors="coerce").to_numpy(float)
+        what = "TimingOfEvents"
+        rows = spell_df.index
+        T = numbers(spell_df, duration, what)
         bad = ~np.isfinite(T) | (T <= 0)
         if bad.any():
             raise DataValidationError(
-                f"column '{duration}': {int(bad.sum())} spell(s) with missing or non-positive "
-                "duration"
+                f"{what}: column '{duration}' has missing or non-positive durations in "
+                f"{example_rows(rows, bad)}"
             )
-        ent = (
-            np.zeros(len(T))
-            if entry_col is None
-            else pd.to_numeric(spell_df[entry_col], errors="coerce").to_numpy(float)
-        )
+        ent = np.zeros(len(T)) if entry_col is None else numbers(spell_df, entry_col, what)
         bad = ~np.isfinite(ent) | (ent < 0) | (ent >= T)
         if bad.any():
+            name = f"column '{entry_col}'" if entry_col != "_entry" else f"column '{start}'"
             raise DataValidationError(
-                f"entry times: {int(bad.sum())} spell(s) with missing, negative or entry >= "
-                "duration"
+                f"{what}: entry times ({name}) missing, negative or not before "
+                f"'{duration}' in {example_rows(rows, bad)}"
             )
-        ps = pd.to_numeric(spell_df[programme_start], errors="coerce").to_numpy(float)
-        if np.any(ps[np.isfinite(ps)] < 0):
-            raise DataValidationError(f"column '{programme_start}': negative programme starts")
+        # a missing programme start means no programme; a value that is present but is not a
+        # number must not silently count as "never treated"
+        ps = numbers(spell_df, programme_start, what)
+        bad = np.isfinite(ps) & (ps < 0)
+        if bad.any():
+            raise DataValidationError(
+                f"{what}: column '{programme_start}' has negative programme starts in "
+                f"{example_rows(rows, bad)}"
+            )
+        bad = np.isinf(ps)
+        if bad.any():
+            raise DataValidationError(
+                f"{what}: column '{programme_start}' has infinite values in "
+                f"{example_rows(rows, bad)}; leave the cell empty (NaN) for no programme"
+            )
         raw = spell_df[outcome]
-        if raw.isna().any():
-            raise DataValidationError(f"column '{outcome}': {int(raw.isna().sum())} missing")
-        codes = raw.to_numpy().astype(int)
+        code_f = numbers(spell_df, outcome, what)
+        bad = np.isnan(code_f)
+        if bad.any():
+            raise DataValidationError(
+                f"{what}: column '{outcome}' is missing in {example_rows(rows, bad)}"
+            )
+        bad = (code_f != np.round(code_f)) | (code_f < 0)
+        if bad.any():
+            raise DataValidationError(
+                f"{what}: column '{outcome}' must hold "
+                + ("0 or 1" if event is not None else "0 (censored) or a positive cause code")
+                + f"; other values (such as {example_values(raw.to_numpy()[bad])}) in "
+                f"{example_rows(rows, bad)}"
+            )
+        codes = code_f.astype(np.int64)
         if event is not None:
-            if not set(np.unique(codes)) <= {0, 1}:
-                raise DataValidationError(f"column '{event}' must be 0/1")
+            bad = ~np.isin(codes, (0, 1))
+            if bad.any():
+                raise DataValidationError(
+                    f"{what}: column '{event}' must be 0/1; {example_rows(rows, bad)} have "
+                    "other values"
+                )
             labels = {1: "exit"} if cause_labels is None else dict(cause_labels)
         else:
-            if np.any(codes < 0):
-                raise DataValidationError(f"column '{cause}': negative codes")
             labels = dict(DEFAULT_CAUSE_LABELS)
             labels.update(cause_labels or {})
         kinds = sorted(int(c) for c in np.unique(codes) if c > 0)
@@ -738,7 +764,7 @@ class TimingOfEvents:
         person = (
             np.arange(len(T))
             if id is None
-            else pd.factorize(spell_df[id].to_numpy())[0].astype(np.int64)
+            else cluster_codes(spell_df, id, what, what="person (id)", sort=False)
         )
         returns, self._rinfo = self._returns(
             return_spells, spell_df, id, return_duration, return_event,
