@@ -142,13 +142,27 @@ def test_repair_does_not_hide_conflicting_duplicates():
         load(BAD / "duplicate_key", repair=True)
 
 
+def test_an_inferred_extract_date_is_a_month_end_not_a_persons_date(tmp_path):
+    # the latest date of the data is one person's event: publishing it as the extract date
+    # would show it; the end of its month is what the results and reports carry
+    shutil.copytree(GOOD / "parquet", tmp_path / "x")
+    (tmp_path / "x" / "extract.json").unlink()
+    prog = pd.read_parquet(tmp_path / "x" / "programmes.parquet")
+    i = prog["end_date"].idxmax()
+    prog.loc[i, "end_date"] = pd.Timestamp("2023-01-17")
+    prog.to_parquet(tmp_path / "x" / "programmes.parquet")
+    ds = load(tmp_path / "x")
+    assert ds.extract_date == pd.Timestamp("2023-01-31")
+    assert not any("2023-01-17" in s.reason for s in ds.flow)
+
+
 def test_extract_date_from_data_is_noted_in_the_flow(tmp_path):
     shutil.copytree(GOOD / "parquet", tmp_path / "x")
     (tmp_path / "x" / "extract.json").unlink()
     ds = load(tmp_path / "x")
     assert ds.extract_date == pd.Timestamp("2022-12-31")  # nazorg end, the latest date
     notes = [s for s in ds.flow if s.step == "extract date"]
-    assert notes and "latest date in the data, 2022-12-31" in notes[0].reason
+    assert notes and "month of the latest date in the data, 2022-12-31" in notes[0].reason
     assert notes[0].reason_nl.endswith(
         "de laatste datum in de gegevens is genomen, 31 december 2022"
     )

@@ -683,7 +683,8 @@ def validate(
     tables
         Raw tables by name (as read; the index is the 0-based record number of each file).
     extract_date
-        Date the extract was drawn. ``None``: the latest date in the data, recorded in the flow.
+        Date the extract was drawn. ``None``: the end of the month of the latest date in the
+        data (not that date itself, one person's event), recorded in the flow.
     repair
         Drop identical duplicate rows (recorded in the flow) instead of reporting them.
     problems
@@ -698,17 +699,21 @@ def validate(
     flow = flow if flow is not None else DataFlow()
     out = _Collector(list(problems or []))
     if extract_date is None:
+        # the end of the latest date's month: the latest date itself is one person's event,
+        # and the extract date is published
         extract_date = latest_date(tables)
         if extract_date is None:
             extract_date = pd.Timestamp.today().normalize()
+        extract_date = extract_date + pd.offsets.MonthEnd(0)
         flow.add(
             "extract date",
             "-",
             0,
             0,
-            f"extract date not given: taken as the latest date in the data, {extract_date.date()}",
-            "peildatum niet opgegeven: de laatste datum in de gegevens is genomen, "
-            f"{nl_date(extract_date)}",
+            "extract date not given: taken as the end of the month of the latest date in the "
+            f"data, {extract_date.date()}",
+            "peildatum niet opgegeven: het einde van de maand van de laatste datum in de "
+            f"gegevens is genomen, {nl_date(extract_date)}",
         )
     extract_date = pd.Timestamp(extract_date).normalize()
     unread = {p.table for p in out.problems}
