@@ -358,15 +358,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         (sianesi, "att_u12_sianesi", "dynamic matching (Sianesi)",
          "dynamische matching (Sianesi)"),
     ):  # fmt: skip
+        cohort = res.cohorts.set_index("u")
         for u in U_VALUES:
             if (u, 12) not in res.params.index:
                 continue
+            # the persons this u's estimate rests on, not the whole analysis's
             w.add_estimate(
                 f"jobcoaching.{key}.u{u}",
                 res,
                 (u, 12),
                 method=method,
                 method_nl=method_nl,
+                n_treated=int(cohort.loc[u, "n_treated_matched"]),
+                n_control=int(cohort.loc[u, "n_controls_used"]),
                 scale="probability",
                 label_nl=f"Extra kans op werk binnen 12 maanden, start na {u} maanden uitkering",
                 label_en=f"Extra probability of work within 12 months, start at month {u}",
@@ -395,23 +399,44 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     dyn_table = vdbv.to_frame()
     u_h = pd.DataFrame(dyn_table["term"].tolist(), columns=["u", "horizon"])
+    # each u's own starters (matched) and controls used; the ATT row rests on all of them
+    sizes = vdbv.cohorts.set_index("u")[["n_treated_matched", "n_controls_used"]]
+    per_u = sizes.reindex(pd.to_numeric(u_h["u"], errors="coerce")).to_numpy()
+    overall = [vdbv.n.get("n_treated") or np.nan, vdbv.n.get("n_control") or np.nan]
+    per_u[u_h["u"].astype(str).eq("ATT").to_numpy()] = overall
     dyn_table = pd.concat(
-        [u_h.assign(u=u_h["u"].astype(str)), dyn_table.drop(columns="term")], axis=1
+        [
+            u_h.assign(u=u_h["u"].astype(str)),
+            dyn_table.drop(columns=["term", "n"]),
+            pd.DataFrame(per_u, columns=["n_treated", "n_control"]),
+        ],
+        axis=1,
     )
     w.add_table(
         "dynamic_att",
-        dyn_table.drop(columns=["n"]),
+        dyn_table,
         caption_nl="Effect naar uitkeringsduur bij de start (u) en horizon (h)",
         caption_en="Effect by elapsed duration at start (u) and horizon (h)",
+        count_columns=["n_treated", "n_control"],
     )
-    add_drawn_figure(
-        w,
-        "dynamic_att",
-        lambda ax, lang: vdbv.plot(ax=ax, horizon=12, lang=lang),
-        caption_nl="Extra kans op werk binnen 12 maanden naar uitkeringsduur bij de start",
-        caption_en="Extra probability of work within 12 months by elapsed duration at start",
-        min_count=int(vdbv.cohorts["n_treated"].min()),
-    )
+    smallest = int(np.nanmin(sizes.to_numpy()))
+    if smallest >= w.policy.threshold:
+        add_drawn_figure(
+            w,
+            "dynamic_att",
+            lambda ax, lang: vdbv.plot(ax=ax, horizon=12, lang=lang),
+            caption_nl="Extra kans op werk binnen 12 maanden naar uitkeringsduur bij de start",
+            caption_en="Extra probability of work within 12 months by elapsed duration at start",
+            min_count=smallest,
+        )
+    else:
+        w.add_note(
+            "De figuur van het effect naar uitkeringsduur is weggelaten: minstens één groep "
+            f"starters of vergelijkingspersonen telt minder dan {w.policy.threshold} personen.",
+            "The figure of the effect by elapsed duration is left out: at least one group of "
+            f"starters or controls has fewer than {w.policy.threshold} persons.",
+            name="dynamic_att_figure",
+        )
 
     # -- nazorg: does support after starting work prevent a return to bijstand? ----------
     # the job spells of the timing-of-events model: one definition of a return
