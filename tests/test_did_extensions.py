@@ -41,6 +41,69 @@ def test_sun_abraham_matches_saturated_panelols():
     np.testing.assert_allclose(m.params[names].to_numpy(), catt.to_numpy(), atol=1e-8)
 
 
+def test_sun_abraham_standard_errors_match_pyfixest_and_panelols():
+    """IW standard errors equal w' V w with V the unit-clustered covariance of the saturated
+    cohort x relative-period TWFE regression, from two peers (unbalanced panel):
+
+    * pyfixest ``feols("y ~ c3_m1 + ... | unit + time", vcov={"CRV1": "unit"},
+      ssc=pf.ssc(k_adj=True, k_fixef="none", G_adj=True),
+      demeaner=pf.MapDemeaner(fixef_tol=1e-12))``: exactly our CR1,
+      G/(G-1) * (N-1)/(N-K) with K the interaction coefficients only. (pyfixest's and R
+      fixest's default ``k_fixef="nonnested"`` also counts the 5 time effects in K: SEs
+      0.11 % larger on these data.)
+    * linearmodels ``PanelOLS(..., entity_effects=True, time_effects=True).fit(
+      cov_type="clustered", cluster_entity=True, count_effects=False, auto_df=False)``:
+      the sandwich times N/(N-K), so ours = lm * (N-1)/N * G/(G-1).
+
+    The weights (each cohort's share of the observations at relative period l) are
+    recomputed here from the data."""
+    import pyfixest as pf
+    from linearmodels import PanelOLS
+
+    df, _ = staggered_panel(500, 5, seed=9)
+    df = df.sample(frac=0.9, random_state=4).sort_values(["unit", "time"])
+    df = df.reset_index(drop=True)
+    sa = SunAbraham(df, "y", "unit", "time", "group").fit()
+    catt = sa.extra["catt"]
+    d = df.copy()
+    rel = d["time"] - d["group"]
+    names = []
+    for e, l_ in catt.index:
+        nm = f"c{int(e)}_{'m' if l_ < 0 else 'p'}{abs(int(l_))}"
+        d[nm] = ((d["group"] == e) & (rel == l_)).astype(float)
+        names.append(nm)
+    ls = list(sa.params.index)
+    w = np.zeros((len(names), len(ls)))
+    for j, l_ in enumerate(ls):
+        cells = [(i, e) for i, (e, ll) in enumerate(catt.index) if ll == l_]
+        counts = np.array([((d["group"] == e) & (rel == l_)).sum() for _, e in cells])
+        w[[i for i, _ in cells], j] = counts / counts.sum()
+    fit = pf.feols(
+        "y ~ " + " + ".join(names) + " | unit + time",
+        data=d,
+        vcov={"CRV1": "unit"},
+        ssc=pf.ssc(k_adj=True, k_fixef="none", G_adj=True),
+        demeaner=pf.MapDemeaner(fixef_tol=1e-12),
+    )
+    b = fit.coef()[names].to_numpy()
+    np.testing.assert_allclose(catt.to_numpy(), b, atol=1e-9)
+    np.testing.assert_allclose(sa.params.to_numpy(), w.T @ b, atol=1e-9)
+    v_pf = fit._vcov  # in the order of ``names``
+    np.testing.assert_allclose(
+        sa.std_errors.to_numpy(), np.sqrt(np.diag(w.T @ v_pf @ w)), rtol=1e-7
+    )
+    np.testing.assert_allclose(sa.vcov.to_numpy(), w.T @ v_pf @ w, rtol=1e-6, atol=1e-12)
+    p = d.set_index(["unit", "time"])
+    m = PanelOLS(p["y"], p[names], entity_effects=True, time_effects=True).fit(
+        cov_type="clustered", cluster_entity=True, count_effects=False, auto_df=False
+    )
+    n, g = len(d), d["unit"].nunique()
+    v_lm = m.cov.loc[names, names].to_numpy() * (n - 1) / n * g / (g - 1)
+    np.testing.assert_allclose(
+        sa.std_errors.to_numpy(), np.sqrt(np.diag(w.T @ v_lm @ w)), rtol=1e-10
+    )
+
+
 @pytest.fixture(scope="module")
 def event_studies():
     df, _ = staggered_panel(1500, 8, seed=8, dynamic=0.0, first_cohort=5)

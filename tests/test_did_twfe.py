@@ -94,23 +94,37 @@ def test_bacon_reproduces_twfe_and_diff_diff():
 
 
 def test_wild_bootstrap_matches_enumeration_logic():
+    """All 2**8 sign patterns are enumerated; p-value and interval equal an independent
+    brute-force WCR (tests/_wild_reference.py), with a covariate partialled out under the
+    null; the CR1 standard error equals statsmodels'."""
+    import statsmodels.api as sm
+
+    from _wild_reference import all_sign_patterns, wcr_pvalue
+
     rng = np.random.default_rng(0)
-    g = np.repeat(np.arange(8), 30)
-    x = np.column_stack([np.ones(len(g)), (g < 4).astype(float)])
-    y = rng.normal(size=len(g)) + rng.normal(size=8)[g]
+    g = np.repeat(np.arange(8), [30, 22, 41, 30, 18, 35, 30, 26])
+    z = rng.normal(size=len(g))
+    x = np.column_stack([np.ones(len(g)), (g < 4).astype(float), z])
+    y = 0.4 * x[:, 1] + 0.5 * z + rng.normal(size=len(g)) + 0.3 * rng.normal(size=8)[g]
     r = wild_cluster_bootstrap(x, y, g, 1, weights="rademacher", n_boot=999)
     assert r.enumerated and r.n_boot == 256
-    assert 0 <= r.p_value <= 1
-    assert r.lower < r.estimate < r.upper
-    # test inversion: p-value at the interval bounds is about alpha
-    from werkeffect.did.wild_bootstrap import _pvalue, _Stats
-
-    st = _Stats(x, y, g)
-    w = np.array([[1.0 if (b >> i) & 1 else -1.0 for i in range(8)] for b in range(256)])
-    p_lo, _ = _pvalue(
-        st, 1, r.lower - 1e-6 * r.std_error, w, lambda v: (r.estimate - v) / r.std_error
-    )
-    assert p_lo <= 0.05 + 1 / 256
+    pats = all_sign_patterns(8)
+    ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": g})
+    assert r.estimate == pytest.approx(ols.params[1], abs=1e-12)
+    assert r.std_error == pytest.approx(ols.bse[1], rel=1e-10)
+    p_ref = wcr_pvalue(x, y, g, 1, 0.0, pats)
+    assert r.p_value == pytest.approx(p_ref, abs=1e-12)
+    assert 0.01 < p_ref < 0.5
+    # test inversion: the reference p-value crosses 5 % at each bound
+    delta = 1e-3 * r.std_error
+    for bound, out in ((r.lower, -1), (r.upper, 1)):
+        assert wcr_pvalue(x, y, g, 1, bound + out * delta, pats) < 0.05
+        assert wcr_pvalue(x, y, g, 1, bound - out * delta, pats) >= 0.05
+    # a null other than 0 is imposed too: at r = estimate every |t*| >= |t| = 0
+    r2 = wild_cluster_bootstrap(x, y, g, 1, null=r.estimate, weights="rademacher", ci=False)
+    assert r2.p_value == pytest.approx(1.0)
+    r3 = wild_cluster_bootstrap(x, y, g, 1, null=0.25, weights="rademacher", ci=False)
+    assert r3.p_value == pytest.approx(wcr_pvalue(x, y, g, 1, 0.25, pats), abs=1e-12)
 
 
 def test_event_study_few_clusters_uses_wild():

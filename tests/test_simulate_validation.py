@@ -43,12 +43,26 @@ def test_monte_carlo_records_failures():
     assert res.loc["ww.att_inflow_6m", "failures"] == 1
 
 
+COVERAGE_2X2 = 0.9225  # 369 of 400 replications (seeds 3 and 4), see below
+
+
 @pytest.mark.slow
 def test_did_unbiased_under_parallel_trends_and_biased_without():
-    ok = monte_carlo(ww_did, scenario="groningen", reps=40, n_jobs=2, seed=3, scale=0.5)
+    """The harness finds the plain 2x2 unbiased under parallel trends and biased without.
+
+    Its interval (normal, from the four cell variances: no allowance for the simulator's
+    municipality x half-year shocks) covers somewhat below 95 %: 0.900 at seed=3 and 0.945
+    at seed=4 (200 replications each, this call), pooled 0.9225 over 400 = COVERAGE_2X2.
+    Two-sided band of 3 Monte Carlo SE of a 200-replication share:
+    3 * sqrt(0.9225 * 0.0775 / 200) = 0.057, i.e. [0.866, 0.979]. An infinite interval
+    (coverage 1) or a much too narrow one falls outside; the replaced band, 0.85-1.0 over
+    40 runs, passed an infinite interval. (Seed 3 is half of the calibration, so this is
+    in part a regression guard; a fresh seed was not run for lack of time.)"""
+    ok = monte_carlo(ww_did, scenario="groningen", reps=200, n_jobs=2, seed=3, scale=0.5)
     row = ok.loc["ww.att_inflow_6m"]
     assert abs(row["bias"]) < 3 * row["mc_se_bias"] + 0.002
-    assert 0.85 <= row["coverage"] <= 1.0
+    c0 = COVERAGE_2X2
+    assert abs(row["coverage"] - c0) <= 3 * np.sqrt(c0 * (1 - c0) / 200), row["coverage"]
     bad = monte_carlo(
         ww_did, scenario="groningen", reps=20, n_jobs=2, seed=3, scale=0.5, ww_trend_diff=0.01
     )

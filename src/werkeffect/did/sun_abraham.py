@@ -6,7 +6,10 @@ none, the last-treated cohort (periods from its treatment on dropped) — as con
 coefficients are the cohort-specific effects CATT(e, l). Step 2: the IW estimate for
 relative period l averages CATT(e, l) over cohorts with weights equal to each cohort's
 share of the observations at l. Standard errors treat the weights as fixed (as fixest's
-``sunab`` aggregation does) and use the cluster-robust covariance of step 1.
+``sunab`` aggregation does) and use the cluster-robust covariance of step 1: CR1,
+G/(G-1) * (N-1)/(N-K) with K the interaction coefficients only (fixed effects not
+counted; fixest's default ``ssc`` also counts the time effects, which gives slightly larger
+errors — 0.1 % with 5 periods and 2,250 rows in ``tests/test_did_extensions.py``).
 
 With never-treated controls, no covariates and a balanced panel, the post-period IW
 estimates equal the Callaway-Sant'Anna dynamic aggregation (a useful cross-check).
