@@ -8,7 +8,12 @@ report — passes through here first. The rules (CBS, *Regels voor output*):
   cell in a column is suppressed a second one is suppressed with it so that it cannot be
   recovered from a total (secondary suppression);
 * statistics of a group under the threshold (a mean earnings of three people) are suppressed
-  with the group's count;
+  with the group's count, and statistics computed from a count (participants times an
+  effect) go with it, a secondary cell's too;
+* a share of a yes/no characteristic is a count in disguise (5,3% of 19 is one person): a
+  share whose numerator, or the rest of its group, is under the threshold is suppressed;
+* counts of persons in free text (a note, an estimator's warning, a reason in the data flow)
+  are masked: "3 deelnemers" becomes "<10 deelnemers";
 * survival and cumulative-incidence curves are cut where their risk set falls under the
   threshold;
 * no individual rows: a table with an id-like column (``person_id``, ``bsn``, ``*_id``, a birth
@@ -16,7 +21,8 @@ report — passes through here first. The rules (CBS, *Regels voor output*):
   cannot be made safe and raises :class:`DisclosureError`;
 * no minimum or maximum of a person-level value (a column or a row called min/max);
 * counts are rounded per policy (e.g. to multiples of 5 or 10);
-* no value that looks like a BSN (nine digits passing the *elfproef*) anywhere.
+* no value that looks like a BSN (nine digits passing the *elfproef*, also written in groups
+  as 1234.56.782) anywhere.
 
 Suppressed cells are marked (missing in the data, ``policy.marker`` in reports) and every
 suppression, cut and rounding is written to an :class:`OutputCheckLog`, which the results file
