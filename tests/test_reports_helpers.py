@@ -11,6 +11,7 @@ from werkeffect.reports.helpers import (
     fmt_date,
     fmt_euro,
     fmt_interval,
+    fmt_month,
     fmt_num,
     fmt_pct,
     fmt_value,
@@ -35,6 +36,8 @@ def test_dutch_numbers():
     assert fmt_interval(1.15, 1.75, decimals=2, lang="en") == "between 1.15 and 1.75"
     assert fmt_date("2019-10-01") == "1 oktober 2019"
     assert fmt_date("2019-10-01", "en") == "1 October 2019"
+    assert fmt_month("2020-01") == "januari 2020"
+    assert fmt_month("2020-01-09", "en") == "January 2020"
     assert fmt_value(1.423, "hazard_ratio") == "1,42"
     assert fmt_value(22.0, "months") == "22,0 maanden"
 

@@ -508,36 +508,16 @@ def check_table(
             if mask.any():
                 out[c] = out[c].astype("Float64")
                 out.loc[mask, c] = pd.NA
-        if small_rows.any() and stat_cols:
-            for i in np.flatnonzero(small_rows):
-                log.add(
-                    f"table:{name}",
-                    "small_group",
-                    "suppressed",
-                    f"statistics of a group under {t} persons",
-                    column=",".join(stat_cols),
-                    row=_row_label(out, i, keys),
-                )
-            for c in stat_cols:
-                out[c] = out[c].astype("Float64")
-                out.loc[small_rows, c] = pd.NA
+        _suppress_rows(
+            out, name, small_rows, stat_cols, keys, log,
+            "small_group", f"statistics of a group under {t} persons",
+        )  # fmt: skip
         # statistics computed from a row's counts (participants × an effect) would give a
         # secondary cell back: they go wherever a count of their row does
-        hidden_rows = suppressed.to_numpy().any(axis=1) & ~small_rows
-        derived = [c for c in derived_columns if c in out.columns]
-        if hidden_rows.any() and derived:
-            for i in np.flatnonzero(hidden_rows):
-                log.add(
-                    f"table:{name}",
-                    "secondary",
-                    "suppressed",
-                    "statistics computed from a suppressed count",
-                    column=",".join(derived),
-                    row=_row_label(out, i, keys),
-                )
-            for c in derived:
-                out[c] = out[c].astype("Float64")
-                out.loc[hidden_rows, c] = pd.NA
+        _suppress_rows(
+            out, name, suppressed.to_numpy().any(axis=1) & ~small_rows, list(derived_columns),
+            keys, log, "secondary", "statistics computed from a suppressed count",
+        )  # fmt: skip
 
     if shares is not None and len(out):
         _suppress_small_shares(out, name, shares, keys, t, log)
@@ -636,19 +616,34 @@ def _suppress_small_shares(
             out[c] = out[c].astype("Float64")
             out.loc[small, c] = pd.NA
             hit_rows |= small
-    if hit_rows.any() and shares["derived"]:
-        for i in np.flatnonzero(hit_rows):
-            log.add(
-                f"table:{name}",
-                "small_share",
-                "suppressed",
-                "statistics computed from a suppressed share",
-                column=",".join(shares["derived"]),
-                row=_row_label(out, i, keys),
-            )
-        for c in shares["derived"]:
-            out[c] = out[c].astype("Float64")
-            out.loc[hit_rows, c] = pd.NA
+    _suppress_rows(
+        out, name, hit_rows, shares["derived"], keys, log,
+        "small_share", "statistics computed from a suppressed share",
+    )  # fmt: skip
+
+
+def _suppress_rows(
+    out: pd.DataFrame,
+    name: str,
+    rows: np.ndarray,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    log: OutputCheckLog,
+    rule: str,
+    detail: str,
+) -> None:
+    """Set ``columns`` missing in ``rows`` (in place), one log entry per row."""
+    columns = [c for c in columns if c in out.columns]
+    if not rows.any() or not columns:
+        return
+    for i in np.flatnonzero(rows):
+        log.add(
+            f"table:{name}", rule, "suppressed", detail,
+            column=",".join(columns), row=_row_label(out, i, keys),
+        )  # fmt: skip
+    for c in columns:
+        out[c] = out[c].astype("Float64")
+        out.loc[rows, c] = pd.NA
 
 
 def check_count(

@@ -140,9 +140,7 @@ def fmt_date(d: Any, lang: str = "nl") -> str:
     """``2019-10-01`` → ``"1 oktober 2019"`` / ``"1 October 2019"``."""
     if is_missing(d) or d == "":
         return NA_TEXT.get(lang, NA_TEXT["nl"])
-    ts = pd.Timestamp(d)
-    months = MONTHS_NL if lang == "nl" else MONTHS_EN
-    return f"{ts.day} {months[ts.month - 1]} {ts.year}"
+    return f"{pd.Timestamp(d).day} {fmt_month(d, lang)}"
 
 
 def fmt_month(d: Any, lang: str = "nl") -> str:
@@ -166,5 +164,4 @@ def nl_date(date: Any) -> str:
 
 def nl_month(date: Any) -> str:
     """A month in Dutch words (januari 2015), for the Dutch reasons."""
-    t = pd.Timestamp(date)
-    return f"{MONTHS_NL[t.month - 1]} {t.year}"
+    return fmt_month(date, "nl")
