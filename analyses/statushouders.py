@@ -118,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             caliper=CALIPER_SD,
         ).fit()  # fmt: skip
         within_att = within.att("employed_12m")
-    w.add_estimate(
+    n_within = int(within_att.n["n_treated"])
+    within_rec = w.add_estimate(
         "pilot.att_employed_12m",
         within_att,
         "ATT",
@@ -126,13 +127,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         method_nl="matching op naaste buren binnen een maximale afstand van "
         f"{str(CALIPER_SD).replace('.', ',')} sd",
         scale="probability",
-        n_treated=int(within_att.n["n_treated"]),
+        n_treated=n_within,
         n_control=int(within_att.n["n_control"]),
         label_nl="Extra kans op werk na 12 maanden, alleen deelnemers met een vergelijkbare "
         f"statushouder (maximale afstand {str(CALIPER_SD).replace('.', ',')} sd)",
         label_en="Extra probability of work at 12 months, participants with a comparable "
         f"statushouder only (caliper {CALIPER_SD:g} SD)",
     )
+    if 0 < n_treated - n_within < w.policy.threshold:
+        # the pilot's size minus this number would count the few participants without a
+        # comparable statushouder
+        within_rec["n_treated"] = None
+        w.log.add(
+            "estimate:pilot.att_employed_12m",
+            "secondary",
+            "suppressed",
+            f"pilot size minus this count is under {w.policy.threshold}",
+            column="n_treated",
+        )
 
     # -- randomisation inference within the matched sets ------------------------------------
     long = sets.assign(y=frame["employed_12m"].to_numpy()[sets["row"].to_numpy()])
