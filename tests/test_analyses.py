@@ -185,3 +185,56 @@ def test_ww_residual_autocorrelation_sees_persistent_municipality_shocks():
         ar[:, t] = 0.8 * ar[:, t - 1] + rng.normal(0, 0.006, n_mun)
     assert abs(script.residual_autocorrelation(frame(independent))) < 0.15
     assert script.residual_autocorrelation(frame(ar)) > 0.4
+
+
+@pytest.mark.slow
+def test_a_small_pilot_gives_no_small_count_back(tmp_path):
+    """A pilot of a few placements per date (the audit's world: 12 of a date's participants
+    taken out): no output of the statushouders evaluation, nor its report, lets a count of
+    fewer than 10 persons be read or recomputed."""
+    import re
+
+    import numpy as np
+
+    from werkeffect.reports import render_reports
+
+    dataset, truth = simulate(seed=3, scale=0.1)
+    prog = dataset.programmes
+    pilot = prog[prog["programme"].astype(str).eq("stadsbeheer")]
+    date = pilot["start_date"].value_counts().idxmax()
+    drop = pilot.index[pilot["start_date"].eq(date)][:12]
+    dataset.programmes = prog.drop(index=drop).reset_index(drop=True)
+    data = tmp_path / "small"
+    write_simulation(dataset, truth, data)
+    assert run_analysis("statushouders", data, tmp_path / "results", seed=1) == 0
+    res = read_results(tmp_path / "results" / "statushouders")
+    t = 10
+    size = res["values"]["pilot_size"]["value"]
+
+    def small(x) -> bool:
+        return x is not None and 0 < round(float(x)) < t
+
+    outside = res["values"]["participants_outside_overlap"]["value"]
+    assert not small(outside)
+    for rec in res["estimates"]:
+        assert not small(rec["n_treated"]) and not small(rec["n_control"])
+        if rec["n_treated"] is not None and not rec["naive"]:
+            assert not small(size - rec["n_treated"]), rec["method"]
+    texts = [n["text_nl"] for n in res["notes"]] + [n["text_en"] for n in res["notes"]]
+    texts += [f["reason"] for f in res["flow"]] + [f["reason_nl"] for f in res["flow"]]
+    count = re.compile(r"(?<![\d.,<])[1-9] (deelnemer|participant|eenhe|unit|statushouder)")
+    assert not [x for x in texts if count.search(x)]
+    # shares times their group size: neither the persons with a characteristic nor the rest
+    desc = res.table("descriptives")
+    for col in ("vrouw", "met startkwalificatie", "werk na 12 maanden"):
+        k = desc[col].astype(float) * desc["aantal"].astype(float)
+        rest = desc["aantal"].astype(float) - k
+        assert not (k.between(0.5, t - 0.5) | rest.between(0.5, t - 0.5)).any(), col
+    bal = res.table("balance")
+    binary = bal["type"].eq("binary")
+    for col, n in (("mean_treated_un", size), ("mean_treated", size)):
+        k = bal.loc[binary, col].astype(float) * n
+        assert not (k.between(0.5, t - 0.5) | (n - k).between(0.5, t - 0.5)).any(), col
+    assert np.isfinite(res.estimate("pilot.att_employed_12m")["estimate"])
+    out = tmp_path / "reports"
+    assert render_reports("statushouders", to=["html"], results=tmp_path / "results", out=out) == 0
