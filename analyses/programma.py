@@ -166,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "start telt als resultaat van jobcoaching",
         naive=True,
         scale="count",
+        counts_persons=True,
         n_treated=int(n_part.sum()),
         label_nl="Naïeve telling: deelnemers die binnen 12 maanden werk vonden",
         label_en="Naive count: participants who found work within 12 months",

@@ -287,3 +287,18 @@ def test_bsn_written_in_groups_is_recognised():
             check_text(text, "note")
     # three groups of three with points is how a Dutch report writes a number (€ 123.456.782)
     assert check_text("kosten € 123.456.782", "note")
+
+
+def test_an_estimate_that_counts_persons_is_suppressed_under_the_threshold():
+    from werkeffect.results.files import ResultsWriter
+
+    w = ResultsWriter("x")
+    few = w.add_estimate("m.found_work", estimate=7.0, method="naive count", scale="count",
+                         naive=True, counts_persons=True, n_treated=120)  # fmt: skip
+    assert few["suppressed"] and few["estimate"] is None
+    many = w.add_estimate("m.found_work", estimate=70.0, method="count", scale="count",
+                          counts_persons=True, n_treated=120)  # fmt: skip
+    assert not many["suppressed"] and many["estimate"] == 70.0
+    # an effect on the count scale (0.4 extra exits) is no count of persons
+    effect = w.add_estimate("m.extra", estimate=0.4, method="ATT x n", scale="count")
+    assert effect["estimate"] == 0.4

@@ -274,6 +274,7 @@ class ResultsWriter:
         scale: str = "difference",
         p_value: float | None = None,
         method_nl: str = "",
+        counts_persons: bool = False,
     ) -> dict[str, Any]:
         """Add one estimate, from a result object (``result`` and ``term``) or given numbers.
 
@@ -283,7 +284,9 @@ class ResultsWriter:
         identifies the estimate), ``method_nl`` in Dutch for Dutch reports (optional). An
         estimate on fewer than ``threshold``
         treated or control persons is suppressed (numbers missing, ``suppressed: true``,
-        logged). Returns the stored record.
+        logged); so is an estimate that is itself a count of persons (``counts_persons=True``,
+        a naive count of participants who found work) under the threshold. Returns the stored
+        record.
         """
         if scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
@@ -323,6 +326,15 @@ class ResultsWriter:
         suppressed = check_estimate_counts(
             estimand, n_treated, n_control, policy=self.policy, log=self.log
         )
+        if counts_persons and 0 < float(estimate) < self.policy.threshold:
+            suppressed = True
+            self.log.add(
+                f"estimate:{estimand}",
+                "small_count",
+                "suppressed",
+                f"the estimate counts fewer than {self.policy.threshold} persons",
+                column="estimate",
+            )
         rec: dict[str, Any] = {
             "estimand": str(estimand),
             "method": str(method),
