@@ -271,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ros.reset_index(),
         caption_nl="Rosenbaum-grenzen: p-waarde bij verborgen selectie van sterkte Gamma",
         caption_en="Rosenbaum bounds: p-value under hidden selection of strength Gamma",
+        key_columns=["gamma"],  # the strengths examined, not a statistic of the pairs
     )
     # the critical Gamma describes the same pairs as the table: not published when the
     # table's informative pairs are too few to show
