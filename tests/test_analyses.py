@@ -238,3 +238,27 @@ def test_a_small_pilot_gives_no_small_count_back(tmp_path):
     assert np.isfinite(res.estimate("pilot.att_employed_12m")["estimate"])
     out = tmp_path / "reports"
     assert render_reports("statushouders", to=["html"], results=tmp_path / "results", out=out) == 0
+
+
+@pytest.mark.slow
+def test_small_elapsed_duration_cohorts_are_suppressed_not_fatal(tmp_path):
+    """A small world where a cohort of starters at some elapsed duration u has fewer than 10
+    persons: each u's estimate carries its own cohort's count (it used to carry the whole
+    analysis's, so the small cohort passed) and is suppressed; the figure is left out with a
+    note instead of stopping the run."""
+    dataset, truth = simulate(seed=1, scale=0.1)
+    data = tmp_path / "small"
+    write_simulation(dataset, truth, data)
+    assert run_analysis("jobcoaching", data, tmp_path / "results", seed=1) == 0
+    res = read_results(tmp_path / "results" / "jobcoaching")
+    table = res.table("dynamic_att")
+    per_u = table[table["u"] != "ATT"]
+    assert per_u["n_treated"].isna().any()  # this world has a cohort under 10
+    for rec in res["estimates"]:
+        if ".u" in rec["estimand"] and "att_u12" in rec["estimand"]:
+            n = rec["n_treated"]
+            assert rec["suppressed"] or (n is not None and n >= 10), rec
+    u_estimates = [r for r in res["estimates"] if r["estimand"].startswith("jobcoaching.att_u12")]
+    assert any(r["suppressed"] for r in u_estimates)
+    assert "dynamic_att" not in res["figures"]
+    assert any(n["name"] == "dynamic_att_figure" for n in res["notes"])
