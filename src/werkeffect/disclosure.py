@@ -603,19 +603,11 @@ def _suppress_small_shares(
             & np.isfinite(k)
             & (((k > 1e-6) & (k < t - 1e-6)) | ((size - k > 1e-6) & (size - k < t - 1e-6)))
         )
-        for i in np.flatnonzero(small):
-            log.add(
-                f"table:{name}",
-                "small_share",
-                "suppressed",
-                f"share whose number of persons (or its complement) is under {t}",
-                column=c,
-                row=_row_label(out, i, keys),
-            )
-        if small.any():
-            out[c] = out[c].astype("Float64")
-            out.loc[small, c] = pd.NA
-            hit_rows |= small
+        _suppress_rows(
+            out, name, small, [c], keys, log,
+            "small_share", f"share whose number of persons (or its complement) is under {t}",
+        )  # fmt: skip
+        hit_rows |= small
     _suppress_rows(
         out, name, hit_rows, shares["derived"], keys, log,
         "small_share", "statistics computed from a suppressed share",
