@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ).fit()  # fmt: skip
         within_att = within.att("employed_12m")
     n_within = int(within_att.n["n_treated"])
-    within_rec = w.add_estimate(
+    w.add_estimate(
         "pilot.att_employed_12m",
         within_att,
         "ATT",
@@ -134,17 +134,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         label_en="Extra probability of work at 12 months, participants with a comparable "
         f"statushouder only (caliper {CALIPER_SD:g} SD)",
     )
-    if 0 < n_treated - n_within < w.policy.threshold:
-        # the pilot's size minus this number would count the few participants without a
-        # comparable statushouder
-        within_rec["n_treated"] = None
-        w.log.add(
-            "estimate:pilot.att_employed_12m",
-            "secondary",
-            "suppressed",
-            f"pilot size minus this count is under {w.policy.threshold}",
-            column="n_treated",
-        )
+    # the pilot's size minus n_within counts the participants without a comparable
+    # statushouder: when that is under the threshold the writer withholds n_within
+    # (disclosure.check_differences)
 
     # -- randomisation inference within the matched sets ------------------------------------
     long = sets.assign(y=frame["employed_12m"].to_numpy()[sets["row"].to_numpy()])

@@ -9,6 +9,7 @@ from werkeffect.disclosure import (
     DisclosurePolicy,
     OutputCheckLog,
     check_count,
+    check_differences,
     check_estimate_counts,
     check_flow,
     check_table,
@@ -302,3 +303,60 @@ def test_an_estimate_that_counts_persons_is_suppressed_under_the_threshold():
     # an effect on the count scale (0.4 extra exits) is no count of persons
     effect = w.add_estimate("m.extra", estimate=0.4, method="ATT x n", scale="count")
     assert effect["estimate"] == 0.4
+
+
+def test_counts_that_differ_by_fewer_than_the_threshold_are_withheld():
+    log = OutputCheckLog()
+    counts = [
+        ("estimate:p.att", "caliper", "n_treated", 37),  # 40 - 37 = 3 without a match
+        ("value:pilot_size", "", "value", 40),
+        ("estimate:p.att", "matching", "n_treated", 40),  # equal: nothing to learn
+        ("estimate:p.att", "matching", "n_control", 95),
+        ("estimate:p.att", "caliper", "n_control", 85),  # 10 apart: kept
+        ("estimate:p.att", "naive", "n_control", 84),  # 1 below 85
+        ("value:outside", "", "value", None),  # suppressed before: not published
+    ]
+    withheld = check_differences(counts, log=log)
+    assert withheld == {("estimate:p.att", "caliper", "n_treated"),
+                        ("estimate:p.att", "naive", "n_control")}  # fmt: skip
+    assert [(e["output"], e["row"], e["column"], e["rule"]) for e in log] == [
+        ("estimate:p.att", "naive", "n_control", "differencing"),
+        ("estimate:p.att", "caliper", "n_treated", "differencing"),
+    ]
+    # the order given does not matter; a chain is checked against the kept counts only
+    assert check_differences(counts[::-1]) == withheld
+    chain = [("a", "", "n", 100), ("b", "", "n", 95), ("c", "", "n", 89)]
+    assert check_differences(chain) == {("b", "", "n")}  # 89 is 11 below the kept 100
+    assert check_differences(chain, policy=5) == set()
+    assert check_differences([("a", "", "n", 12), ("b", "", "n", 12)]) == set()
+
+
+def test_the_writer_withholds_a_count_that_gives_a_small_difference_away(tmp_path):
+    import json
+
+    from werkeffect.results.files import ResultsWriter, read_results
+
+    w = ResultsWriter("x", tmp_path)
+    w.add_value("pilot_size", 40)
+    w.add_value("ri_p_value", 0.031, scale="difference", count=False)
+    w.add_value("other_size", 38, count=False)  # not a count of persons: not compared
+    for method, n in (("matching", 40), ("matching within a caliper", 37)):
+        w.add_estimate("p.att", estimate=0.2, std_error=0.1, method=method, n_treated=n,
+                       n_control=3 * n, scale="probability")  # fmt: skip
+    w.to_dict()  # twice: the second call must not log the checks again
+    r = read_results(w.write().parent, validate=True)
+    caliper = r.estimate("p.att", method="matching within a caliper")
+    # 40 - 37 = 3 participants and 120 - 111 = 9 controls would be counted by subtraction
+    assert caliper["n_treated"] is None and caliper["n_control"] is None
+    assert caliper["estimate"] == 0.2  # the estimate itself rests on 37 and 111: it stays
+    full = r.estimate("p.att", method="matching")
+    assert (full["n_treated"], full["n_control"]) == (40, 120)
+    assert r["values"]["pilot_size"]["value"] == 40
+    assert r["values"]["other_size"]["value"] == 38
+    log = [e for e in r["disclosure"]["log"] if e["rule"] == "differencing"]
+    assert sorted(e["column"] for e in log) == ["n_control", "n_treated"]
+    assert {e["row"] for e in log} == {"matching within a caliper"}
+    # the writer's own records are left as added
+    assert w.estimates[1]["n_treated"] == 37
+    raw = json.loads((tmp_path / "x" / "results.json").read_text())
+    assert raw["disclosure"]["log"] == r["disclosure"]["log"]

@@ -14,6 +14,9 @@ report — passes through here first. The rules (CBS, *Regels voor output*):
   share whose numerator, or the rest of its group, is under the threshold is suppressed;
 * counts of persons in free text (a note, an estimator's warning, a reason in the data flow)
   are masked: "3 deelnemers" becomes "<10 deelnemers";
+* two published counts of persons whose difference is under the threshold (a pilot of 40
+  and an estimate on the 37 of them with a comparable control) count the few in between:
+  the smaller is withheld (:func:`check_differences`);
 * survival and cumulative-incidence curves are cut where their risk set falls under the
   threshold;
 * no individual rows: a table with an id-like column (``person_id``, ``bsn``, ``*_id``, a birth
@@ -48,6 +51,7 @@ __all__ = [
     "DisclosurePolicy",
     "OutputCheckLog",
     "check_count",
+    "check_differences",
     "check_estimate_counts",
     "check_flow",
     "check_table",
@@ -658,6 +662,50 @@ def check_count(
     if r != v and log is not None:
         log.add(name, "rounding", "rounded", f"count rounded to multiples of {pol.rounding}")
     return r
+
+
+def check_differences(
+    counts: Sequence[tuple[str, str, str, float | None]],
+    *,
+    policy: DisclosurePolicy | int | None = None,
+    log: OutputCheckLog | None = None,
+) -> set[tuple[str, str, str]]:
+    """The counts to withhold so that no two published counts of persons differ by 1 to
+    threshold − 1 (differencing: a pilot of 40 beside an estimate on 37 of them counts the 3
+    without a comparable control).
+
+    ``counts`` are ``(output, row, column, value)`` of one output (one evaluation's results);
+    missing values are skipped. Whether two counts are nested cannot be read from the numbers,
+    so every pair is treated as if it were: the largest count is kept, and each smaller one is
+    kept only when it differs from every kept count by 0 or by at least the threshold.
+    Returns the ``(output, row, column)`` of the withheld counts, logged as rule ``differencing``.
+    """
+    pol = _policy(policy)
+    t = pol.threshold
+    present = [
+        (str(out), str(row), str(col), float(v))
+        for out, row, col, v in counts
+        if v is not None and np.isfinite(float(v))
+    ]
+    # largest first, ties in name order: the result does not depend on the order given
+    present.sort(key=lambda c: (-c[3], c[0], c[1], c[2]))
+    kept: list[float] = []
+    withheld: set[tuple[str, str, str]] = set()
+    for out, row, col, v in present:
+        if any(0 < k - v < t for k in kept):
+            withheld.add((out, row, col))
+            if log is not None:
+                log.add(
+                    out,
+                    "differencing",
+                    "suppressed",
+                    f"differs from another published count by fewer than {t} persons",
+                    column=col,
+                    row=row,
+                )
+        else:
+            kept.append(v)
+    return withheld
 
 
 def check_estimate_counts(

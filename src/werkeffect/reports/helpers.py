@@ -1059,6 +1059,10 @@ class Report:
                 f"aantal onder {t} personen in een tekst",
                 f"count under {t} persons in a text",
             ),
+            "differencing": (
+                f"verschil met een ander aantal kleiner dan {t} personen",
+                f"differs from another count by fewer than {t} persons",
+            ),
             "rounding": ("afronding van aantallen", "rounding of counts"),
         }
         actions = {

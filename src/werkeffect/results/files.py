@@ -37,6 +37,7 @@ from werkeffect.disclosure import (
     DisclosurePolicy,
     OutputCheckLog,
     check_count,
+    check_differences,
     check_estimate_counts,
     check_flow,
     check_table,
@@ -251,6 +252,7 @@ class ResultsWriter:
         self.notes: list[dict[str, str]] = []
         self._table_data: dict[str, pd.DataFrame] = {}
         self._figure_data: dict[str, bytes] = {}
+        self._count_values: set[str] = set()
 
     # -- estimates ----------------------------------------------------------------------
     def add_estimate(
@@ -395,6 +397,7 @@ class ResultsWriter:
             value = float(value)
             if count if count is not None else scale == "count":
                 value = check_count(value, f"value:{key}", policy=self.policy, log=self.log)
+                self._count_values.add(str(key))
         self.values[str(key)] = {
             "value": value,
             "label_nl": str(label_nl),
@@ -547,9 +550,42 @@ class ResultsWriter:
         self.notes.append({"name": str(name), "kind": kind, "text_nl": text_nl, "text_en": text_en})
 
     # -- output ---------------------------------------------------------------------------
+    def _published_counts(
+        self, log: OutputCheckLog
+    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The estimates and values as they are published: copies in which a count of persons
+        that differs from another by fewer than ``threshold`` is withheld
+        (:func:`werkeffect.disclosure.check_differences`). The pool is the whole evaluation:
+        its counts describe one programme's participants and comparison groups, nested in
+        ways the numbers do not show."""
+        estimates = [dict(e) for e in self.estimates]
+        values = {k: dict(v) for k, v in self.values.items()}
+        counts: list[tuple[str, str, str, float | None]] = [
+            (f"estimate:{e['estimand']}", e["method"], col, e[col])
+            for e in estimates
+            for col in ("n_treated", "n_control")
+        ]
+        counts += [
+            (f"value:{k}", "", "value", v["value"])
+            for k, v in values.items()
+            if k in self._count_values
+        ]
+        withheld = check_differences(counts, policy=self.policy, log=log)
+        for e in estimates:
+            for col in ("n_treated", "n_control"):
+                if (f"estimate:{e['estimand']}", e["method"], col) in withheld:
+                    e[col] = None
+        for k, v in values.items():
+            if (f"value:{k}", "", "value") in withheld:
+                v["value"] = None
+        return estimates, values
+
     def to_dict(self) -> dict[str, Any]:
+        # checks made on the whole output log into a copy: to_dict can be called again
+        log = OutputCheckLog(list(self.log.entries))
         raw = self._flow_live.to_records() if self._flow_live is not None else self._flow_raw
-        flow = check_flow(raw, policy=self.policy, log=self.log)
+        flow = check_flow(raw, policy=self.policy, log=log)
+        estimates, values = self._published_counts(log)
         return {
             "schema_version": 1,
             "name": self.name,
@@ -564,15 +600,13 @@ class ResultsWriter:
             "data_fingerprint": self.fingerprint,
             "extract_date": self.extract_date,
             "flow": flow,
-            "estimates": sorted(
-                self.estimates, key=lambda e: (e["estimand"], e["naive"], e["method"])
-            ),
-            "values": self.values,
+            "estimates": sorted(estimates, key=lambda e: (e["estimand"], e["naive"], e["method"])),
+            "values": values,
             "tables": self.tables,
             "figures": self.figures,
             "assumptions": self.assumptions,
             "notes": self.notes,
-            "disclosure": {**self.policy.to_dict(), "log": self.log.to_records()},
+            "disclosure": {**self.policy.to_dict(), "log": log.to_records()},
         }
 
     def write(self) -> Path:
