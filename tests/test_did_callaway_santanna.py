@@ -392,7 +392,8 @@ def test_pretest_equals_csdid_wald_and_rejects_pretrends(sim_panel, trend):
     at the conventional 5 % (p = 2e-6 on these data). The level is the one an evaluator
     uses, not one read off the result; the test's power against this trend (noncentral
     chi-square with the pre cells' true values 0.4 for cohort 5 and their covariance) is
-    checked first, so a miss at 5 % would be the implementation's fault, not chance."""
+    checked first: 0.984, so a miss at 5 % would point at the implementation, not at chance
+    (which would explain it 1.6 % of the time)."""
     from scipy import stats
 
     df, _ = sim_panel
@@ -420,7 +421,7 @@ def test_pretest_equals_csdid_wald_and_rejects_pretrends(sim_panel, trend):
         a_true = np.where(tab["group"].to_numpy()[pre] == 5, trend, 0.0)
         nc = float(a_true @ np.linalg.solve(v, a_true))
         power = stats.ncx2.sf(stats.chi2.isf(0.05, 6), 6, nc)
-        assert power > 0.999, power
+        assert power > 0.95, power  # 0.984 on these data
         assert res.pretest["p_value"] < 0.05
 
 
