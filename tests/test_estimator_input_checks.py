@@ -291,3 +291,23 @@ def test_matching_missing_outcome_and_single_treated(name):
             fit(df.assign(y=y))
     with pytest.raises(EstimationError, match="only 1 treated unit.*at least 2 treated"):
         fit(df.assign(d=(df.index == 0).astype(int)))
+
+
+def test_cox_covariates_without_variation_within_strata_are_named(episodes):
+    """With strata each stratum has its own baseline, so a covariate constant within every
+    stratum (or a combination of covariates collinear only within strata) has no effect to
+    estimate; lifelines and R's coxph return NA or a huge standard error instead."""
+    from werkeffect.survival import CoxPH
+
+    s = np.where(episodes["z"] > 0, "a", "b")
+    flag = (episodes["z"] > 0).astype(float)  # the stratum itself as a covariate
+    with pytest.raises(EstimationError, match=r"\['g'\] do not vary within any stratum of \['s'\]"):
+        CoxPH(episodes.assign(s=s, g=flag), duration="t", event="e", strata="s",
+              covariates=["x", "g"]).fit()  # fmt: skip
+    # x2 = x + 3 in stratum a and x in stratum b: full rank overall, collinear within strata
+    x2 = episodes["x"] + 3 * flag
+    with pytest.raises(EstimationError, match=r"\['x', 'x2'\] are collinear.*within the strata"):
+        CoxPH(episodes.assign(s=s, x2=x2), duration="t", event="e", strata="s",
+              covariates=["x", "x2"]).fit()  # fmt: skip
+    # without strata the same design is fine
+    CoxPH(episodes.assign(x2=x2), duration="t", event="e", covariates=["x", "x2"]).fit()

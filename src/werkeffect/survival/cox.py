@@ -141,14 +141,34 @@ class CoxPHResult(EstimationResult):
         )
 
 
-def _collinear(X: np.ndarray, names: Sequence[str], tol: float = 1e-10) -> list[str]:
-    """Covariates involved in an exact linear dependence among the (centred) columns of
-    ``X``; empty when the design has full rank."""
-    if X.shape[1] < 2:
+def _centred_crossprod(
+    X: np.ndarray, codes: np.ndarray | None = None, chunk: int = 1_000_000
+) -> np.ndarray:
+    """``Z'Z / n`` of ``X`` centred on its column means, or on its stratum means when
+    ``codes`` (0..S-1) are given; in chunks of rows, so no second copy of ``X`` is made."""
+    n, p = X.shape
+    if codes is None:
+        means = X.mean(axis=0)[None, :]
+        codes = np.zeros(n, dtype=np.intp)
+    else:
+        counts = np.bincount(codes)
+        means = np.column_stack(
+            [np.bincount(codes, weights=X[:, j], minlength=len(counts)) for j in range(p)]
+        ) / np.maximum(counts, 1)[:, None]
+    out = np.zeros((p, p))
+    for lo in range(0, n, chunk):
+        Z = X[lo : lo + chunk] - means[codes[lo : lo + chunk]]
+        out += Z.T @ Z
+    return out / max(n, 1)
+
+
+def _collinear(C: np.ndarray, names: Sequence[str], tol: float = 1e-10) -> list[str]:
+    """Covariates involved in an exact linear dependence, from the centred cross-product
+    matrix ``C`` (:func:`_centred_crossprod`); empty when the design has full rank."""
+    if C.shape[0] < 2:
         return []
-    Z = X - X.mean(axis=0)
-    Z = Z / np.sqrt((Z**2).mean(axis=0))
-    evals, evecs = np.linalg.eigh(Z.T @ Z / len(Z))
+    d = np.sqrt(np.diag(C))
+    evals, evecs = np.linalg.eigh(C / np.outer(d, d))
     null = evals < tol * max(evals[-1], 1.0)
     if not null.any():
         return []
@@ -274,13 +294,6 @@ class CoxPH:
         const = [c for c, s in zip(self.covariates, sd, strict=True) if s == 0]
         if const:
             raise EstimationError(f"{what}: covariate(s) {const} take a single value; drop them")
-        collinear = _collinear(X, self.covariates)
-        if collinear:
-            raise EstimationError(
-                f"{what}: covariates {collinear} are collinear (one is an exact linear "
-                "combination of the others, e.g. the same measure twice or in other units), so "
-                "their effects cannot be told apart; drop one of them"
-            )
         strata_codes = None
         labels = None
         if self.strata:
@@ -288,6 +301,24 @@ class CoxPH:
             strata_codes = grouped.ngroup().to_numpy()
             labels = [k if isinstance(k, tuple) else (k,) for k in grouped.size().index]
             labels = ["|".join(map(str, k)) for k in labels]
+        # each stratum has its own baseline: only variation within strata identifies beta
+        C = _centred_crossprod(X, strata_codes)
+        flat = np.diag(C) <= 1e-24 * np.maximum(np.abs(X).max(axis=0), 1e-300) ** 2
+        if flat.any():
+            names = [c for c, f in zip(self.covariates, flat, strict=True) if f]
+            raise EstimationError(
+                f"{what}: covariate(s) {names} do not vary within any stratum of "
+                f"{list(self.strata)}, so each stratum's own baseline hazard absorbs their "
+                "effect; drop them or stratify on fewer columns"
+            )
+        collinear = _collinear(C, self.covariates)
+        if collinear:
+            raise EstimationError(
+                f"{what}: covariates {collinear} are collinear (one is an exact linear "
+                "combination of the others, e.g. the same measure twice or in other units"
+                + (", or within the strata" if self.strata else "")
+                + "), so their effects cannot be told apart; drop one of them"
+            )
         cd = core.prepare(
             self._start, self._stop, self._event, X, strata_codes, self._w, ties=self.ties
         )
