@@ -152,9 +152,12 @@ def _centred_crossprod(
         codes = np.zeros(n, dtype=np.intp)
     else:
         counts = np.bincount(codes)
-        means = np.column_stack(
-            [np.bincount(codes, weights=X[:, j], minlength=len(counts)) for j in range(p)]
-        ) / np.maximum(counts, 1)[:, None]
+        means = (
+            np.column_stack(
+                [np.bincount(codes, weights=X[:, j], minlength=len(counts)) for j in range(p)]
+            )
+            / np.maximum(counts, 1)[:, None]
+        )
     out = np.zeros((p, p))
     for lo in range(0, n, chunk):
         Z = X[lo : lo + chunk] - means[codes[lo : lo + chunk]]
