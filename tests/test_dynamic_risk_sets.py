@@ -67,8 +67,12 @@ def test_validation_names_columns_and_rows():
         DynamicMatch(df, covariates=["x1", "nope"])
     bad = df.copy()
     bad.loc[[3, 7], "programme_start"] = bad.loc[[3, 7], "duration"] + 1
-    with pytest.raises(DataValidationError, match=r"programme_start.*rows \[3, 7\]"):
+    with pytest.raises(DataValidationError, match=r"programme_start.*e\.g\. rows 3, 7$"):
         DynamicMatch(bad, covariates=["x1"])
+    # the rows are named by their labels, as the user's frame has them (a filtered frame's
+    # labels are not its positions)
+    with pytest.raises(DataValidationError, match=r"programme_start.*e\.g\. rows 103, 107$"):
+        DynamicMatch(bad.set_axis(bad.index + 100), covariates=["x1"])
     bad = df.copy()
     bad.loc[5, "x1"] = np.nan
     with pytest.raises(DataValidationError, match="`x1` has missing values"):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from werkeffect._inputs import parse_numbers, unreadable_message
+from werkeffect._inputs import example_rows, parse_numbers, unreadable_message
 from werkeffect.exceptions import DataValidationError, warn_estimation
 from werkeffect.formatting import nl_int
 
@@ -196,8 +196,7 @@ def prepare_spells(
     problems = []
 
     def _rows(mask: np.ndarray) -> str:
-        idx = np.flatnonzero(mask)[:5]
-        return f"{int(mask.sum())} row(s), e.g. rows {idx.tolist()}"
+        return example_rows(df.index, mask)
 
     for col in [id, duration, cause, *covariates]:
         bad = df[col].isna().to_numpy()
