@@ -40,10 +40,14 @@ def example_values(values: np.ndarray, k: int = 3) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in uniq)
 
 
-def parse_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def strict_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The values of ``s`` as float64 and the mask of values that are present but are not
     numbers (text such as ``"3,5"`` or ``"nee"``). Missing values (NaN, None, empty text)
-    become NaN and are not in the mask: what missing means is the caller's business."""
+    become NaN and are not in the mask: what missing means is the caller's business.
+
+    Estimators read no notation: ``"3,5"`` is refused, not taken for 3.5. Reading Dutch
+    notation from raw extracts is the data layer's job
+    (:func:`werkeffect.data.validate.parse_numbers`)."""
     if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
         return s.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(s), bool)
     missing = s.isna().to_numpy()
@@ -66,7 +70,7 @@ def unreadable_message(s: pd.Series, column: str, bad: np.ndarray) -> str:
 def numbers(df: pd.DataFrame, column: str, table: str) -> np.ndarray:
     """``df[column]`` as float64; raises :class:`DataValidationError` on values that are
     present but are not numbers (missing values stay NaN)."""
-    num, bad = parse_numbers(df[column])
+    num, bad = strict_numbers(df[column])
     if bad.any():
         raise DataValidationError(f"{table}: " + unreadable_message(df[column], column, bad))
     return num

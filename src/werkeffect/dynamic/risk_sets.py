@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from werkeffect._inputs import example_rows, parse_numbers, unreadable_message
+from werkeffect._inputs import example_rows, strict_numbers, unreadable_message
 from werkeffect.exceptions import DataValidationError, warn_estimation
 from werkeffect.formatting import nl_int
 
@@ -208,7 +208,7 @@ def prepare_spells(
     for col in dict.fromkeys(
         x for x in (duration, treatment_start, cause, entry, followup, return_time) if x
     ):
-        parsed[col], unreadable = parse_numbers(df[col])
+        parsed[col], unreadable = strict_numbers(df[col])
         if unreadable.any():
             problems.append(unreadable_message(df[col], col, unreadable))
     d, ps, c = parsed[duration], parsed[treatment_start], parsed[cause]

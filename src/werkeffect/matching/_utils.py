@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from werkeffect._inputs import example_rows, parse_numbers, unreadable_message
+from werkeffect._inputs import example_rows, strict_numbers, unreadable_message
 from werkeffect.exceptions import DataValidationError, EstimationError
 
 
@@ -69,7 +69,7 @@ def outcome_array(df: pd.DataFrame, outcome: str) -> np.ndarray:
     """The outcome column as float64; raises :class:`DataValidationError` naming the rows
     where it is missing, infinite or not a number (an effect on missing outcomes is NaN)."""
     check_columns(df, [outcome])
-    y, unreadable = parse_numbers(df[outcome])
+    y, unreadable = strict_numbers(df[outcome])
     if unreadable.any():
         raise DataValidationError(unreadable_message(df[outcome], outcome, unreadable))
     bad = ~np.isfinite(y)
