@@ -32,8 +32,10 @@ from werkeffect.monitor import (
 )
 from werkeffect.results.files import read_results
 
-#: Budget of the Werk- en ontwikkelprogramma per year (euros; seed 000/001).
+#: Budget of the Werk- en ontwikkelprogramma 2022–2025 per year (euros; seed 000/001).
 BUDGET_PER_YEAR = 2_500_000.0
+#: Budget of the Werkprogramma 2020–2022 over its three years (euros; seed 000/001).
+BUDGET_WERKPROGRAMMA = 4_500_000.0
 YEARS = (2017, 2025)
 
 
@@ -132,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     w.add_value("years", f"{YEARS[0]}–{YEARS[1]}", scale="difference", count=False,
                 label_nl="jaren van de monitor")  # fmt: skip
     w.add_value("budget_eur", BUDGET_PER_YEAR, scale="euro", count=False,
-                label_nl="budget per jaar")  # fmt: skip
+                label_nl="budget Werk- en ontwikkelprogramma 2022–2025 per jaar")  # fmt: skip
+    w.add_value("budget_werkprogramma_eur", BUDGET_WERKPROGRAMMA, scale="euro", count=False,
+                label_nl="budget Werkprogramma 2020–2022, drie jaar samen")  # fmt: skip
 
     extra = float(table["extra_exits"].sum())
     se = float(att["std_error"]) * float(table["participants"].sum())

@@ -34,6 +34,13 @@ def test_dutch_numbers():
     assert fmt_euro(-1945000, millions=True) == "€ −1,9 miljoen"
     assert fmt_interval(0.026, 0.096, fmt_pct) == "tussen 2,6% en 9,6%"
     assert fmt_interval(1.15, 1.75, decimals=2, lang="en") == "between 1.15 and 1.75"
+    # a bound just off zero keeps its sign and a digit: whether zero is inside is what counts
+    assert fmt_interval(-7.72, -0.0297, decimals=1) == "tussen −7,7 en −0,03"
+    assert fmt_interval(-0.0772, -0.0003, fmt_pct, points=True) == (
+        "tussen −7,7 procentpunt en −0,03 procentpunt"
+    )
+    assert fmt_interval(-7.72, 0.0, decimals=1) == "tussen −7,7 en 0,0"  # zero is zero
+    assert fmt_interval(-7.72, 1e-9, decimals=1) == "tussen −7,7 en 0,0"  # at most 3 more
     assert fmt_date("2019-10-01") == "1 oktober 2019"
     assert fmt_date("2019-10-01", "en") == "1 October 2019"
     assert fmt_month("2020-01") == "januari 2020"
@@ -489,3 +496,33 @@ def test_output_check_log_speaks_the_reports_language(tmp_path):
     en = Report(tmp_path, "proef", "en").disclosure_log()
     assert "| data flow | dropped | population (spells) | fewer than 10 persons |" in en
     assert "table: Participants by district" in en and "rounded to multiples of 10" in en
+
+
+def test_output_check_log_names_estimates_values_notes_and_rows_in_words(tmp_path):
+    """Not 'estimate:pilot.att_employed_12m', 'value:participants_outside_overlap',
+    'note:matching' or 'covariate=age_45_54, type=binary' in a Dutch report: the estimate's
+    and value's labels, the Dutch method, the covariate's label."""
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32)
+    for method, method_nl, n in (
+        ("matching", "matching", 40),
+        ("matching within a caliper", "matching binnen een caliper", 37),
+    ):
+        w.add_estimate("pilot.att", estimate=0.2, lower=0.0, upper=0.4, method=method,
+                       method_nl=method_nl, n_treated=n, n_control=120,
+                       label_nl="Extra kans op werk", label_en="Extra chance of work")  # fmt: skip
+    w.add_value("outside", 4, label_nl="deelnemers buiten het bereik", label_en="outside")
+    w.add_note("3 deelnemers zonder match", "3 participants without a match", name="matching")
+    balance = pd.DataFrame({"covariate": ["age_45_54", "female"], "type": ["binary"] * 2,
+                            "mean_treated": [0.1, 0.5]})  # fmt: skip
+    w.add_table("balance", balance, caption_nl="Balans", share_columns={"mean_treated": 40},
+                share_rows=("type", "binary"), key_columns=["covariate", "type"])  # fmt: skip
+    w.write()
+    nl = Report(tmp_path, "proef").disclosure_log()
+    assert "| schatting: Extra kans op werk | Deelnemers | matching binnen een caliper |" in nl
+    assert "| waarde: deelnemers buiten het bereik |" in nl
+    assert "| toelichting (matching) |" in nl
+    assert "| tabel: Balans |" in nl and "| 45 tot 55 jaar, 0/1 |" in nl
+    for raw in ("estimate:", "value:", "note:", "covariate=", "type=binary", "pilot.att"):
+        assert raw not in nl, raw
+    en = Report(tmp_path, "proef", "en").disclosure_log()
+    assert "| estimate: Extra chance of work | Treated | matching within a caliper |" in en

@@ -125,15 +125,34 @@ def fmt_interval(
     **kwargs: Any,
 ) -> str:
     """``"tussen 1,2 en 3,4"`` (nl) / ``"between 1.2 and 3.4"`` (en), each bound formatted
-    by ``fmt`` (default :func:`fmt_num`) with ``kwargs``."""
+    by ``fmt`` (default :func:`fmt_num`) with ``kwargs``.
+
+    A bound that is not zero but would show as zero ("tussen −7,7 en 0,0" for an upper bound
+    of −0.03) gets up to three more decimals: whether an interval holds zero is what a reader
+    looks for."""
     fmt = fmt or fmt_num
     lo, hi = as_float(lower), as_float(upper)
     if lo is None or hi is None:
         return NA_TEXT.get(lang, NA_TEXT["nl"])
-    a, b = fmt(lo, lang=lang, **kwargs), fmt(hi, lang=lang, **kwargs)
+    a, b = (_nonzero_bound(v, fmt, lang, kwargs) for v in (lo, hi))
     if lang == "nl":
         return f"tussen {a} en {b}"
     return f"between {a} and {b}"
+
+
+def _nonzero_bound(v: float, fmt: Callable[..., str], lang: str, kwargs: dict) -> str:
+    text = fmt(v, lang=lang, **kwargs)
+    if v == 0 or not math.isfinite(v) or any(c in "123456789" for c in text):
+        return text
+    decimals = int(kwargs.get("decimals", 0))
+    for more in (1, 2, 3):
+        try:
+            finer = fmt(v, lang=lang, **{**kwargs, "decimals": decimals + more})
+        except TypeError:  # a formatter without decimals
+            return text
+        if any(c in "123456789" for c in finer):
+            return finer
+    return text
 
 
 def fmt_date(d: Any, lang: str = "nl") -> str:

@@ -89,6 +89,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "target_2021",
             "target_2022",
             "budget_eur",
+            "budget_werkprogramma_eur",
         ],
         "tables": ["exits_by_year"],
         "figures": ["exits_vs_targets"],
@@ -807,7 +808,9 @@ def write_demo_results(out_dir: str | Path, seed: int = 0, small_cells: bool = T
         ("target_2022", 1000),
     ):
         w.add_value(key, v, label_nl=key)
-    w.add_value("budget_eur", 4_500_000, scale="euro", label_nl="Budget Werkprogramma")
+    w.add_value("budget_eur", 2_500_000, scale="euro", label_nl="Budget W&O per jaar")
+    w.add_value("budget_werkprogramma_eur", 4_500_000, scale="euro",
+                label_nl="Budget Werkprogramma 2020-2022")  # fmt: skip
     w.add_table(
         "exits_by_year",
         pd.DataFrame(

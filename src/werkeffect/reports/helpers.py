@@ -1086,8 +1086,20 @@ class Report:
                 entry = (self.res.get("tables") or {}).get(name) or {}
                 where = entry.get(f"caption_{self.lang}") or entry.get("caption_nl") or name
                 where = self.t("tabel: ", "table: ") + where
+                row = _log_row_label(row, self.lang)
             elif kind == "estimate":
-                where = self.t("schatting: ", "estimate: ") + name
+                recs = [r for r in self.res.get("estimates") or [] if r.get("estimand") == name]
+                labels = [r.get(f"label_{self.lang}") or r.get("label_nl") for r in recs]
+                where = self.t("schatting: ", "estimate: ") + next((x for x in labels if x), name)
+                by = next((r for r in recs if r.get("method") == row), None)
+                if by is not None and self.lang == "nl" and by.get("method_nl"):
+                    row = by["method_nl"]
+            elif kind == "value":
+                entry = (self.res.get("values") or {}).get(name) or {}
+                words = entry.get(f"label_{self.lang}") or entry.get("label_nl") or name
+                where = self.t("waarde: ", "value: ") + words
+            elif kind == "note":
+                where = self.t("toelichting", "note") + (f" ({name})" if name else "")
             else:
                 where = output
             rule, action = str(e.get("rule", "")), str(e.get("action", ""))
@@ -1127,6 +1139,27 @@ class Report:
             self.t("Logboek outputcontrole (onthullingscontrole)", "Output-check log"),
             note,
         )
+
+
+def _log_row_label(row: str, lang: str) -> str:
+    """A table row as the output-check log names it (``covariate=age_45_54, type=binary``)
+    in words: covariates and their kind by their labels, other keys as they are."""
+    from werkeffect.reports.labels import covariate_label, kind_label
+
+    if "=" not in row:
+        return row
+    parts = []
+    for part in row.split(", "):
+        key, sep, value = part.partition("=")
+        if not sep:
+            parts.append(part)
+        elif key in ("covariate", "kenmerk", "variable"):
+            parts.append(covariate_label(value, lang))
+        elif key in ("type", "kind", "soort"):
+            parts.append(kind_label(value, lang))
+        else:
+            parts.append(part)
+    return ", ".join(parts)
 
 
 def _figure_markdown(caption: str, path: Path, ident: str) -> str:
