@@ -84,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             frame, "treated", covs, exact=EXACT, replace=True, ratio=RATIO
         ).fit()
         atts = {h: match.att(f"employed_{h}m") for h in horizons}
+        # secondary outcome: off benefit (any exit, not only to work), on the same matches
+        off = {h: match.att(f"off_benefit_{h}m") for h in horizons}
     sets = match.matched
     n_controls = int(sets.loc[sets["treated"] == 0, "unit"].nunique())
     # participants whose score lies outside the controls' range have no comparable
@@ -105,6 +107,19 @@ def main(argv: Sequence[str] | None = None) -> None:
             n_control=n_controls,
             label_nl=f"Extra kans op werk {h} maanden na de start van de plaatsing",
             label_en=f"Extra probability of work {h} months after the placement start",
+        )
+    for h, res in off.items():
+        w.add_estimate(
+            f"pilot.att_benefit_exit_{h}m",
+            res,
+            "ATT",
+            method="nearest-neighbour matching (Abadie-Imbens)",
+            method_nl="matching op naaste buren (Abadie-Imbens)",
+            scale="probability",
+            n_treated=n_treated,
+            n_control=n_controls,
+            label_nl=f"Extra kans om {h} maanden na de start geen bijstand meer te hebben",
+            label_en=f"Extra probability of being off benefit {h} months after the start",
         )
 
     # -- robustness: only participants with a comparable statushouder (caliper) ---------------

@@ -110,6 +110,15 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
     mon = read_results(tmp_path / "results" / "programma")
     naive = mon.estimate("programma.extra_exits_work", naive=True)
     assert naive["lower"] > mon.estimate("programma.extra_exits_work")["upper"]
+    # the analyses write every estimate and value the reports read (reports.demo.EXPECTED:
+    # the pilot's benefit exit was read but never written)
+    from werkeffect.reports.demo import EXPECTED
+
+    for name, expected in EXPECTED.items():
+        res = read_results(tmp_path / "results" / name)
+        written = {e["estimand"] for e in res["estimates"]}
+        assert not set(expected["estimates"]) - written, name
+        assert not set(expected["values"]) - set(res["values"]), name
     # every stored table has rows (a disclosure cut once emptied the risk table), and the
     # reports find every table and figure they ask for
     for name in ("jobcoaching", "ww_naar_bijstand", "statushouders", "programma"):

@@ -35,6 +35,20 @@ def test_pilot_frame_reproduces_the_simulators_treated_outcome():
         assert t[f"employed_{h}m"].mean() == pytest.approx(
             truth.values[f"pilot.employed_{h}m_treated"]
         )
+        # off benefit: no bijstand spell runs then (after any exit, not only to work)
+        assert t[f"off_benefit_{h}m"].mean() == pytest.approx(
+            truth.values[f"pilot.off_benefit_{h}m_treated"]
+        )
+    # the ladder step of the latest assessment by then (missing when there is none), checked
+    # row by row for the participants and some comparison persons
+    rows = pd.concat([t, f[f["treated"] == 0].iloc[::50]])
+    for _, r in rows.iterrows():
+        for h in (0, 12):
+            when = pd.Timestamp(r["cohort"]) + pd.Timedelta(days=h * 365.25 / 12)
+            seen = ds.ladder[(ds.ladder["person_id"] == r["person_id"])
+                             & (ds.ladder["date"] <= when)].sort_values("date")  # fmt: skip
+            want = float(seen["step"].iloc[-1]) if len(seen) else np.nan
+            assert r[f"ladder_{h}m"] == want or (np.isnan(want) and np.isnan(r[f"ladder_{h}m"]))
     assert (f.groupby("cohort")["treated"].sum() > 0).all()
     assert f.loc[f["treated"] == 0, "person_id"].isin(t["person_id"]).sum() == 0
     # every kept row is counted in the data flow: one step per placement date

@@ -141,6 +141,18 @@ def pilot_aipw(dataset, seed):
         return _interval(m.fit("employed_12m"))
 
 
+def pilot_ai_benefit_exit(dataset, seed):
+    """The evaluation's secondary pilot outcome: off benefit (any exit) 12 months after the
+    placement start, on the same AI matches as the primary."""
+    from werkeffect.matching.pilot import pilot_frame
+
+    f = pilot_frame(dataset, horizons=(12,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = NearestNeighborMatch(f, "treated", PILOT_COV, exact=PILOT_EXACT, replace=True, ratio=3)
+        return _interval(m.fit().att("off_benefit_12m"))
+
+
 def _pilot_naive(dataset, control):
     """The evaluation's naive comparison for the pilot (analyses/statushouders.py):
     participants' employment 12 months after the start against ``control``'s, Welch
@@ -273,6 +285,20 @@ def test_monte_carlo_pilot_observables(estimator):
         estimand="pilot.att_employed_12m", scale="groningen",
     )  # fmt: skip
     _check_table(f"pilot {estimator.__name__}", tab, R >= 400)
+
+
+def test_monte_carlo_pilot_benefit_exit():
+    """The pilot's secondary outcome, off benefit 12 months after the start (any exit), by the
+    evaluation's AI matching in groningen-observables against the simulator's
+    pilot.att_benefit_exit_12m, with the primary's criteria. A quick look over 44 worlds of
+    the default scenario (23 Nov 2026): bias +0.008 (MC s.e. 0.017), coverage 0.89."""
+    validation = pytest.importorskip("werkeffect.validation")
+    R = _reps(400)
+    tab = validation.monte_carlo(
+        pilot_ai_benefit_exit, scenario="groningen-observables", reps=R, n_jobs=_jobs(),
+        seed=9, estimand="pilot.att_benefit_exit_12m", scale="groningen",
+    )  # fmt: skip
+    _check_table("pilot benefit exit", tab, R >= 400)
 
 
 @pytest.mark.parametrize(

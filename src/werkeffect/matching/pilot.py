@@ -36,6 +36,31 @@ def _employed_at(jobs: pd.DataFrame, person: np.ndarray, when: np.ndarray) -> np
     return out
 
 
+def _on_benefit_at(spells: pd.DataFrame, person: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """1 if the person has a benefit spell with start <= when < end (open end = running)."""
+    frame = pd.DataFrame({"row": np.arange(len(person)), "person_id": person, "when": when})
+    m = frame.merge(spells[["person_id", "start_date", "end_date"]], on="person_id")
+    end = m["end_date"].fillna(pd.Timestamp.max)
+    hit = (m["start_date"] <= m["when"]) & (m["when"] < end)
+    out = np.zeros(len(person), dtype=int)
+    out[m.loc[hit, "row"].unique()] = 1
+    return out
+
+
+def _ladder_at(ladder: pd.DataFrame, person: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """The participation-ladder step of the latest assessment on or before ``when`` (NaN
+    when the extract holds none for the person by then)."""
+    q = pd.DataFrame(
+        {"person_id": person, "when": pd.to_datetime(when), "row": np.arange(len(person))}
+    )
+    lad = ladder[["person_id", "date", "step"]].dropna().sort_values("date")
+    m = pd.merge_asof(q.sort_values("when"), lad, left_on="when", right_on="date",
+                      by="person_id", direction="backward")  # fmt: skip
+    out = np.full(len(person), np.nan)
+    out[m["row"].to_numpy()] = m["step"].to_numpy(dtype=float)
+    return out
+
+
 def pilot_frame(
     dataset,
     programme: str = "stadsbeheer",
@@ -49,9 +74,12 @@ def pilot_frame(
 
     Columns: ``person_id, cohort, treated, age, age_45_54, age_55p, female, sex, education,
     startkwalificatie, household, barrier_health, barrier_language, barrier_debts,
-    ladder_intake, months_on_benefit, log_months_on_benefit, employed_0m`` and
-    ``employed_{h}m`` per horizon (1 when a job runs h months after the cohort date; jobs after
-    the extract date are unknown, so horizons past it raise an error). Participants never
+    ladder_intake, months_on_benefit, log_months_on_benefit, employed_0m`` and, per horizon,
+    ``employed_{h}m`` (1 when a job runs h months after the cohort date), ``off_benefit_{h}m``
+    (1 when no benefit spell runs then) and, when the extract has a ``ladder`` table,
+    ``ladder_0m`` and ``ladder_{h}m`` (the step of the latest assessment by then; missing when
+    there is none). Jobs and spells after the extract date are unknown, so horizons past it
+    raise an error. Participants never
     serve as controls. ``attrs["flow"]`` holds the dataset's data flow plus one step per
     placement date: from all benefit spells to the participants and eligible persons.
     """
@@ -168,9 +196,12 @@ def pilot_frame(
                 f"employment {h} months after the placement start lies after the extract "
                 f"date {extract.date()} for some cohorts; choose shorter horizons"
             )
-        out[f"employed_{h}m"] = _employed_at(
-            dataset.jobs, out["person_id"].to_numpy(), when.to_numpy()
-        )
+        person = out["person_id"].to_numpy()
+        out[f"employed_{h}m"] = _employed_at(dataset.jobs, person, when.to_numpy())
+        if h > 0:
+            out[f"off_benefit_{h}m"] = 1 - _on_benefit_at(spells, person, when.to_numpy())
+        if getattr(dataset, "ladder", None) is not None and not dataset.ladder.empty:
+            out[f"ladder_{h}m"] = _ladder_at(dataset.ladder, person, when.to_numpy())
     for c in ("startkwalificatie", "barrier_health", "barrier_language", "barrier_debts"):
         if c in out.columns:
             out[c] = out[c].astype(int)

@@ -165,6 +165,7 @@ def pilot_truth(ctx: Context, pilot) -> tuple[dict[str, float], dict[str, int]]:
         b1 = _on_benefit_at(pilot.treated_spells, pilot.pos, when)
         b0 = _on_benefit_at(pilot.untreated_spells, pilot.pos, when)
         out[f"pilot.att_benefit_exit_{h}m"] = float(np.mean(b0.astype(float) - b1))
+        out[f"pilot.off_benefit_{h}m_treated"] = float(np.mean(~b1))
         s1 = _ladder_at(l1, pilot.pos, when)
         s0 = _ladder_at(l0, pilot.pos, when)
         out[f"pilot.att_ladder_step_{h}m"] = float(np.mean(s1 - s0))
