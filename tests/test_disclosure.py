@@ -15,6 +15,7 @@ from werkeffect.disclosure import (
     check_table,
     check_text,
     check_text_counts,
+    flow_rounding,
     is_bsn,
 )
 
@@ -137,6 +138,24 @@ def test_flow_hides_small_drops():
     assert out[1]["dropped"] == 200
     assert all(r["rows_in"] % 10 == 0 and r["rows_out"] % 10 == 0 for r in out)
     assert log.entries[0]["column"] == "dropped"
+
+
+def test_flow_rounding_names_the_multiple_check_flow_rounds_to():
+    """The results file records it, so a report can say which counts are rounded."""
+    small = [
+        {"step": "a", "table": "spells", "rows_in": 33_678, "rows_out": 44_915},  # rows added
+        {"step": "b", "table": "jobs", "rows_in": 9_931, "rows_out": 9_923},  # 8 dropped
+    ]
+    exact = small[:1]
+    assert flow_rounding(exact) is None
+    assert flow_rounding(small) == 10
+    assert flow_rounding(exact, policy=DisclosurePolicy(rounding=5)) == 5
+    assert flow_rounding(small, policy=DisclosurePolicy(rounding=5)) == 10
+    assert flow_rounding(small, policy=DisclosurePolicy(rounding=20)) == 20
+    out = check_flow(small)
+    assert [(r["rows_in"], r["rows_out"]) for r in out] == [(33_680, 44_920), (9_930, 9_920)]
+    assert out[0]["dropped"] == -11_240 and out[1]["dropped"] is None
+    assert check_flow(exact)[0]["rows_in"] == 33_678  # nothing small: the counts stay exact
 
 
 def test_a_share_that_stands_for_a_small_count_is_suppressed():

@@ -255,6 +255,94 @@ def test_flow_diagram_speaks_the_reports_language(flow_results):
     assert "episodes: window (spells)" in en and "spells ended before" in en
 
 
+@pytest.fixture()
+def split_flow_results(tmp_path):
+    """The jobcoaching flow's two troubles: a step that adds rows (episodes split at the
+    programme start) and a step that drops fewer than 10 rows (so every row count is rounded),
+    with exact counts in the reasons."""
+    from werkeffect.data.flow import DataFlow
+
+    flow = DataFlow()
+    flow.add("read", "spells", 33_678, 33_678, "read spells.parquet", "ingelezen: spells.parquet")
+    flow.add("episodes: split", "spells", 33_678, 44_915,
+             "spells split into start–stop rows (22,775 exits)",
+             "uitkeringsperioden gesplitst in start-stoprijen (22.775 keer uitstroom)")  # fmt: skip
+    flow.add("timing-of-events job spells", "exits to work", 9_931, 9_923,
+             "job spells of zero length left out",
+             "werkperioden van nul dagen weggelaten")  # fmt: skip
+    ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32, flow=flow).write()
+    return tmp_path
+
+
+def test_flow_table_says_rows_added_and_which_counts_are_rounded(split_flow_results):
+    """The table once showed "Verwijderd −11.240" for a step that adds rows, and the report
+    said "alle aantallen in de datastroom zijn afgerond" beside an exact 22.775 in a reason,
+    while the provenance table said "Afronding aantallen: geen"."""
+    import json
+
+    data = json.loads((split_flow_results / "proef" / "results.json").read_text())
+    assert data["disclosure"]["flow_rounding"] == 10 and data["disclosure"]["rounding"] is None
+    R = Report(split_flow_results, "proef")
+    table = R.flow_table()
+    assert (
+        "| episodes: splitsen | uitkeringsperioden | 33.680 | 44.920 | – | 11.240 rijen erbij: "
+        "uitkeringsperioden gesplitst in start-stoprijen (22.775 keer uitstroom) |" in table
+    )
+    assert "−11.240" not in table and "-11.240" not in table
+    assert "| uitstroom naar werk | 9.930 | 9.920 | <10 |" in table  # suppressed, not "–"
+    assert (
+        "(aantallen rijen afgerond op veelvouden van 10; aantallen in de kolom Reden niet "
+        "afgerond)" in table
+    )
+    repro = R.reproducibility()
+    assert "| Afronding aantallen | rijen in de datastroom op veelvouden van 10" in repro
+    assert "rijen); andere aantallen niet afgerond |" in repro
+    note = R.disclosure_log()
+    assert "alle aantallen in de datastroom" not in note
+    assert "de aantallen rijen van alle stappen (Rijen in, Rijen uit, Verwijderd) zijn " in note
+    assert "De aantallen in de kolom Reden zijn niet afgerond." in note
+    en = Report(split_flow_results, "proef", "en")
+    assert "| 33,680 | 44,920 | – | 11,240 rows added: spells split" in en.flow_table()
+    assert "rows of the data flow to multiples of 10" in en.reproducibility()
+
+
+def test_flow_diagram_says_rows_added_not_a_negative_removal(split_flow_results):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = Report(split_flow_results, "proef").flow_diagram()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    plt.close(fig)
+    assert any(t.startswith("11.240 rijen erbij: ") for t in texts)
+    assert any(t.startswith("verwijderd: <10\n") for t in texts)
+    assert not any("−" in t or "verwijderd: -" in t for t in texts)
+
+
+def test_without_a_small_drop_the_flow_is_exact_and_says_no_rounding(flow_results):
+    R = Report(flow_results, "proef")
+    assert R.flow_rounding is None
+    assert "afgerond" not in R.flow_table()
+    assert "| Afronding aantallen | geen |" in R.reproducibility()
+
+
+def test_provenance_names_both_roundings_when_they_differ(tmp_path):
+    """Counts rounded to 5 by the policy, the flow's rows to 10 for a small drop."""
+    from werkeffect.data.flow import DataFlow
+
+    flow = DataFlow()
+    flow.add("population", "spells", 9_931, 9_928, "three left out", "drie weggelaten")
+    ResultsWriter("proef", tmp_path, title="Proef", fingerprint="cd" * 32, flow=flow,
+                  rounding=5).write()  # fmt: skip
+    R = Report(tmp_path, "proef")
+    assert R.flow_rounding == 10
+    assert (
+        "| Afronding aantallen | rijen in de datastroom op veelvouden van 10 (een stap "
+        "verwijderde minder dan 10 rijen); andere aantallen op veelvouden van 5 |"
+    ) in R.reproducibility()
+
+
 def test_an_old_flow_record_shows_the_english_reason_in_a_dutch_report(flow_results):
     import json
 

@@ -24,6 +24,9 @@ report — passes through here first. The rules (CBS, *Regels voor output*):
   cannot be made safe and raises :class:`DisclosureError`;
 * no minimum or maximum of a person-level value (a column or a row called min/max);
 * counts are rounded per policy (e.g. to multiples of 5 or 10);
+* a step of the data flow that drops fewer rows than the threshold shows no number, and the
+  row counts of every step are then rounded to multiples of the threshold
+  (:func:`check_flow`; the multiple is stored as ``disclosure.flow_rounding``);
 * no value that looks like a BSN (nine digits passing the *elfproef*, also written in groups
   as 1234.56.782) anywhere.
 
@@ -58,6 +61,7 @@ __all__ = [
     "check_text",
     "check_text_counts",
     "find_bsn",
+    "flow_rounding",
     "is_bsn",
 ]
 
@@ -734,6 +738,20 @@ def check_estimate_counts(
     return bool(small)
 
 
+def flow_rounding(
+    records: Sequence[Mapping[str, Any]], *, policy: DisclosurePolicy | int | None = None
+) -> int | None:
+    """The multiple :func:`check_flow` rounds the data-flow record's row counts to: the
+    policy's rounding, raised to the threshold when a step drops 1 to threshold−1 rows;
+    ``None`` when the counts stay exact. The counts in the steps' reasons are not rounded."""
+    pol = _policy(policy)
+    t = pol.threshold
+    small = any(0 < int(r["rows_in"]) - int(r["rows_out"]) < t for r in records)
+    if small:
+        return max(int(pol.rounding or 1), t)
+    return None if pol.rounding is None else int(pol.rounding)
+
+
 def check_flow(
     records: Sequence[Mapping[str, Any]],
     *,
@@ -741,9 +759,10 @@ def check_flow(
     log: OutputCheckLog | None = None,
 ) -> list[dict[str, Any]]:
     """The data-flow record made safe: a step that drops 1–(threshold−1) rows shows no exact
-    number (``dropped`` missing) and all row counts of the record are rounded to multiples of
-    the threshold, so the small number cannot be recovered from the difference; counts of
-    persons under the threshold in the reasons' text are masked (:func:`check_text_counts`)."""
+    number (``dropped`` missing) and the row counts of every step (``rows_in``, ``rows_out``,
+    ``dropped``) are rounded to multiples of the threshold (:func:`flow_rounding`), so the small
+    number cannot be recovered from the difference; counts of persons under the threshold in
+    the reasons' text are masked (:func:`check_text_counts`), the others stay exact."""
     pol = _policy(policy)
     t = pol.threshold
     out = [dict(r) for r in records]
@@ -753,9 +772,7 @@ def check_flow(
             if isinstance(r.get(key), str):
                 r[key] = check_text_counts(r[key], "flow", policy=pol, log=log)
     small = [i for i, r in enumerate(out) if 0 < r["dropped"] < t]
-    base = pol.rounding
-    if small:
-        base = max(int(pol.rounding or 1), t)
+    base = flow_rounding(records, policy=pol)
     for i in small:
         if log is not None:
             log.add(

@@ -38,6 +38,7 @@ from werkeffect.results.files import ResultsFile, read_results
 __all__ = [
     "Report",
     "flow_for_report",
+    "flow_suppressed",
     "fmt_date",
     "fmt_euro",
     "fmt_interval",
@@ -344,17 +345,43 @@ def flow_for_report(flow: pd.DataFrame, lang: str = "nl") -> pd.DataFrame:
 
     Dutch: the Dutch reason where the record has one (records written before it existed
     have none: the English reason shows), Dutch step and table names. English: as recorded.
+    A step that adds rows (episodes split into start–stop rows) removes none: its ``dropped``
+    is missing and its reason starts with the rows added ("11.240 rijen erbij: …"). A
+    missing ``dropped`` is therefore no suppressed count by itself: :func:`flow_suppressed`
+    says which are.
     """
     out = flow.copy()
     nl = out.pop("reason_nl") if "reason_nl" in out.columns else None
-    if lang != "nl":
-        return out
-    out["step"] = [flow_step_label(s, lang) for s in out["step"]]
-    out["table"] = [flow_table_label(t, lang) for t in out["table"]]
-    if nl is not None and "reason" in out.columns:
-        nl = nl.fillna("").astype(str).str.strip()
-        out["reason"] = out["reason"].where(nl.eq(""), nl)
+    if lang == "nl":
+        out["step"] = [flow_step_label(s, lang) for s in out["step"]]
+        out["table"] = [flow_table_label(t, lang) for t in out["table"]]
+        if nl is not None and "reason" in out.columns:
+            nl = nl.fillna("").astype(str).str.strip()
+            out["reason"] = out["reason"].where(nl.eq(""), nl)
+    if {"rows_in", "rows_out", "dropped"} <= set(out.columns):
+        added = pd.to_numeric(out["rows_out"], errors="coerce") - pd.to_numeric(
+            out["rows_in"], errors="coerce"
+        )
+        grows = (added > 0).fillna(False).to_numpy(dtype=bool)
+        if grows.any():
+            words = "rijen erbij" if lang == "nl" else "rows added"
+            out["dropped"] = out["dropped"].astype("Float64").mask(grows)
+            out["reason"] = [
+                f"{fmt_num(a, 0, lang)} {words}: {r}" if g else r
+                for a, g, r in zip(added, grows, out["reason"], strict=True)
+            ]
     return out
+
+
+def flow_suppressed(flow: pd.DataFrame) -> pd.Series:
+    """Which steps of a data-flow record (as stored) show no number of rows removed because
+    the output check suppressed it (fewer than the threshold); a step that adds rows is
+    none of them."""
+    dropped = pd.to_numeric(flow["dropped"], errors="coerce")
+    added = pd.to_numeric(flow["rows_out"], errors="coerce") - pd.to_numeric(
+        flow["rows_in"], errors="coerce"
+    )
+    return dropped.isna() & ~(added > 0).fillna(False)
 
 
 def markdown_table(
@@ -935,17 +962,43 @@ class Report:
             return self.na(self.t("geen datastroom vastgelegd", "no data flow recorded"))
         for c in ("rows_in", "rows_out", "dropped"):
             flow[c] = pd.to_numeric(flow[c], errors="coerce").astype("Float64")
+        hidden = pd.DataFrame(False, index=flow.index, columns=flow.columns)
+        hidden["dropped"] = flow_suppressed(flow).to_numpy()
         flow = flow_for_report(flow, self.lang)
         md = markdown_table(
             flow,
             lang=self.lang,
             count_columns=["rows_in", "rows_out", "dropped"],
             marker=self.policy.marker,
+            suppressed=hidden.reindex(columns=flow.columns, fill_value=False),
         )
         cap = self.t(
             "Datastroom: van extract tot analysebestand", "Data flow: from extract to analysis"
         )
+        base = self.flow_rounding
+        if base:
+            cap += self.t(
+                f" (aantallen rijen afgerond op veelvouden van {base}; aantallen in de kolom "
+                "Reden niet afgerond)",
+                f" (row counts rounded to multiples of {base}; counts in the reasons not rounded)",
+            )
         return _labelled_table(md, label, cap)
+
+    @property
+    def flow_rounding(self) -> int | None:
+        """The multiple the data flow's row counts are rounded to (None: exact), as the
+        results file records it (:func:`werkeffect.disclosure.flow_rounding`)."""
+        disc = (self.res.get("disclosure") if self.res else None) or {}
+        if "flow_rounding" in disc:
+            return disc["flow_rounding"]
+        # a results file written before the key existed: check_flow's rule, from its log
+        small = any(
+            e.get("output") == "flow" and e.get("rule") == "small_count"
+            for e in disc.get("log") or []
+        )
+        if small:
+            return max(int(self.policy.rounding or 1), self.policy.threshold)
+        return self.policy.rounding
 
     def flow_diagram(self):
         """A CONSORT-style diagram of the data flow (matplotlib Figure), or None."""
@@ -1014,15 +1067,24 @@ class Report:
                 ),
             )
         )
-        rounding = disc.get("rounding")
-        rows.append(
-            (
-                self.t("Afronding aantallen", "Rounding of counts"),
-                self.t("geen", "none")
+        rounding, flow_base = disc.get("rounding"), self.flow_rounding
+        if rounding:
+            said = self.t(f"op veelvouden van {rounding}", f"to multiples of {rounding}")
+        else:
+            said = self.t("geen", "none")
+        if flow_base and flow_base != rounding:
+            others = (
+                self.t("andere aantallen niet afgerond", "other counts not rounded")
                 if not rounding
-                else self.t(f"op veelvouden van {rounding}", f"to multiples of {rounding}"),
+                else self.t(f"andere aantallen {said}", f"other counts {said}")
             )
-        )
+            said = self.t(
+                f"rijen in de datastroom op veelvouden van {flow_base} (een stap verwijderde "
+                f"minder dan {self.policy.threshold} rijen); {others}",
+                f"rows of the data flow to multiples of {flow_base} (a step removed fewer than "
+                f"{self.policy.threshold} rows); {others}",
+            )
+        rows.append((self.t("Afronding aantallen", "Rounding of counts"), said))
         frame = pd.DataFrame(rows, columns=["item", "value"])
         md = markdown_table(
             frame,
@@ -1124,14 +1186,18 @@ class Report:
             },
         )
         note = ""
-        if any(e.get("output") == "flow" for e in log):
+        base = self.flow_rounding
+        if base and any(e.get("output") == "flow" and e.get("rule") == "small_count" for e in log):
             note = self.t(
                 f"Een stap in de datastroom verwijderde minder dan {t} rijen. Dat aantal staat "
-                f"er niet, en alle aantallen in de datastroom zijn afgerond op veelvouden van "
-                f"{t}, zodat het niet uit de verschillen terug te rekenen is.",
+                f"er niet, en de aantallen rijen van alle stappen (Rijen in, Rijen uit, "
+                f"Verwijderd) zijn afgerond op veelvouden van {base}, zodat het niet uit de "
+                "verschillen terug te rekenen is. De aantallen in de kolom Reden zijn niet "
+                "afgerond.",
                 f"A step of the data flow removed fewer than {t} rows. That number is not shown, "
-                f"and all counts of the data flow are rounded to multiples of {t}, so it cannot "
-                "be recovered from the differences.",
+                f"and the row counts of every step (rows in, rows out, removed) are rounded to "
+                f"multiples of {base}, so it cannot be recovered from the differences. The counts "
+                "in the reasons are not rounded.",
             )
         return _labelled_table(
             md,
@@ -1183,6 +1249,7 @@ def flow_diagram(flow: pd.DataFrame, lang: str = "nl", marker: str = "<10"):
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
+    hidden = flow_suppressed(flow).to_numpy()
     flow = flow_for_report(flow, lang)
     n = len(flow)
     fig, ax = plt.subplots(figsize=(7.0, 0.95 * n + 0.6))
@@ -1202,8 +1269,11 @@ def flow_diagram(flow: pd.DataFrame, lang: str = "nl", marker: str = "<10"):
         ax.text(2.8, y, text, ha="center", va="center", fontsize=8.5, color="#1a1a1a")
         dropped = r.dropped
         if is_missing(dropped) or dropped != 0:
-            d = marker if is_missing(dropped) else fmt_num(dropped, 0, lang)
-            lab = ("verwijderd: " if lang == "nl" else "removed: ") + d
+            if is_missing(dropped) and not hidden[i]:  # rows added: the reason says how many
+                lab = ""
+            else:
+                d = marker if hidden[i] else fmt_num(dropped, 0, lang)
+                lab = ("verwijderd: " if lang == "nl" else "removed: ") + d + "\n"
             reason = str(r.reason)
             if len(reason) > 42:
                 reason = reason[:40] + "…"
@@ -1212,7 +1282,7 @@ def flow_diagram(flow: pd.DataFrame, lang: str = "nl", marker: str = "<10"):
                     (6.0, y - 0.3), 3.8, 0.6, boxstyle="round,pad=0.02", fc="white", ec=grey, lw=0.8
                 )
             )
-            ax.text(7.9, y, f"{lab}\n{reason}", ha="center", va="center", fontsize=7.5, color=grey)
+            ax.text(7.9, y, f"{lab}{reason}", ha="center", va="center", fontsize=7.5, color=grey)
             ax.annotate(
                 "",
                 xy=(6.0, y),

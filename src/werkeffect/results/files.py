@@ -43,6 +43,7 @@ from werkeffect.disclosure import (
     check_table,
     check_text,
     check_text_counts,
+    flow_rounding,
 )
 from werkeffect.exceptions import DisclosureError
 
@@ -606,7 +607,11 @@ class ResultsWriter:
             "figures": self.figures,
             "assumptions": self.assumptions,
             "notes": self.notes,
-            "disclosure": {**self.policy.to_dict(), "log": log.to_records()},
+            "disclosure": {
+                **self.policy.to_dict(),
+                "flow_rounding": flow_rounding(raw, policy=self.policy),
+                "log": log.to_records(),
+            },
         }
 
     def write(self) -> Path:
