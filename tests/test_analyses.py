@@ -105,6 +105,33 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
             if rec["naive"] and name in ("jobcoaching", "ww_naar_bijstand"):
                 assert not covers, (name, key, rec["method"])
     assert checked >= 4
+    # the report's E-value is that of the primary hazard ratio as stored (it was the Cox
+    # ratio's, which selection on motivation biases), the Cox one beside it
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "jobcoaching_script", Path(__file__).resolve().parents[1] / "analyses" / "jobcoaching.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    jc = read_results(tmp_path / "results" / "jobcoaching")
+    primary = jc.estimate("jobcoaching.hazard_ratio")
+    assert primary["primary"] and primary["method"].startswith("timing-of-events")
+    cox = jc.estimate("jobcoaching.hazard_ratio", method="Cox, time-varying treatment")
+    for key, record in (("evalue", primary), ("evalue_cox", cox)):
+        point, bound = script.hazard_ratio_evalue(record)
+        assert jc["values"][key]["value"] == pytest.approx(point, rel=1e-9), key
+        assert jc["values"][f"{key}_ci"]["value"] == pytest.approx(bound, rel=1e-9), key
+    # the net cost per extra exit is the net result per extra exit (gross cost beside it)
+    costs = {k: jc.estimate(f"jobcoaching.costs.{k}")["estimate"] for k in (
+        "net_benefit_eur", "extra_exits_work", "programme_cost_eur", "cost_per_extra_exit_eur",
+        "net_cost_per_extra_exit_eur")}  # fmt: skip
+    assert costs["net_cost_per_extra_exit_eur"] == pytest.approx(
+        -costs["net_benefit_eur"] / costs["extra_exits_work"], rel=1e-9
+    )
+    assert costs["cost_per_extra_exit_eur"] == pytest.approx(
+        costs["programme_cost_eur"] / costs["extra_exits_work"], rel=1e-9
+    )
     # the programme monitor's naive count (every participant who found work) is far above the
     # extra exits the evaluation attributes to jobcoaching
     mon = read_results(tmp_path / "results" / "programma")

@@ -10,6 +10,7 @@ truth by three standard errors.
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -73,17 +74,38 @@ def test_jobcoaching_population_is_groningen_without_pilot_and_censored_at_aow(j
     assert aow.reason_nl.split()[0] == f"{n_aow:,}".replace(",", ".")
 
 
-def test_evalue_of_the_cox_ratio_is_the_point_and_the_bound_not_the_ratio(jobcoaching):
+def test_evalue_of_a_hazard_ratio_is_the_point_and_the_bound_not_the_ratio(jobcoaching):
     """The script once stored the hazard ratio itself as its E-value (the first entry of
     ``evalue``'s result is the converted ratio). The E-value of the point is the larger one,
     the bound's is nearer 1, and exit to work is treated as a common outcome."""
     from werkeffect.matching import evalue
 
-    point, bound = jobcoaching.cox_evalue(1.73, 1.64, 1.83)
+    point, bound = jobcoaching.hazard_ratio_evalue({"estimate": 1.73, "lower": 1.64,
+                                                    "upper": 1.83})  # fmt: skip
     expected = evalue(1.73, 1.64, 1.83, scale="HR", rare=False)
     assert (point, bound) == (expected["point"], expected["ci"])
     assert point > bound > 1 and point != pytest.approx(expected["rr"])
-    assert jobcoaching.cox_evalue(1.2, 0.9, 1.6)[1] == 1.0  # the interval holds no effect
+    no_effect = {"estimate": 1.2, "lower": 0.9, "upper": 1.6}
+    assert jobcoaching.hazard_ratio_evalue(no_effect)[1] == 1.0  # the interval holds no effect
+    assert jobcoaching.hazard_ratio_evalue({"estimate": None, "suppressed": True}) is None
+    assert jobcoaching.hazard_ratio_evalue(None) is None
+
+
+def test_evalue_of_the_primary_hazard_ratio_by_hand(jobcoaching):
+    """The report's E-value was the Cox hazard ratio's (1.73: 2.3), which the report itself
+    calls biased by selection on motivation; it is now the primary timing-of-events ratio's
+    (1.37 [1.22, 1.54] in the demo run). VanderWeele & Ding (2017): E = RR + sqrt(RR(RR - 1)),
+    the hazard ratio of a common outcome taken to a risk ratio as VanderWeele (2020)."""
+
+    def by_hand(hr):
+        rr = (1 - 0.5 ** math.sqrt(hr)) / (1 - 0.5 ** math.sqrt(1 / hr))
+        return rr + math.sqrt(rr * (rr - 1))
+
+    point, bound = jobcoaching.hazard_ratio_evalue({"estimate": 1.37, "lower": 1.22,
+                                                    "upper": 1.54})  # fmt: skip
+    assert point == pytest.approx(by_hand(1.37), rel=1e-12)
+    assert bound == pytest.approx(by_hand(1.22), rel=1e-12)
+    assert round(point, 1) == 1.8 and round(bound, 1) == 1.6
 
 
 class _Curve:

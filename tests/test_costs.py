@@ -32,6 +32,49 @@ def test_cost_per_extra_exit_uses_reciprocal_of_exit_interval():
     assert ci["upper"] == pytest.approx(200_000 / ((0.10 - Z * 0.02) * 200))
 
 
+def test_net_cost_per_extra_exit_is_cost_minus_savings_per_extra_exit():
+    """The jobcoaching report called the gross programme cost per extra exit (€ 78.327) the
+    cost of an extra exit; net of the benefit it saves one costs about € 48.400. The numbers
+    of the demo run (seed 2026): 6,382 participants at € 3,000, 0.8 months avoided each."""
+    a = CostAssumptions(monthly_benefit=1_433.0, programme_cost_per_participant=3_000.0)
+    months, months_se, att, att_se, n = 0.80, 0.15, 0.0383, 0.0070, 6_382
+    res = cost_benefit(months, months_se, n, att_exit_work=att, att_exit_work_se=att_se,
+                       assumptions=a)  # fmt: skip
+    p, ci = res.params, res.conf_int()
+    cost, saved, extra = 3_000.0 * n, months * n * 1_433.0, att * n
+    assert p["cost_per_extra_exit_eur"] == pytest.approx(cost / extra)
+    assert p["net_cost_per_extra_exit_eur"] == pytest.approx((cost - saved) / extra)
+    assert p["net_cost_per_extra_exit_eur"] == pytest.approx(
+        -p["net_benefit_eur"] / p["extra_exits_work"]
+    )
+    # both move with the one effect: the bounds are the ratio at the effect's bounds
+    saved_se, extra_se = months_se * n * 1_433.0, att_se * n
+    lo, hi = ci.loc["net_cost_per_extra_exit_eur"]
+    assert lo == pytest.approx((cost - saved - Z * saved_se) / (extra + Z * extra_se))
+    assert hi == pytest.approx((cost - saved + Z * saved_se) / (extra - Z * extra_se))
+    assert lo < p["net_cost_per_extra_exit_eur"] < hi < ci.loc["cost_per_extra_exit_eur", "upper"]
+    # by simulation of the one effect (z standard errors from the estimate): the same bounds
+    z = np.linspace(-Z, Z, 2001)
+    ratio = (cost - (saved + z * saved_se)) / (extra + z * extra_se)
+    assert (ratio.min(), ratio.max()) == pytest.approx((lo, hi))
+
+
+def test_net_cost_per_extra_exit_when_savings_may_exceed_the_cost_or_exits_may_be_none():
+    a = CostAssumptions(monthly_benefit=1_000.0, programme_cost_per_participant=1_000.0)
+    # savings 1.2 +- 0.5 months x 1000 against 1000 cost: net cost per exit -2000 (a saving)
+    res = cost_benefit(1.2, 0.5, 100, att_exit_work=0.10, att_exit_work_se=0.02, assumptions=a)
+    lo, hi = res.conf_int().loc["net_cost_per_extra_exit_eur"]
+    assert res.params["net_cost_per_extra_exit_eur"] == pytest.approx(-200 * 100 / 10)
+    assert lo < -2_000 < 0 < hi
+    z = np.linspace(-Z, Z, 2001)
+    ratio = (100_000 - (120_000 + z * 50_000)) / (10 + z * 2)
+    assert (ratio.min(), ratio.max()) == pytest.approx((lo, hi))
+    # the exits' interval holds 0: the ratio is unbounded on the side of the euros there
+    res = cost_benefit(0.5, 0.1, 50, att_exit_work=0.02, att_exit_work_se=0.02, assumptions=a)
+    lo, hi = res.conf_int().loc["net_cost_per_extra_exit_eur"]
+    assert np.isfinite(lo) and hi == np.inf
+
+
 def test_cost_per_extra_exit_unbounded_when_effect_may_be_zero():
     res = cost_benefit(1.0, 0.1, 50, att_exit_work=0.02, att_exit_work_se=0.02)
     assert np.isinf(res.conf_int().loc["cost_per_extra_exit_eur", "upper"])

@@ -262,3 +262,54 @@ def test_programme_budgets_are_the_two_programmes(demo_results, tmp_path):
     text = _report_text(demo_results, "programma", tmp_path / "out")
     assert "Het Werkprogramma (2020–2022, € 4,5 miljoen over drie jaar)" in text
     assert "Werk- en ontwikkelprogramma dat erop volgt (2022–2025, € 2,5 miljoen per jaar)" in text
+
+
+def test_jobcoaching_report_names_the_evalue_durable_work_and_costs_for_what_they_are(
+    demo_results, tmp_path
+):
+    """The review's findings: the E-value was the Cox ratio's (which the report calls biased)
+    and not the primary one's; the durable-exit estimate came from dynamic matching without
+    saying so or that it is probably too high; "een extra uitstromer kost" was the gross
+    programme cost per extra exit."""
+    text = _report_text(demo_results, "jobcoaching", tmp_path / "out")
+    # E-value: of the primary (timing-of-events) ratio, with what it means for that model
+    assert (
+        "De E-waarde van de primaire hazard ratio (1,42, timing-of-events-model) is 1,9 (voor "
+        "de ondergrens van het interval 1,3)" in text
+    )
+    assert "De E-waarde gaat over een factor daarbuiten" in text
+    assert "Ter vergelijking: de Cox-hazard ratio (1,61) laat geen onbekende persoonlijke " in text
+    assert "haar E-waarde is 2,3 (voor de intervalgrens 2,2)" in text
+    assert "De E-waarde van de Cox-hazard ratio is" not in text
+    # durable work: apart, from dynamic matching, assumptions and direction of the bias said
+    assert "Duurzaam werk (aanvullend, geen hoofdresultaat)" in text
+    assert "Volgens dynamische matching (Sianesi) is dat 3,8 procentpunt" in text
+    assert "Dit is geen hoofdresultaat" in text
+    assert "alleen afhangt van geregistreerde kenmerken" in text
+    assert "deze schatting is daardoor waarschijnlijk te hoog" in text
+    assert (
+        "Dezelfde methode schat de extra kans op werk binnen 12 maanden op 7,2 procentpunt, "
+        "het primaire model, dat een onbekende persoonlijke factor zoals motivatie toelaat, op "
+        "6,1 procentpunt; ook daar ligt de schatting van dynamische matching hoger." in text
+    )
+    # costs: the gross programme cost per extra exit named as such, the net one beside it
+    assert "een extra uitstromer kost € 39.336" not in text
+    assert (
+        "Aan programmakosten alleen (bruto, zonder de bespaarde uitkeringen) kost een extra "
+        "uitstromer € 39.336 (tussen € 24.996 en € 92.260)" in text
+    )
+    assert (
+        "Na aftrek van de bespaarde uitkeringen levert een extra uitstromer per saldo € 7.375 "
+        "op (tussen € −23.005 en € 50.954; een negatief bedrag is een besparing)" in text
+    )
+    assert "Nettokosten per extra uitstromer" in text
+    english = tmp_path / "en"
+    assert render_reports("jobcoaching", to=["html"], results=demo_results, out=english,
+                          lang="en") == 0  # fmt: skip
+    parser = _Text()
+    parser.feed((english / "jobcoaching-en.html").read_text(encoding="utf-8"))
+    en = " ".join(" ".join(parser.parts).split())
+    assert "The E-value of the primary hazard ratio (1.42, timing-of-events model) is 1.9" in en
+    assert "this estimate is therefore probably too high" in en
+    assert "In programme cost alone (gross, without the benefit saved) one extra exit costs" in en
+    assert "Net of the benefit saved, one extra exit saves €7,375" in en

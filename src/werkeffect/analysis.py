@@ -195,12 +195,13 @@ def add_ratio_estimate(
     n_treated: int | None = None,
     n_control: int | None = None,
     method_nl: str = "",
-) -> None:
-    """Store exp(coefficient) — a hazard ratio — with the interval transformed as well."""
+) -> dict[str, Any]:
+    """Store exp(coefficient) — a hazard ratio — with the interval transformed as well;
+    returns the record as stored (:meth:`ResultsWriter.add_estimate`)."""
     beta = float(result.params[term])
     se = float(result.std_errors[term])
     ci = result.conf_int().loc[term]
-    writer.add_estimate(
+    return writer.add_estimate(
         estimand,
         estimate=float(np.exp(beta)),
         std_error=float(np.exp(beta) * se),  # delta method; the interval is exp of the log's

@@ -9,14 +9,18 @@ the participants with and without the programme) this module computes
 - benefit saved = months avoided × monthly benefit cost,
 - net benefit = benefit saved − programme cost,
 - cost per extra exit to work = programme cost / extra exits (extra exits = ATT on exit to work
-  × participants),
+  × participants): the gross programme cost of one extra exit,
+- net cost per extra exit = (programme cost − benefit saved) / extra exits: what one extra exit
+  costs once the benefit it saves is counted (negative: it saves more than it costs),
 - the break-even horizon: the first horizon at which the savings per participant reach the
   programme cost per participant.
 
 Intervals come from the estimates' own uncertainty only: the cost parameters are treated as
 known (they are assumptions, documented and overridable), so the interval says how precise the
 effect is, not how certain the prices are. Transformations that are monotone in the estimate
-(everything here) carry its interval over exactly.
+(everything here) carry its interval over exactly. The net cost per extra exit divides one
+estimate (months avoided) by another (exits): both are taken to move with the one programme
+effect (perfectly correlated), which gives the widest interval (to first order).
 """
 
 from __future__ import annotations
@@ -125,15 +129,25 @@ def _interval(est: float, se: float, level: float) -> tuple[float, float]:
     return est - z * se, est + z * se
 
 
-def _reciprocal_interval(numerator: float, lo: float, hi: float) -> tuple[float, float]:
-    """Interval of numerator / x given an interval (lo, hi) for x > 0 (monotone, exact).
-
-    When the interval for x includes zero, the ratio is unbounded above: return inf.
-    """
-    if hi <= 0:
-        return (np.nan, np.nan)
-    upper = numerator / lo if lo > 0 else np.inf
-    return (numerator / hi, upper)
+def _per_exit_interval(
+    euros: float, euros_se: float, extra: float, extra_se: float, level: float
+) -> tuple[float, float]:
+    """Interval of euros / extra exits, where both move with the one programme effect: at
+    the effect's bound z standard errors up, the euros are ``euros - z * euros_se`` (a larger
+    effect saves more) and the exits ``extra + z * extra_se``. The ratio is monotone in z
+    wherever the exits are positive (its derivative has the sign of the constant
+    ``-(euros_se * extra + extra_se * euros)``), so the interval's ends are the ratio at the
+    bounds; where the exits reach 0 inside the interval the ratio is unbounded on that side.
+    ``euros_se = 0`` gives the programme cost per extra exit: cost / (exits interval).
+    Taking both as driven by one effect (perfect correlation) gives the widest interval."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    at_upper = (euros - z * euros_se) / (extra + z * extra_se)
+    low_exits = extra - z * extra_se
+    if low_exits > 0:
+        at_lower = (euros + z * euros_se) / low_exits
+    else:  # the exits reach 0 at z0 = -extra / extra_se: the euros there give the sign
+        at_lower = np.inf if euros + extra * euros_se / extra_se >= 0 else -np.inf
+    return (min(at_upper, at_lower), max(at_upper, at_lower))
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,7 +198,14 @@ TERM_LABELS: dict[str, tuple[str, str]] = {
         "Netto opbrengst (besparing min kosten)",
         "Net benefit (savings minus cost)",
     ),
-    "cost_per_extra_exit_eur": ("Kosten per extra uitstromer", "Cost per extra exit"),
+    "cost_per_extra_exit_eur": (
+        "Programmakosten per extra uitstromer (bruto)",
+        "Programme cost per extra exit (gross)",
+    ),
+    "net_cost_per_extra_exit_eur": (
+        "Nettokosten per extra uitstromer (kosten min bespaarde uitkeringen)",
+        "Net cost per extra exit (cost minus benefit saved)",
+    ),
     "break_even_horizon_months": ("Terugverdientijd (maanden)", "Break-even horizon (months)"),
 }
 
@@ -278,9 +299,22 @@ def cost_benefit(
             (e_lo * participants, e_hi * participants),
         )
         extra = att_exit_work * participants
-        c_lo, c_hi = _reciprocal_interval(total_cost, e_lo * participants, e_hi * participants)
+        extra_se = att_exit_work_se * participants
         if extra > 0:
-            add("cost_per_extra_exit_eur", total_cost / extra, np.nan, (c_lo, c_hi))
+            add(
+                "cost_per_extra_exit_eur",
+                total_cost / extra,
+                np.nan,
+                _per_exit_interval(total_cost, 0.0, extra, extra_se, level),
+            )
+            # net of the benefit saved: savings and exits both grow with the one effect
+            net_cost = total_cost - saved
+            add(
+                "net_cost_per_extra_exit_eur",
+                net_cost / extra,
+                np.nan,
+                _per_exit_interval(net_cost, rmst_se * scale, extra, extra_se, level),
+            )
         else:
             notes.append("no positive effect on exits to work: cost per extra exit undefined")
 
