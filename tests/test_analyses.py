@@ -90,7 +90,9 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
         res = read_results(tmp_path / "results" / name)
         for rec in res["estimates"]:
             key = rec["estimand"]
-            if key not in truth_values or rec["estimate"] is None:
+            # an estimate stored without interval (Callaway-Sant'Anna with one treated
+            # municipality) has no coverage to check
+            if key not in truth_values or rec["estimate"] is None or rec["lower"] is None:
                 continue
             covers = float(rec["lower"]) <= truth_values[key] <= float(rec["upper"])
             if rec["primary"]:
