@@ -10,8 +10,13 @@ Pre-specified analysis (``python analyses/ww_naar_bijstand.py --data DIR --out r
   WW ends, with a wild cluster bootstrap over municipality x half-year cells (with 7
   municipalities, one of them treated, clustering by municipality gives no usable interval);
   the same with clusters = municipalities as a (very conservative) robustness check;
-- robustness: Callaway–Sant'Anna on the individual records (never-treated controls);
-  horizons of 3 and 12 months; time to a job after WW ends;
+- robustness: Callaway–Sant'Anna on the individual records (never-treated controls; with
+  one treated municipality its cluster-robust errors are not usable, so its estimates are
+  stored without interval); horizons of 3 and 12 months;
+- work after WW ends: the same DiD on the share with a job within 12 months, only when the
+  jobs table records the work of WW recipients who never entered bijstand (jobs from the
+  polis administration): with jobs known only through bijstand, less inflow shows as less
+  work (a Cox model of time to a job on such data once gave a hazard ratio of 0.68);
 - diagnostics: event study with a joint pre-trend test; Rambachan–Roth sensitivity bounds;
 - the naive before–after comparison in Groningen alone, labelled as such;
 - costs and benefits of the prevented inflow.
@@ -19,6 +24,7 @@ Pre-specified analysis (``python analyses/ww_naar_bijstand.py --data DIR --out r
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,7 +34,6 @@ from werkeffect.analysis import (
     Evaluation,
     add_drawn_figure,
     add_naive_difference,
-    add_ratio_estimate,
     open_evaluation,
     run_main,
 )
@@ -41,9 +46,10 @@ from werkeffect.did import (
     honest_bounds,
     ww_inflow_frame,
 )
-from werkeffect.did.ww_frame import period_label
+from werkeffect.did.ww_frame import MONTH_DAYS, period_label
+from werkeffect.exceptions import SingleTreatedClusterWarning
 from werkeffect.formatting import fmt_num
-from werkeffect.survival import CoxPH, KaplanMeier
+from werkeffect.survival import KaplanMeier
 
 TREATED_MUNICIPALITY = "Groningen"
 HORIZONS = (3, 6, 12)
@@ -57,7 +63,7 @@ def municipality_frame(ds, horizon: int) -> pd.DataFrame:
     return fm
 
 
-def twfe(fm: pd.DataFrame, ev: Evaluation, cluster: str = "cell"):
+def twfe(fm: pd.DataFrame, ev: Evaluation, cluster: str = "cell", outcome: str = "inflow"):
     """TWFE DiD on municipality x half-year cells with a wild cluster bootstrap (WCR).
 
     ``cluster="cell"`` (primary): clusters are the municipality x half-year cells, valid when
@@ -67,7 +73,7 @@ def twfe(fm: pd.DataFrame, ev: Evaluation, cluster: str = "cell"):
     correlation within a municipality, but with one treated municipality the WCR is very
     conservative (MacKinnon & Webb 2017) — reported as robustness.
     """
-    return TWFE(fm, "inflow", "municipality", "period", "treated", cluster=cluster).fit(
+    return TWFE(fm, outcome, "municipality", "period", "treated", cluster=cluster).fit(
         inference="wild", n_boot=max(ev.n_boot, 999), seed=ev.seed
     )
 
@@ -104,27 +110,57 @@ def rmst_new_spells(ev: Evaluation, horizon: float = 24.0) -> float:
     return float(np.sum(surv) * 0.25)
 
 
-def time_to_job(ev: Evaluation, frame: pd.DataFrame) -> pd.DataFrame:
-    """Months from WW end to the first job (censored at 24 months or the extract date)."""
-    jobs = ev.dataset.jobs
+#: months after the WW end within which a job counts (the work outcome)
+JOB_HORIZON = 12
+
+
+def jobs_cover_ww(dataset, frame: pd.DataFrame) -> bool:
+    """Whether the jobs table records work of WW recipients who never were on bijstand.
+
+    A jobs table from the benefit administration knows only the jobs of people on (or leaving)
+    bijstand; from the polis administration it knows everyone's. With the first, a WW
+    recipient whom the approach keeps out of bijstand has no job on record, so less inflow
+    shows as less work: work after WW cannot be compared. The sign of that: not one job of the
+    WW recipients in ``frame`` who have no bijstand spell at all."""
+    jobs = dataset.jobs
     if jobs is None or jobs.empty:
-        return pd.DataFrame()
-    w = frame[["ww_id", "person_id", "municipality", "period", "treated"]].copy()
-    w["ww_end"] = w["ww_id"].map(ev.dataset.ww.set_index("ww_id")["ww_end"])
-    m = w.merge(jobs[["person_id", "start_date"]], on="person_id", how="left")
-    m = m[m["start_date"].isna() | (m["start_date"] >= m["ww_end"])]
-    first = m.groupby("ww_id")["start_date"].min()
-    w["job_start"] = w["ww_id"].map(first)
-    extract = pd.Timestamp(ev.dataset.extract_date)
-    until = w["job_start"].fillna(extract).clip(upper=extract)
-    w["months"] = ((until - w["ww_end"]).dt.days / (365.25 / 12)).clip(upper=24.0)
-    w["job"] = (w["job_start"].notna() & (w["job_start"] <= extract)).astype(int)
-    w.loc[w["months"] >= 24.0, "job"] = 0
-    w = w[w["months"] > 0].copy()
-    w["groningen"] = (w["municipality"] == TREATED_MUNICIPALITY).astype(float)
-    w["post"] = (w["period"] >= w.loc[w["treated"] == 1, "period"].min()).astype(float)
-    w["treated"] = w["treated"].astype(float)
-    return w
+        return False
+    never = ~frame["person_id"].isin(dataset.spells["person_id"])
+    return bool(frame.loc[never, "person_id"].isin(jobs["person_id"]).any())
+
+
+def job_frame(dataset, horizon: float = JOB_HORIZON) -> pd.DataFrame:
+    """Municipality x half-year cells of the share of WW endings followed by a job within
+    ``horizon`` months (a job starting on or after the WW end day): the primary's frame
+    (same records, periods and treatment; follow-up complete) with work as the outcome."""
+    fr = ww_inflow_frame(dataset, horizon)
+    ww_end = fr["ww_id"].map(dataset.ww.set_index("ww_id")["ww_end"])
+    m = fr[["ww_id", "person_id"]].assign(ww_end=ww_end.to_numpy())
+    m = m.merge(dataset.jobs[["person_id", "start_date"]], on="person_id", how="inner")
+    gap = (m["start_date"] - m["ww_end"]).dt.days
+    found = m.loc[(gap >= 0) & (gap <= horizon * MONTH_DAYS), "ww_id"]
+    fr["job"] = fr["ww_id"].isin(found).astype(int)
+    fm = (
+        fr.groupby(["municipality", "period"], sort=True)
+        .agg(group=("group", "first"), treated=("treated", "max"), job=("job", "mean"),
+             n=("job", "size"))
+        .reset_index()
+    )  # fmt: skip
+    fm["cell"] = fm["municipality"].astype(str) + "_" + fm["period"].astype(str)
+    return fm
+
+
+def reissue_but_single_cluster(caught) -> list:
+    """Issue the caught warnings again, except the estimator's
+    :class:`SingleTreatedClusterWarning`; return the cohorts that warning names (the analysis
+    leaves their intervals out and says so in its own words)."""
+    lone = []
+    for c in caught:
+        if isinstance(c.message, SingleTreatedClusterWarning):
+            lone += [g for g in c.message.cohorts if g not in lone]
+        else:
+            warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
+    return sorted(lone)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -147,6 +183,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if groups.empty:
         raise ValueError("no municipality in the ww table ever contacted anyone (contact_date)")
     w.add_value("ww_recipients", int(len(individual)), label_nl="WW-beëindigingen")
+    w.add_value(
+        "ww_endings_groningen",
+        int((individual["municipality"] == TREATED_MUNICIPALITY).sum()),
+        label_nl=f"WW-beëindigingen in {TREATED_MUNICIPALITY}",
+    )
     w.add_value(
         "municipalities", int(individual["municipality"].nunique()), count=False,
         label_nl="gemeenten",
@@ -218,31 +259,65 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # -- robustness: Callaway-Sant'Anna on the individual records -------------------------
     with ev.step("Callaway-Sant'Anna", warnings_note="Callaway-Sant'Anna"):
-        cs = CallawaySantAnna(
-            individual,
-            outcome="inflow",
-            unit="ww_id",
-            time="period",
-            group="group",
-            control="never",
-            method="reg",
-            panel=False,
-            cluster="municipality",
-        ).fit()
-        cs_simple = cs.aggregate("simple")
-    w.add_estimate(
-        "ww.att_inflow_6m",
-        cs_simple,
-        "ATT",
-        method="Callaway-Sant'Anna (never treated, repeated cross sections)",
-        method_nl="Callaway-Sant'Anna (nooit behandelde gemeenten, herhaalde doorsneden)",
-        scale="probability",
-        n_treated=treated_records,
-        n_control=control_records,
-        label_nl="Effect op instroom binnen 6 maanden (Callaway–Sant'Anna)",
-        label_en="Effect on inflow within 6 months (Callaway-Sant'Anna)",
-    )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cs = CallawaySantAnna(
+                individual,
+                outcome="inflow",
+                unit="ww_id",
+                time="period",
+                group="group",
+                control="never",
+                method="reg",
+                panel=False,
+                cluster="municipality",
+            ).fit()
+            cs_simple = cs.aggregate("simple")
+        # cohorts whose treated all live in one municipality: no usable error (the estimator
+        # says so); their estimates are stored without one, so no reader of the results
+        # file shows an interval the method disowns
+        lone = reissue_but_single_cluster(caught)
+    cs_record = {
+        "method": "Callaway-Sant'Anna (never treated, repeated cross sections)",
+        "method_nl": "Callaway-Sant'Anna (nooit behandelde gemeenten, herhaalde doorsneden)",
+        "scale": "probability",
+        "n_treated": treated_records,
+        "n_control": control_records,
+        "label_nl": "Effect op instroom binnen 6 maanden (Callaway–Sant'Anna)",
+        "label_en": "Effect on inflow within 6 months (Callaway-Sant'Anna)",
+    }
+    if lone:  # the point estimate only; the method and a note say why
+        cs_record["method"] += "; no interval: one treated municipality"
+        cs_record["method_nl"] += "; geen interval: één behandelde gemeente"
+        w.add_estimate(
+            "ww.att_inflow_6m", term="ATT", estimate=float(cs_simple.params["ATT"]), **cs_record
+        )
+        hy = ", ".join(period_label(lone))
+        who_nl, who_en = (
+            (f"alle WW'ers met de aanpak (start in halfjaar {hy}) wonen",
+             f"all WW recipients under the approach (start in half-year {hy}) live")
+            if len(lone) == 1
+            else (f"de WW'ers met de aanpak wonen per start (halfjaren {hy})",
+                  f"the WW recipients under the approach live, per start (half-years {hy}),")
+        )  # fmt: skip
+        w.add_note(
+            f"Callaway–Sant'Anna: {who_nl} in één gemeente. Met één behandelde gemeente is een "
+            "standaardfout die verschillen tussen gemeenten meeneemt niet te schatten "
+            "(onbruikbaar, meestal veel te klein). Daarom staan de Callaway–Sant'Anna-"
+            "schattingen zonder interval en zonder standaardfout; de onzekerheid van het "
+            "effect staat bij de primaire schatting.",
+            f"Callaway-Sant'Anna: {who_en} in one municipality. With one treated municipality "
+            "a cluster-robust standard error cannot be estimated (not usable, usually far too "
+            "small), so the Callaway-Sant'Anna estimates are shown without interval or "
+            "standard error; the uncertainty of the effect is given with the primary estimate.",
+            name="Callaway-Sant'Anna",
+        )
+    else:
+        w.add_estimate("ww.att_inflow_6m", cs_simple, "ATT", **cs_record)
     att_gt = cs.att_gt.copy()
+    att_gt.loc[att_gt["group"].isin(lone), "std_error"] = np.nan
+    if att_gt["std_error"].isna().all():
+        att_gt = att_gt.drop(columns="std_error")
     # periods are half-years of the maximum WW end date: show them as such
     att_gt.insert(0, "start_half_year", period_label(att_gt.pop("group")))
     att_gt.insert(1, "half_year", period_label(att_gt.pop("time")))
@@ -250,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     w.add_table(
         "att_gt",
         att_gt,
-        caption_nl="Effect per cohort (g) en periode (t), ATT(g,t)",
+        caption_nl="Effect per start (g) en halfjaar (t), ATT(g,t)",
         caption_en="Effect per cohort (g) and period (t), ATT(g,t)",
     )
 
@@ -373,28 +448,48 @@ def main(argv: Sequence[str] | None = None) -> None:
         caption_en="Robust intervals as violations of parallel trends grow",
     )
 
-    # -- time to a job after WW ends ------------------------------------------------------
-    jobs = time_to_job(ev, individual)
-    if not jobs.empty:
+    # -- work after WW ends: the share with a job within 12 months, same design -----------
+    if jobs_cover_ww(ds, individual):
         with ev.step(
-            "time to job", warnings_note="tijd tot werk", warnings_note_en="time to a job"
+            "work after WW", warnings_note="werk na de WW", warnings_note_en="work after WW"
         ):
-            cox = CoxPH(
-                jobs, duration="months", event="job",
-                covariates=["treated", "groningen", "post"], cluster="municipality",
-            ).fit()  # fmt: skip
-        add_ratio_estimate(
-            w,
-            "ww.time_to_job_hr",
-            cox,
-            "treated",
-            method="Cox DiD (Groningen × after), clustered by municipality",
-            method_nl="Cox verschil-in-verschillen (Groningen × na de start), geclusterd per "
-            "gemeente",
-            label_nl="Hazard ratio van werk na einde WW (verschil-in-verschillen)",
-            label_en="Hazard ratio of a job after WW ends (difference in differences)",
+            work = twfe(job_frame(ds), ev, outcome="job")
+        w.add_estimate(
+            f"ww.att_job_{JOB_HORIZON}m",
+            work,
+            "ATT",
+            method="DiD (TWFE, wild cluster bootstrap, municipality x half-year)",
+            method_nl="verschil-in-verschillen (TWFE, wild cluster bootstrap, gemeente × halfjaar)",
+            scale="probability",
             n_treated=treated_records,
             n_control=control_records,
+            label_nl=f"Effect op werk binnen {JOB_HORIZON} maanden na einde WW",
+            label_en=f"Effect on a job within {JOB_HORIZON} months after WW ends",
+        )
+    elif ds.jobs is None or ds.jobs.empty:
+        w.add_note(
+            "Het effect op werk na het einde van de WW is niet geschat: het extract bevat geen "
+            "banen.",
+            "The effect on work after WW ends is not estimated: the extract holds no jobs.",
+            name="work_after_ww",
+        )
+    else:
+        w.add_note(
+            "Het effect op werk na het einde van de WW is niet geschat. In dit extract staan "
+            "alleen banen van mensen die in de bijstand kwamen (werk na de bijstand, "
+            "deeltijdwerk naast de uitkering); van WW'ers die zonder bijstand aan het werk "
+            "gingen, ontbreekt de baan. Een vergelijking van werk na de WW zou dan vooral meten "
+            "dat minder mensen de bijstand instromen: de aanpak zou het vinden van werk lijken "
+            "te vertragen, terwijl er alleen minder banen in beeld zijn. Met de "
+            "banen van alle WW'ers (uit de polisadministratie) kan deze vergelijking wel.",
+            "The effect on work after WW ends is not estimated. This extract holds only the "
+            "jobs of people who entered bijstand (work after bijstand, part-time work on "
+            "benefit); the jobs of WW recipients who found work without bijstand are missing. "
+            "A comparison of work after WW would then mostly measure that fewer people enter "
+            "bijstand: the approach would seem to slow down finding work, while only fewer jobs "
+            "are on record. With the jobs of all WW recipients (from the polis administration) "
+            "the comparison can be made.",
+            name="work_after_ww",
         )
 
     # -- costs and benefits ---------------------------------------------------------------

@@ -90,7 +90,9 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
         res = read_results(tmp_path / "results" / name)
         for rec in res["estimates"]:
             key = rec["estimand"]
-            if key not in truth_values or rec["estimate"] is None:
+            # an estimate stored without interval (Callaway-Sant'Anna with one treated
+            # municipality) has no coverage to check
+            if key not in truth_values or rec["estimate"] is None or rec["lower"] is None:
                 continue
             covers = float(rec["lower"]) <= truth_values[key] <= float(rec["upper"])
             if rec["primary"]:
@@ -139,12 +141,12 @@ def test_demo_primary_estimates_cover_the_truth_and_naive_ones_do_not(tmp_path):
     assert naive["lower"] > mon.estimate("programma.extra_exits_work")["upper"]
     # the analyses write every estimate and value the reports read (reports.demo.EXPECTED:
     # the pilot's benefit exit was read but never written)
-    from werkeffect.reports.demo import EXPECTED
+    from werkeffect.reports.demo import CONDITIONAL, EXPECTED
 
     for name, expected in EXPECTED.items():
         res = read_results(tmp_path / "results" / name)
         written = {e["estimand"] for e in res["estimates"]}
-        assert not set(expected["estimates"]) - written, name
+        assert not set(expected["estimates"]) - written - CONDITIONAL, name
         assert not set(expected["values"]) - set(res["values"]), name
     # every stored table has rows (a disclosure cut once emptied the risk table), and the
     # reports find every table and figure they ask for

@@ -245,6 +245,16 @@ def test_callaway_santanna_single_treated_unit_warns():
     with pytest.warns(EstimationWarning, match="cohort.* 4 are a single unit") as rec:
         CallawaySantAnna(df, outcome="y", unit="unit", time="time", group="group").fit()
     assert any("één" in getattr(r.message, "nl", "") for r in rec)
+    # the warning names the cohorts, for a caller that leaves their intervals out; a worker
+    # process (pickling) keeps them
+    import pickle
+
+    from werkeffect.exceptions import SingleTreatedClusterWarning
+
+    single = [r.message for r in rec if isinstance(r.message, SingleTreatedClusterWarning)]
+    assert len(single) == 1 and single[0].cohorts == (4,)
+    again = pickle.loads(pickle.dumps(single[0]))
+    assert again.cohorts == (4,) and again.nl == single[0].nl and str(again) == str(single[0])
 
 
 def test_did_wording_no_untreated_and_no_treated():

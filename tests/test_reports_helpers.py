@@ -414,6 +414,37 @@ def test_an_estimate_without_spread_is_not_called_a_set_amount(tmp_path):
     assert Report(tmp_path, "nul", "en").interval("nul.att").startswith("no spread")
 
 
+def test_an_estimate_stored_without_interval_says_so(tmp_path):
+    """An analysis may store an estimate without interval (the method gives no usable one,
+    e.g. Callaway-Sant'Anna with one treated municipality): the report says 'geen interval',
+    never 'niet beschikbaar' or 'tussen ...', and a sentence promises no 95% interval."""
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="ab" * 32)
+    w.add_estimate("proef.att", estimate=-0.038, method="CS", scale="probability")
+    w.write()
+    R = Report(tmp_path, "proef")
+    assert R.interval("proef.att") == "geen interval"
+    assert R.sentence("proef.att") == "−3,8 procentpunt (geen interval)"
+    row = [r for r in R.estimates_table().splitlines() if r.startswith("| proef.att")]
+    assert "| geen interval |" in row[0]
+    assert "tussen" not in row[0] and "beschikbaar" not in row[0]
+    assert Report(tmp_path, "proef", "en").interval("proef.att") == "no interval"
+    assert R.side("proef.att") == "unknown"
+
+
+def test_a_note_shown_in_the_text_is_left_out_of_the_notes(tmp_path):
+    w = ResultsWriter("proef", tmp_path, title="Proef", fingerprint="ab" * 32)
+    w.add_note("Werk is niet geschat.", "Work is not estimated.", name="work")
+    w.add_note("Kosten zijn een aanname.", "Costs are assumed.", name="costs")
+    w.write()
+    R = Report(tmp_path, "proef")
+    assert R.note("work") == "Werk is niet geschat."
+    assert Report(tmp_path, "proef", "en").note("work") == "Work is not estimated."
+    assert R.note("ontbreekt") == "" and Report(tmp_path, "leeg").note("work") == ""
+    assert "Werk is niet geschat." in R.notes()
+    notes = R.notes(exclude=["work"])
+    assert "Werk is niet geschat." not in notes and "Kosten zijn een aanname." in notes
+
+
 def test_covariates_are_named_in_words(tmp_path):
     """Balance and PH tables store the analyses' column names; reports show words."""
     from werkeffect.reports.labels import covariate_label

@@ -38,6 +38,20 @@ class EstimationWarning(UserWarning):
         return (type(self), (str(self), self.nl))
 
 
+class SingleTreatedClusterWarning(EstimationWarning):
+    """The treated of some cohorts all lie in one cluster: their cluster-robust standard
+    errors are not usable. ``cohorts`` lists those cohorts (first treated periods), so a
+    caller can leave the intervals of those estimates out (and word the message in its own
+    terms, e.g. calendar labels for the periods)."""
+
+    def __init__(self, message: str = "", nl: str = "", cohorts: tuple = ()) -> None:
+        super().__init__(message, nl)
+        self.cohorts = tuple(cohorts)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.nl, self.cohorts))
+
+
 def warn_estimation(message: str, nl: str = "", stacklevel: int = 2) -> None:
     """Issue an :class:`EstimationWarning` in English and Dutch; ``stacklevel`` as
     ``warnings.warn`` would take it in the calling function."""
@@ -65,6 +79,7 @@ __all__ = [
     "EstimationError",
     "EstimationWarning",
     "RenderError",
+    "SingleTreatedClusterWarning",
     "UnsupportedFeatureError",
     "WerkeffectError",
     "warn_estimation",

@@ -17,6 +17,7 @@ cells compare t with t-1, post-treatment cells compare t with g - 1 - anticipati
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,7 @@ from werkeffect.did._checks import (
 )
 from werkeffect.did._influence import CompactInfluence, DenseInfluence, bootstrap_inference
 from werkeffect.did.aggregate import plan
-from werkeffect.exceptions import EstimationError, warn_estimation
+from werkeffect.exceptions import EstimationError, SingleTreatedClusterWarning, warn_estimation
 from werkeffect.results.base import EstimationResult
 
 ASSUMPTIONS = (
@@ -567,7 +568,8 @@ class CallawaySantAnna:
         """Warn for cohorts whose treated units all lie in one cluster (one unit without
         cluster=): their ATT(g,t) compares one treated cluster with the controls, and a
         cluster-robust standard error cannot measure the variation between treated clusters
-        from a single one."""
+        from a single one. The warning (:class:`SingleTreatedClusterWarning`) names those
+        cohorts in ``cohorts``, for a caller that leaves their intervals out."""
         col = self.cluster if self.cluster is not None else self.unit
         treated = g_row > 0
         if col is None or not treated.any():
@@ -586,7 +588,7 @@ class CallawaySantAnna:
         else:
             en_what = "are a single unit"
             nl_what = "zijn één eenheid"
-        warn_estimation(
+        warning = SingleTreatedClusterWarning(
             f"the treated of cohort(s) {cohorts} {en_what}: their ATT(g,t) rests on one treated "
             "cluster, and a cluster-robust standard error cannot be estimated from one treated "
             "cluster (it is not usable, usually far too small); report these estimates "
@@ -597,8 +599,9 @@ class CallawaySantAnna:
             "behandeld cluster niet te schatten (onbruikbaar, meestal veel te klein); "
             "rapporteer deze schattingen zonder betrouwbaarheidsinterval, of gebruik een "
             "methode als synthetische controle of een permutatietoets",
-            stacklevel=3,
+            cohorts=tuple(_label(v) for v in single),
         )
+        warnings.warn(warning, stacklevel=3)
 
     def _dense_panel(self, y, coh_idx, cohorts, cells, xper, cluster):
         n = y.shape[0]

@@ -105,6 +105,18 @@ POINT_INTERVAL = {
 }
 
 
+#: the interval of an estimate stored without one (the analysis left it out, e.g. because the
+#: method cannot give a usable one: its label, method and notes say why)
+NO_INTERVAL = {"nl": "geen interval", "en": "no interval"}
+
+
+def _no_interval(rec: Mapping[str, Any]) -> bool:
+    """An estimate that is there, but stored without interval (not a suppressed one)."""
+    return not is_missing(rec.get("estimate")) and (
+        is_missing(rec.get("lower")) or is_missing(rec.get("upper"))
+    )
+
+
 def _is_fixed(lower: Any, upper: Any) -> bool:
     """An interval of one point (lower = upper): a set amount in euros, or an estimate
     without spread (see ``FIXED_AMOUNT`` and ``POINT_INTERVAL``)."""
@@ -125,6 +137,8 @@ def _interval_text(lower: Any, upper: Any, scale: str, lang: str, unit: bool = F
         }[lang]
     if _is_fixed(lower, upper):
         return (FIXED_AMOUNT if scale == "euro" else POINT_INTERVAL)[lang]
+    if is_missing(lower) or is_missing(upper):
+        return NO_INTERVAL[lang]
     text = fmt_interval(lower, upper, _bound_fmt(scale), lang)
     return text + (INTERVAL_UNITS.get(scale, {}).get(lang, "") if unit else "")
 
@@ -703,7 +717,7 @@ class Report:
         lab = self.t(f"{level}%-interval", f"{level}% interval")
         fmt = self.fmt(key, naive, method=method)
         interval = self.interval(key, naive, method=method)
-        if _is_fixed(rec.get("lower"), rec.get("upper")):
+        if _is_fixed(rec.get("lower"), rec.get("upper")) or _no_interval(rec):
             return f"{fmt} ({interval})"
         return f"{fmt} ({lab}: {interval})"
 
@@ -924,14 +938,27 @@ class Report:
             return self.na(self.t("geen aannames vastgelegd", "no assumptions recorded"))
         return "\n" + "\n".join(f"- {a}" for a in items) + "\n"
 
-    def notes(self) -> str:
-        """The notes for the reader; the estimators' warnings after the others, under a
-        lead-in that says what they are (and, in Dutch, that a warning without a Dutch text
-        is shown in English, as the software words it)."""
+    def note(self, name: str) -> str:
+        """The text of the note called ``name`` in the report's language ('' if none), for a
+        report that shows it where it belongs (then leave it out of :meth:`notes`)."""
+        if self.res is None:
+            return ""
+        for note, text in zip(self.res.get("notes", []), self._texts("notes"), strict=True):
+            if note.get("name") == name:
+                return text
+        return ""
+
+    def notes(self, exclude: Sequence[str] = ()) -> str:
+        """The notes for the reader (but those named in ``exclude``, shown elsewhere); the
+        estimators' warnings after the others, under a lead-in that says what they are (and,
+        in Dutch, that a warning without a Dutch text is shown in English, as the software
+        words it)."""
         if self.res is None:
             return ""
         plain, warned, english = [], [], False
         for note, text in zip(self.res.get("notes", []), self._texts("notes"), strict=True):
+            if note.get("name") in exclude:
+                continue
             if note.get("kind") == "warning":
                 warned.append(text)
                 english |= note.get("text_nl") == note.get("text_en")
