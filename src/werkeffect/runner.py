@@ -49,10 +49,13 @@ def run_analysis(
         cmd = [sys.executable, str(script), "--data", str(data), "--out", str(out)]
         cmd += ["--seed", str(seed), *(extra_args or [])]
         print(f"== werkeffect run {n}", flush=True)
-        # the child imports the same werkeffect as this process, and hashes reproducibly
+        # the child imports the same werkeffect as this process, hashes reproducibly and
+        # starts its linear algebra on one thread (see analysis.run_main)
         src = str(Path(__file__).resolve().parents[1])
         path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
         env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=path, MPLBACKEND="Agg")
+        env.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                      "MKL_NUM_THREADS")})  # fmt: skip
         proc = subprocess.run(cmd, env=env, check=False)
         if proc.returncode != 0:
             failed.append(n)
