@@ -287,11 +287,19 @@ def test_monte_carlo_pilot_observables(estimator):
     _check_table(f"pilot {estimator.__name__}", tab, R >= 400)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the AI interval of the pilot's benefit exit under-covers: 0.8825 over 400 worlds",
+)
 def test_monte_carlo_pilot_benefit_exit():
     """The pilot's secondary outcome, off benefit 12 months after the start (any exit), by the
     evaluation's AI matching in groningen-observables against the simulator's
-    pilot.att_benefit_exit_12m, with the primary's criteria. A first look over 72 worlds of
-    the default scenario (24 Nov 2026): bias +0.005 (MC s.e. 0.013), coverage 0.92."""
+    pilot.att_benefit_exit_12m, with the primary's criteria.
+
+    Status (24 Nov 2026, 400 worlds, seed 9): unbiased (bias -0.005, -1.7% of the effect,
+    MC s.e. 0.006) but the interval covers in 88.25% of worlds (mean s.e. 0.107 against a
+    spread of 0.125): an expected failure, strict, so a fix shows. The statushouders report
+    says the interval is probably too narrow."""
     validation = pytest.importorskip("werkeffect.validation")
     R = _reps(400)
     tab = validation.monte_carlo(
