@@ -15,14 +15,6 @@ from werkeffect.runner import run_analysis
 from werkeffect.simulate import simulate, write_simulation
 
 
-@pytest.fixture(scope="module")
-def small_extract(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("extract") / "groningen"
-    dataset, truth = simulate(seed=11, scale=0.3)
-    write_simulation(dataset, truth, out)
-    return out
-
-
 def digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

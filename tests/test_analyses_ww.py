@@ -25,7 +25,6 @@ from werkeffect.formatting import fmt_num
 from werkeffect.reports import render_reports
 from werkeffect.results.files import read_results
 from werkeffect.runner import run_analysis
-from werkeffect.simulate import simulate, write_simulation
 
 NAME = "ww_naar_bijstand"
 
@@ -71,11 +70,9 @@ def _render(results: Path, out: Path) -> _Html:
 
 
 @pytest.fixture(scope="module")
-def extract(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ww") / "groningen"
-    dataset, truth = simulate(seed=11, scale=0.3)
-    write_simulation(dataset, truth, out)
-    return out
+def extract(small_extract) -> Path:
+    """The shared small extract (tests/conftest.py): jobs known only through bijstand."""
+    return small_extract
 
 
 @pytest.fixture(scope="module")
