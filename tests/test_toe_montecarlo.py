@@ -40,7 +40,7 @@ s.e. 0.020), below 92.5%: its s.e. is 7% smaller than the spread because it trea
 AIC's number of mass points as known (the sandwich, ``fit(cov_type="robust")``, covered 93.0%
 on the same worlds; the jobcoaching evaluation uses it).
 docs/timing_of_events.md has the table by number of mass points. Rerun on 24 Nov 2026 on
-that day's code (all 200 replications, 2 h 04 min with two workers): the strict criteria of
+the code of 636c0dd (all 200 replications, 2 h 04 min with two workers): the strict criteria of
 :func:`test_groningen_coverage_and_cox_bias` pass and the Hessian interval's test fails as
 expected.
 """
