@@ -1,5 +1,6 @@
 """Dutch formatting and the report helpers (no kernel needed)."""
 
+import json
 import math
 from pathlib import Path
 
@@ -337,6 +338,12 @@ def test_provenance_names_both_roundings_when_they_differ(tmp_path):
                   rounding=5).write()  # fmt: skip
     R = Report(tmp_path, "proef")
     assert R.flow_rounding == 10
+    # a results file written before disclosure.flow_rounding was stored: read from its flow
+    path = tmp_path / "proef" / "results.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["disclosure"]["flow_rounding"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert Report(tmp_path, "proef").flow_rounding == 10
     assert (
         "| Afronding aantallen | rijen in de datastroom op veelvouden van 10 (een stap "
         "verwijderde minder dan 10 rijen); andere aantallen op veelvouden van 5 |"

@@ -743,10 +743,19 @@ def flow_rounding(
 ) -> int | None:
     """The multiple :func:`check_flow` rounds the data-flow record's row counts to: the
     policy's rounding, raised to the threshold when a step drops 1 to threshold−1 rows;
-    ``None`` when the counts stay exact. The counts in the steps' reasons are not rounded."""
+    ``None`` when the counts stay exact. The counts in the steps' reasons are not rounded.
+    Works on a record as collected and on one as published, where such a step's ``dropped``
+    is missing."""
     pol = _policy(policy)
     t = pol.threshold
-    small = any(0 < int(r["rows_in"]) - int(r["rows_out"]) < t for r in records)
+
+    def small_drop(r: Mapping[str, Any]) -> bool:
+        removed = int(r["rows_in"]) - int(r["rows_out"])
+        if "dropped" in r and r["dropped"] is None:  # published: suppressed, or rows added
+            return removed >= 0
+        return 0 < removed < t
+
+    small = any(small_drop(r) for r in records)
     if small:
         return max(int(pol.rounding or 1), t)
     return None if pol.rounding is None else int(pol.rounding)

@@ -1015,17 +1015,13 @@ class Report:
     def flow_rounding(self) -> int | None:
         """The multiple the data flow's row counts are rounded to (None: exact), as the
         results file records it (:func:`werkeffect.disclosure.flow_rounding`)."""
+        from werkeffect.disclosure import flow_rounding
+
         disc = (self.res.get("disclosure") if self.res else None) or {}
         if "flow_rounding" in disc:
             return disc["flow_rounding"]
-        # a results file written before the key existed: check_flow's rule, from its log
-        small = any(
-            e.get("output") == "flow" and e.get("rule") == "small_count"
-            for e in disc.get("log") or []
-        )
-        if small:
-            return max(int(self.policy.rounding or 1), self.policy.threshold)
-        return self.policy.rounding
+        # a results file written before the key existed: check_flow's rule on its flow
+        return flow_rounding((self.res.get("flow") if self.res else None) or [], policy=self.policy)
 
     def flow_diagram(self):
         """A CONSORT-style diagram of the data flow (matplotlib Figure), or None."""
