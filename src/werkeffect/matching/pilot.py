@@ -22,27 +22,16 @@ __all__ = ["pilot_frame"]
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def _employed_at(jobs: pd.DataFrame, person: np.ndarray, when: np.ndarray) -> np.ndarray:
-    """1 if the person has a job with start <= when < end (open end = still running)."""
+def _running_at(periods: pd.DataFrame | None, person: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """1 if the person has a period (a job, a benefit spell) with start <= when < end (open
+    end = still running), else 0."""
+    out = np.zeros(len(person), dtype=int)
+    if periods is None or periods.empty:
+        return out
     frame = pd.DataFrame({"row": np.arange(len(person)), "person_id": person, "when": when})
-    if jobs is None or jobs.empty:
-        return np.zeros(len(person), dtype=int)
-    j = jobs[["person_id", "start_date", "end_date"]]
-    m = frame.merge(j, on="person_id", how="inner")
+    m = frame.merge(periods[["person_id", "start_date", "end_date"]], on="person_id")
     end = m["end_date"].fillna(pd.Timestamp.max)
     hit = (m["start_date"] <= m["when"]) & (m["when"] < end)
-    out = np.zeros(len(person), dtype=int)
-    out[m.loc[hit, "row"].unique()] = 1
-    return out
-
-
-def _on_benefit_at(spells: pd.DataFrame, person: np.ndarray, when: np.ndarray) -> np.ndarray:
-    """1 if the person has a benefit spell with start <= when < end (open end = running)."""
-    frame = pd.DataFrame({"row": np.arange(len(person)), "person_id": person, "when": when})
-    m = frame.merge(spells[["person_id", "start_date", "end_date"]], on="person_id")
-    end = m["end_date"].fillna(pd.Timestamp.max)
-    hit = (m["start_date"] <= m["when"]) & (m["when"] < end)
-    out = np.zeros(len(person), dtype=int)
     out[m.loc[hit, "row"].unique()] = 1
     return out
 
@@ -197,9 +186,9 @@ def pilot_frame(
                 f"date {extract.date()} for some cohorts; choose shorter horizons"
             )
         person = out["person_id"].to_numpy()
-        out[f"employed_{h}m"] = _employed_at(dataset.jobs, person, when.to_numpy())
+        out[f"employed_{h}m"] = _running_at(dataset.jobs, person, when.to_numpy())
         if h > 0:
-            out[f"off_benefit_{h}m"] = 1 - _on_benefit_at(spells, person, when.to_numpy())
+            out[f"off_benefit_{h}m"] = 1 - _running_at(spells, person, when.to_numpy())
         if getattr(dataset, "ladder", None) is not None and not dataset.ladder.empty:
             out[f"ladder_{h}m"] = _ladder_at(dataset.ladder, person, when.to_numpy())
     for c in ("startkwalificatie", "barrier_health", "barrier_language", "barrier_debts"):
